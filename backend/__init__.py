@@ -1,0 +1,1 @@
+"""plutarc's reactive backend: app, auth, config, function runtime, Python client."""

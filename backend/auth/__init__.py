@@ -1,0 +1,1 @@
+"""Users, passwords, session and bot tokens, login rate limiting."""

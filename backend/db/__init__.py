@@ -1,0 +1,1 @@
+"""Database access: connection settings, the embedded server, pools and migrations."""

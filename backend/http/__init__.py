@@ -1,0 +1,1 @@
+"""HTTP endpoints of the API: one-shot calls, OpenAPI document, health."""

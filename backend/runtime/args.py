@@ -1,0 +1,59 @@
+"""Argument declaration and validation, from a function's signature (pydantic underneath).
+
+A function declares its arguments as typed parameters after `ctx`: plain types, `X | None`
+for optional, defaults, nested pydantic models or TypedDicts, `list[...]`, `Decimal` for
+money, and `Id["table"]` for the id of a row of a table. Unknown arguments are refused.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Annotated, Any, get_type_hints
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from backend.runtime.errors import BadRequest
+
+
+class Id:
+    """`Id["bots"]`: a positive integer id of a row in table `bots` (recorded in the schema)."""
+
+    def __class_getitem__(cls, table: str) -> Any:
+        return Annotated[int, Field(gt=0, json_schema_extra={"x-table": table})]
+
+
+class ArgsSpec:
+    """The validated argument model of one function."""
+
+    def __init__(self, fn: Callable[..., Any], model_name: str) -> None:
+        hints = get_type_hints(fn, include_extras=True)
+        params = list(inspect.signature(fn).parameters.values())[1:]  # after ctx
+        fields: dict[str, Any] = {}
+        for p in params:
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                raise TypeError(f"{model_name}: *args/**kwargs are not allowed in functions")
+            annotation = hints.get(p.name, Any)
+            default = ... if p.default is inspect.Parameter.empty else p.default
+            fields[p.name] = (annotation, default)
+        self.names = [p.name for p in params]
+        self.model: type[BaseModel] = create_model(  # type: ignore[call-overload]
+            model_name, __config__=ConfigDict(extra="forbid"), **fields
+        )
+
+    def validate(self, raw: Any) -> dict[str, Any]:
+        """Return the arguments as keyword values, or raise BadRequest naming the field path."""
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, dict):
+            raise BadRequest("args must be a JSON object", field="args")
+        try:
+            parsed = self.model.model_validate(raw)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(part) for part in first["loc"]) or "args"
+            raise BadRequest(f"{field}: {first['msg']}", field=field) from None
+        return {name: getattr(parsed, name) for name in self.names}
+
+    def json_schema(self) -> dict[str, Any]:
+        return self.model.model_json_schema(ref_template="#/components/schemas/{model}")

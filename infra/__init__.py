@@ -1,0 +1,1 @@
+"""Provisioning of bot instances: the Pulumi (pulumi-gcp) program and deployment providers."""

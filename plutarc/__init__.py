@@ -1,0 +1,1 @@
+"""The plutarc command line (`plutarc ...`) and the orchestration of the main job."""

@@ -1,0 +1,83 @@
+"""The `plutarc` command: the main job, database tools, and each part run on its own."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import typer
+from rich.console import Console
+
+from backend.config import get_settings
+from backend.demo import DEFAULT_DEMO_PASSWORD
+
+app = typer.Typer(
+    help="plutarc: configure trading strategies, deploy them as bots, watch every trade live.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema: apply and create migrations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _run(coro: object) -> None:
+    import uvloop
+
+    uvloop.run(coro)  # type: ignore[arg-type]
+
+
+@app.command()
+def up(
+    port: int = typer.Option(8000, help="Port of the API (HTTP, WebSocket and SSE)."),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    demo_password: str = typer.Option(
+        DEFAULT_DEMO_PASSWORD, help="Password of demo@plutarc.local (local mode only)."
+    ),
+) -> None:
+    """Run everything: database (embedded when DATABASE_URL is unset), migrations, the API and
+    the demo account. Ctrl-C or SIGTERM stops all of it."""
+    from plutarc.up import Up, default_parts, run_up
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    console = Console()
+    up_state = Up(get_settings(), host, port, demo_password)
+    _run(run_up(up_state, default_parts(), console))
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Apply every pending migration (and the change-capture triggers) to the database."""
+    from backend.db.dsn import resolve_dsn
+    from backend.db.migrate import migrate
+
+    dsn, embedded = resolve_dsn(get_settings())
+    console = Console()
+
+    def progress(event: str, app_label: str, name: str) -> None:
+        if event == "apply_done":
+            console.print(f"[green]✓[/green] applied {app_label}.{name}")
+
+    asyncio.run(migrate(dsn, progress))
+    console.print(f"database is up to date ({'embedded' if embedded else 'DATABASE_URL'})")
+
+
+@db_app.command("makemigrations")
+def db_makemigrations(name: str = typer.Argument(..., help="Short name, e.g. add_bot_region")) -> None:
+    """Write a new migration in backend/migrations from the changes in backend/models."""
+    import json
+    import subprocess
+    import sys
+    import tempfile
+
+    from backend.db.dsn import resolve_dsn
+    from backend.db.tortoise_config import tortoise_config
+
+    dsn, _ = resolve_dsn(get_settings())
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as cfg:
+        json.dump(tortoise_config(dsn), cfg)
+        cfg.flush()
+        subprocess.run(
+            [sys.executable, "-m", "tortoise", "--config-file", cfg.name,
+             "makemigrations", "--name", name],
+            check=True,
+        )

