@@ -1,26 +1,41 @@
-"""The Starlette application: routes, and the lifespan that opens the pool and the runtime.
+"""The Starlette application: routes, and the lifespan that opens the pool, the runtime and
+the reactive engine (one LISTEN connection per process).
 
-Plug-ins (the reactive engine, monitors) are started by the lifespan through `app.state`.
+Extra background services (e.g. the heartbeat monitor) are started through `services`:
+async context managers entered with the app state after the engine starts.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 from starlette.applications import Starlette
-from starlette.routing import Route
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
 
 from backend.db.pool import create_pool
 from backend.http.calls import handle_call
 from backend.http.health import health
 from backend.http.openapi import openapi
 from backend.logs import install_redaction
+from backend.reactive.engine import Engine
+from backend.reactive.sse import sse_endpoint
+from backend.reactive.sync import sync_endpoint
 from backend.runtime.registry import load_functions
 from backend.runtime.runner import Runtime
 
+Service = Callable[[Any], AbstractAsyncContextManager[Any]]
 
-def create_app(dsn: str) -> Starlette:
+
+async def stats(request: Request) -> JSONResponse:
+    return JSONResponse(request.app.state.engine.stats.to_json())
+
+
+def create_app(dsn: str, *, targeted: bool = True, services: list[Service] | None = None) -> Starlette:
     """The API for the database at `dsn` (already migrated)."""
     install_redaction()
 
@@ -28,15 +43,24 @@ def create_app(dsn: str) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         install_redaction()  # again: the server has configured its log handlers by now
         pool = await create_pool(dsn)
-        app.state.runtime = Runtime(pool, load_functions())
+        runtime = app.state.runtime = Runtime(pool, load_functions())
+        engine = app.state.engine = Engine(runtime, dsn, targeted=targeted)
+        await engine.start()
         try:
-            yield
+            async with contextlib.AsyncExitStack() as stack:
+                for service in services or []:
+                    await stack.enter_async_context(service(app.state))
+                yield
         finally:
+            await engine.stop()
             await pool.close()
 
     routes = [
         Route("/api/health", health, methods=["GET"]),
         Route("/api/openapi.json", openapi, methods=["GET"]),
+        Route("/api/stats", stats, methods=["GET"]),
+        Route("/api/sse", sse_endpoint, methods=["GET"]),
+        WebSocketRoute("/api/sync", sync_endpoint),
         Route("/api/{kind}", handle_call, methods=["POST"]),
         Route("/api/{kind}/{fn_path}", handle_call, methods=["POST"]),
     ]

@@ -93,16 +93,15 @@ class Runtime:
         return Outcome(value, snapshot, executor.statements)
 
     async def run_query_on(
-        self, conn: asyncpg.Connection, fdef: FunctionDef, args: dict[str, Any], auth: Auth
-    ) -> Outcome:
-        """Run a query inside the caller's open (read-only, repeatable-read) transaction.
+        self, executor: Executor, fdef: FunctionDef, args: dict[str, Any], auth: Auth
+    ) -> Any:
+        """Run a query on `executor`, inside its connection's open read-only, repeatable-read
+        transaction; `executor.statements` tells what it read, even when it raised.
 
         A savepoint keeps one failing query from aborting the others of the batch.
         """
-        executor = Executor(conn)
-        async with conn.transaction():
-            value = await fdef.fn(Ctx(auth, executor), **args)
-        return Outcome(value, None, executor.statements)
+        async with executor.conn.transaction():
+            return await fdef.fn(Ctx(auth, executor), **args)
 
     async def run_mutation(
         self, fdef: FunctionDef, args: dict[str, Any], auth: Auth, meta: CallMeta = CallMeta()

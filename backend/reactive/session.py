@@ -1,0 +1,113 @@
+"""One connected client (a WebSocket or an SSE stream): its subscriptions and what it was
+last sent, and the writer that turns changes into transition messages.
+
+Backpressure: nothing is queued per change. A slow client has at most, per subscription,
+the value it was last sent and the shared current value; when it is ready again, its writer
+sends one transition from the one to the other. Server memory per client is bounded by its
+subscriptions, however slow it is.
+
+Invariant: `sent[sub_id]` is exactly what the client holds for that subscription, so every
+diff the writer sends applies to the client's value.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from backend.reactive.diff import make_diff
+from backend.runtime.context import Auth
+
+if TYPE_CHECKING:
+    from backend.reactive.engine import SharedQuery
+
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+_ids = itertools.count(1)
+
+
+@dataclass
+class Held:
+    """What the client holds for one subscription."""
+
+    hash: str
+    value: Any
+
+
+@dataclass(eq=False)
+class ClientSession:
+    """A client's subscriptions; `wake` tells its writer something changed."""
+
+    send: Send
+    auth: Auth
+    id: int = field(default_factory=lambda: next(_ids))
+    subs: dict[str, SharedQuery] = field(default_factory=dict)
+    sent: dict[str, Held] = field(default_factory=dict)
+    dirty: set[str] = field(default_factory=set)
+    # resumed subscriptions whose held value must be confirmed ("unchanged") or updated
+    resumed: set[str] = field(default_factory=set)
+    # xids the client waits for (read-your-writes): answered once a transition includes them
+    waiting: set[int] = field(default_factory=set)
+    version: str | None = None
+    bump: bool = False
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def mark(self, sub_ids: set[str], version: str | None, bump: bool = False) -> None:
+        """Some subscriptions (maybe none) are current at `version`; wake the writer."""
+        self.dirty |= sub_ids
+        if version is not None:
+            self.version = version
+        self.bump = self.bump or bump
+        self.wake.set()
+
+    def hold(self, sub_id: str, known_hash: str | None, history: dict[str, Any]) -> None:
+        """On resume: the client says it holds the value with `known_hash` (from history)."""
+        if known_hash is not None and known_hash in history:
+            self.sent[sub_id] = Held(known_hash, history[known_hash])
+            self.resumed.add(sub_id)
+
+    def take_transition(self) -> dict[str, Any] | None:
+        """The message that moves the client from what it holds to the current values."""
+        changes: list[dict[str, Any]] = []
+        for sub_id in sorted(self.dirty):
+            query = self.subs.get(sub_id)
+            if query is None or not query.computed:
+                continue
+            held = self.sent.get(sub_id)
+            if query.error is not None:
+                changes.append({"id": sub_id, "error": query.error})
+                self.sent.pop(sub_id, None)
+                continue
+            if held is not None and held.hash == query.hash:
+                if sub_id in self.resumed:
+                    changes.append({"id": sub_id, "unchanged": True, "hash": query.hash})
+                continue
+            if held is None:
+                changes.append({"id": sub_id, "value": query.value, "hash": query.hash})
+            else:
+                diff = make_diff(held.value, query.value)
+                changes.append({"id": sub_id, "diff": diff, "hash": query.hash})
+            self.sent[sub_id] = Held(query.hash, query.value)
+        self.resumed -= self.dirty
+        self.dirty.clear()
+        bump, self.bump = self.bump, False
+        if not changes and not bump:
+            return None
+        return {"type": "transition", "version": self.version, "changes": changes}
+
+    def forget(self, sub_id: str) -> None:
+        self.subs.pop(sub_id, None)
+        self.sent.pop(sub_id, None)
+        self.dirty.discard(sub_id)
+        self.resumed.discard(sub_id)
+
+    async def write_forever(self) -> None:
+        """Send transitions as the client can take them (run as the session's writer task)."""
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            message = self.take_transition()
+            if message is not None:
+                await self.send(message)
