@@ -15,9 +15,20 @@ app = typer.Typer(
     help="plutarc: configure trading strategies, deploy them as bots, watch every trade live.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode="markdown",
 )
 db_app = typer.Typer(help="Database schema: apply and create migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+
+
+def _register_parts() -> None:
+    """Commands owned by the other top-level packages (each a typer-annotated function)."""
+    from exchange.cli import faults, main
+    from strategy.cli import backtest
+
+    app.command("exchange")(main)
+    app.command("exchange-faults")(faults)
+    app.command("backtest")(backtest)
 
 
 def _run(coro: object) -> None:
@@ -33,15 +44,22 @@ def up(
     demo_password: str = typer.Option(
         DEFAULT_DEMO_PASSWORD, help="Password of demo@plutarc.local (local mode only)."
     ),
+    exchange: bool = typer.Option(True, help="Start the local exchange simulator."),
+    exchange_port: int = typer.Option(8443, help="TLS port of the local exchange."),
+    speed: float = typer.Option(60.0, help="Market speed of the local exchange (60: a 1m "
+                                "candle per second)."),
 ) -> None:
-    """Run everything: database (embedded when DATABASE_URL is unset), migrations, the API and
-    the demo account. Ctrl-C or SIGTERM stops all of it."""
+    """Run everything: the database (embedded when DATABASE_URL is unset) with migrations
+    applied, the API, the local exchange simulator and the demo account. Ctrl-C or SIGTERM
+    stops all of it."""
     from plutarc.up import Up, default_parts, run_up
 
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
     console = Console()
-    up_state = Up(get_settings(), host, port, demo_password)
-    _run(run_up(up_state, default_parts(), console))
+    options = {"exchange": exchange, "exchange_port": exchange_port, "speed": speed}
+    up_state = Up(get_settings(), host, port, demo_password, options)
+    _run(run_up(up_state, default_parts(options), console))
 
 
 @db_app.command("migrate")
@@ -81,3 +99,6 @@ def db_makemigrations(name: str = typer.Argument(..., help="Short name, e.g. add
              "makemigrations", "--name", name],
             check=True,
         )
+
+
+_register_parts()

@@ -31,6 +31,7 @@ class Up:
     host: str
     port: int
     demo_password: str
+    options: dict[str, Any] = field(default_factory=dict)
     facts: dict[str, Any] = field(default_factory=dict)
 
 
@@ -90,8 +91,41 @@ class ApiPart:
             await self.task
 
 
-def default_parts() -> list[Part]:
-    return [DatabasePart(), ApiPart()]
+class ExchangePart:
+    """The local Bybit-V5 exchange simulator (TLS), whose CA file goes in the data dir."""
+
+    name = "exchange"
+
+    def __init__(self) -> None:
+        self.server: Any = None
+
+    async def start(self, up: Up) -> list[str]:
+        from exchange.config import ExchangeConfig
+        from exchange.server import ExchangeServer
+
+        config = ExchangeConfig(
+            port=up.options.get("exchange_port", 8443), speed=up.options.get("speed", 60.0),
+            ca_file=up.settings.data_dir / "exchange-ca.pem",
+        )
+        self.server = await ExchangeServer(config).start()
+        up.facts["exchange"] = self.server
+        return [
+            f"exchange: {self.server.rest_url} (Bybit V5; public WS {self.server.ws_public_url}, "
+            f"CA {self.server.ca_file})",
+            f"exchange demo key: {config.api_key} / {config.api_secret}",
+        ]
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            await self.server.stop()
+
+
+def default_parts(options: dict[str, Any] | None = None) -> list[Part]:
+    options = options or {}
+    parts: list[Part] = [DatabasePart(), ApiPart()]
+    if options.get("exchange", True):
+        parts.append(ExchangePart())
+    return parts
 
 
 async def run_up(up: Up, parts: list[Part], console: Console) -> None:
