@@ -13,7 +13,11 @@ import pytest
 from openapi_spec_validator import validate
 from pydantic import BaseModel
 
+from tortoise import Tortoise
+
 from backend.auth.tokens import issue_bot_token
+from backend.db.tortoise_config import tortoise_config
+from backend.models import Bot, User
 from backend.runtime import BadRequest, Ctx, Id, mutation, query
 from backend.runtime.executor import Executor
 
@@ -230,11 +234,14 @@ def test_a_bot_token_cannot_call_user_functions(api_url: str, db_dsn: str) -> No
     login(api_url, "owner@example.com")
 
     async def make_bot_token() -> str:
+        await Tortoise.init(config=tortoise_config(db_dsn))
+        try:
+            owner = await User.get(email="owner@example.com")
+            bot_id = (await Bot.create(user_id=owner.id, name="b")).id
+        finally:
+            await Tortoise.close_connections()
         conn = await asyncpg.connect(db_dsn)
         try:
-            bot_id = await conn.fetchval(
-                "INSERT INTO bots (user_id, name, created_at) SELECT id, 'b', now() FROM users "
-                "WHERE email = 'owner@example.com' RETURNING id")
             first = await issue_bot_token(Executor(conn), bot_id)
             second = await issue_bot_token(Executor(conn), bot_id)
             assert call(api_url, "query", "auth:me", token=first).status_code == 401  # revoked
