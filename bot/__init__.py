@@ -1,0 +1,1 @@
+"""The stateless execution layer: market data, strategy, orders, positions, reporting."""

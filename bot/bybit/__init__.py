@@ -1,0 +1,1 @@
+"""Bybit V5 connectivity: request signing, REST client, rate limits, retries, private stream."""

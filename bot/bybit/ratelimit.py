@@ -1,0 +1,133 @@
+"""Client-side rate limiting for Bybit V5: per-endpoint rolling windows plus the server's view.
+
+Two sources decide when a request may leave:
+- Bybit's published per-UID limits (requests per rolling second per endpoint), overridden by
+  the ``X-Bapi-Limit`` header once the exchange has told us the limit that applies to us;
+- ``X-Bapi-Limit-Status`` / ``X-Bapi-Limit-Reset-Timestamp``: when the exchange says no
+  requests remain, the endpoint is closed until the reset time it gave.
+Public (market) endpoints have no per-UID limit; every request also counts against the
+per-IP budget of 600 requests per 5 seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+
+# Bybit V5 per-UID limits (classic account, linear), requests per second.
+ENDPOINT_LIMITS: dict[str, int] = {
+    "/v5/order/create": 10,
+    "/v5/order/amend": 10,
+    "/v5/order/cancel": 10,
+    "/v5/order/cancel-all": 1,
+    "/v5/order/realtime": 50,
+    "/v5/order/history": 50,
+    "/v5/execution/list": 50,
+    "/v5/position/list": 50,
+    "/v5/position/set-leverage": 10,
+    "/v5/position/trading-stop": 10,
+    "/v5/account/wallet-balance": 50,
+    "/v5/account/fee-rate": 10,
+}
+IP_LIMIT = (600, 5.0)
+# A reset timestamp further away than this is treated as clock skew, not as a real wait.
+MAX_HEADER_WAIT_S = 5.0
+
+
+class RateLimiter:
+    """Decides how long a request on an endpoint must wait; one instance per UID.
+
+    Invariant: ``_sent[path]`` holds the monotonic send times of the last window only, and a
+    request is recorded in the same synchronous step that found it allowed, so concurrent
+    coroutines can never both take the last slot.
+    """
+
+    def __init__(
+        self,
+        limits: Mapping[str, int] = ENDPOINT_LIMITS,
+        *,
+        window_s: float = 1.0,
+        ip_limit: tuple[int, float] = IP_LIMIT,
+        now: Callable[[], float] = time.monotonic,
+        wall_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        self._limits = dict(limits)
+        self._window = window_s
+        self._ip_limit, self._ip_window = ip_limit
+        self._now = now
+        self._wall_ms = wall_ms
+        self._sleep = sleep
+        self._sent: dict[str, deque[float]] = {}
+        self._ip_sent: deque[float] = deque()
+        self._blocked_until: dict[str, float] = {}
+
+    def limit(self, path: str) -> int | None:
+        """Requests per window currently assumed for ``path`` (None: no per-UID limit)."""
+        return self._limits.get(path)
+
+    def delay(self, path: str) -> float:
+        """Seconds before a request on ``path`` may be sent (0 when it may go now)."""
+        now = self._now()
+        waits = [self._blocked_until.get(path, 0.0) - now]
+        waits.append(_window_wait(self._ip_sent, self._ip_limit, self._ip_window, now))
+        limit = self._limits.get(path)
+        if limit is not None:
+            waits.append(
+                _window_wait(self._sent.setdefault(path, deque()), limit, self._window, now)
+            )
+        return max(0.0, *waits)
+
+    def try_acquire(self, path: str) -> float:
+        """Take a slot if one is free (returns 0), else return the wait without taking one."""
+        wait = self.delay(path)
+        if wait <= 0:
+            now = self._now()
+            self._ip_sent.append(now)
+            if path in self._limits:
+                self._sent.setdefault(path, deque()).append(now)
+        return wait
+
+    async def acquire(self, path: str) -> None:
+        """Wait until a request on ``path`` is allowed, then count it as sent."""
+        while (wait := self.try_acquire(path)) > 0:
+            await self._sleep(wait)
+
+    def observe(self, path: str, headers: Mapping[str, str]) -> None:
+        """Follow the exchange's ``X-Bapi-Limit*`` answer headers for ``path``."""
+        limit = _int_header(headers, "x-bapi-limit")
+        if limit is not None and limit > 0:
+            self._limits[path] = limit
+        status = _int_header(headers, "x-bapi-limit-status")
+        if status is None or status > 0:
+            return
+        reset_ms = _int_header(headers, "x-bapi-limit-reset-timestamp")
+        wait = self._window if reset_ms is None else (reset_ms - self._wall_ms()) / 1000
+        wait = min(max(wait, 0.0), MAX_HEADER_WAIT_S)
+        until = self._now() + wait
+        self._blocked_until[path] = max(self._blocked_until.get(path, 0.0), until)
+
+    def penalize(self, path: str) -> None:
+        """After a 10006 without usable headers: keep ``path`` closed for one full window."""
+        until = self._now() + self._window
+        self._blocked_until[path] = max(self._blocked_until.get(path, 0.0), until)
+
+
+def _window_wait(sent: deque[float], limit: int, window: float, now: float) -> float:
+    while sent and sent[0] <= now - window:
+        sent.popleft()
+    if len(sent) < limit:
+        return 0.0
+    return sent[len(sent) - limit] + window - now
+
+
+def _int_header(headers: Mapping[str, str], name: str) -> int | None:
+    value = headers.get(name)
+    if value is None:
+        value = next((v for k, v in headers.items() if k.lower() == name), None)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None

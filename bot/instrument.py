@@ -1,0 +1,99 @@
+"""Instrument rules (tick size, lot step, quantity bounds) and the ONE place that rounds.
+
+Every price and quantity goes through `Instrument` before an order leaves the bot. All
+arithmetic is Decimal. Quantities round down to the lot step (never trade more than asked);
+prices round toward the side that is safe for their purpose (see each method).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Any, Literal
+
+from bot.bybit.rest import BybitRest
+
+Side = Literal["Buy", "Sell"]
+
+
+class QuantityError(ValueError):
+    """A quantity that cannot be sent: below the minimum after rounding, or above the maximum."""
+
+
+@dataclass(frozen=True)
+class Instrument:
+    symbol: str
+    tick_size: Decimal
+    qty_step: Decimal
+    min_qty: Decimal
+    max_qty: Decimal
+    max_market_qty: Decimal
+    min_notional: Decimal = Decimal(0)
+
+    @classmethod
+    def from_bybit(cls, item: dict[str, Any]) -> Instrument:
+        """Build from one entry of market/instruments-info ``result.list``."""
+        lot, price = item["lotSizeFilter"], item["priceFilter"]
+        max_qty = Decimal(lot["maxOrderQty"])
+        return cls(
+            symbol=item["symbol"],
+            tick_size=Decimal(price["tickSize"]),
+            qty_step=Decimal(lot["qtyStep"]),
+            min_qty=Decimal(lot["minOrderQty"]),
+            max_qty=max_qty,
+            max_market_qty=Decimal(lot.get("maxMktOrderQty") or max_qty),
+            min_notional=Decimal(lot.get("minNotionalValue") or 0),
+        )
+
+    def round_qty(self, qty: Decimal, *, market: bool = True) -> Decimal:
+        """Round down to the lot step; raise `QuantityError` outside [min, max]."""
+        rounded = _to_step(qty, self.qty_step, ROUND_FLOOR)
+        if rounded < self.min_qty:
+            raise QuantityError(
+                f"{self.symbol}: quantity {qty} rounds to {rounded}, below the minimum "
+                f"{self.min_qty} (step {self.qty_step})"
+            )
+        limit = self.max_market_qty if market else self.max_qty
+        if rounded > limit:
+            raise QuantityError(f"{self.symbol}: quantity {rounded} above the maximum {limit}")
+        return rounded
+
+    def check_notional(self, qty: Decimal, price: Decimal) -> None:
+        """Raise `QuantityError` when ``qty`` at ``price`` is below the minimum order value."""
+        if qty * price < self.min_notional:
+            raise QuantityError(
+                f"{self.symbol}: order value {qty * price} below the minimum {self.min_notional}"
+            )
+
+    def round_price(self, price: Decimal, direction: Literal["down", "up"]) -> Decimal:
+        """Round to the tick, down or up."""
+        if price <= 0:
+            raise ValueError(f"{self.symbol}: price must be positive, got {price}")
+        rounding = ROUND_FLOOR if direction == "down" else ROUND_CEILING
+        return _to_step(price, self.tick_size, rounding)
+
+    def limit_price(self, price: Decimal, side: Side) -> Decimal:
+        """A buy never pays more than asked (down); a sell never receives less (up)."""
+        return self.round_price(price, "down" if side == "Buy" else "up")
+
+    def stop_loss_price(self, price: Decimal, position_side: Side) -> Decimal:
+        """A stop never allows a bigger loss: a long's stop rounds up, a short's down."""
+        return self.round_price(price, "up" if position_side == "Buy" else "down")
+
+    def take_profit_price(self, price: Decimal, position_side: Side) -> Decimal:
+        """A target never moves further from the market: a long's rounds down, a short's up."""
+        return self.round_price(price, "down" if position_side == "Buy" else "up")
+
+
+def _to_step(value: Decimal, step: Decimal, rounding: str) -> Decimal:
+    units = (value / step).to_integral_value(rounding=rounding)
+    return (units * step).quantize(step)
+
+
+async def fetch_instrument(rest: BybitRest, symbol: str, category: str = "linear") -> Instrument:
+    """Read ``symbol``'s rules from market/instruments-info."""
+    result = await rest.get("/v5/market/instruments-info", {"category": category, "symbol": symbol})
+    for item in result.get("list", []):
+        if item.get("symbol") == symbol:
+            return Instrument.from_bybit(item)
+    raise LookupError(f"{category} instrument {symbol!r} not found")
