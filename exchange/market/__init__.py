@@ -1,0 +1,1 @@
+"""The simulated market of one symbol: price path, order book, candles and public trades."""

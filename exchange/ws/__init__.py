@@ -1,0 +1,1 @@
+"""WebSocket side of the exchange: the connection hub and the public and private endpoints."""

@@ -1,0 +1,55 @@
+"""Done when: cryptofeed's Bybit feed, pointed at the exchange through the endpoint override,
+receives closed candles, trades and book updates over wss://."""
+
+from __future__ import annotations
+
+import asyncio
+
+from cryptofeed.defines import CANDLES, L2_BOOK, TRADES
+
+from exchange.config import ExchangeConfig
+from exchange.cryptofeed_compat import bybit_feed_class
+from exchange.server import ExchangeServer
+
+
+async def test_cryptofeed_bybit_feed_receives_closed_candles_trades_and_book(
+    tmp_path, monkeypatch, helpers
+):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    config = ExchangeConfig(ca_file=tmp_path / "ca.pem", speed=600.0, history_candles=30)
+    seen: dict[str, list] = {CANDLES: [], TRADES: [], L2_BOOK: []}
+    done = asyncio.Event()
+
+    def collector(kind: str):
+        async def callback(obj, receipt_timestamp):
+            seen[kind].append(obj)
+            if all(seen.values()):
+                done.set()
+
+        return callback
+
+    async with ExchangeServer(config) as server:
+        feed_class = bybit_feed_class(
+            server.rest_url, server.ws_public_url, helpers.client_ssl(server.ca_file)
+        )
+        feed = feed_class(
+            symbols=["BTC-USDT-PERP"],
+            channels=[CANDLES, TRADES, L2_BOOK],
+            callbacks={k: collector(k) for k in seen},
+            candle_interval="1m",
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(feed.run(stop))
+        try:
+            await asyncio.wait_for(done.wait(), timeout=30)
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, timeout=15)
+    candle = seen[CANDLES][0]
+    assert candle.closed is True and candle.symbol == "BTC-USDT-PERP"
+    assert candle.stop - candle.start > 59
+    assert candle.low <= candle.open <= candle.high
+    trade = seen[TRADES][0]
+    assert trade.amount > 0 and trade.price > 0
+    book = seen[L2_BOOK][-1].book
+    assert book.bids.index(0)[0] < book.asks.index(0)[0]
