@@ -1,0 +1,1 @@
+"""Indicators, components, template schema, evaluator and backtester shared by the bot and the backend."""

@@ -1,0 +1,132 @@
+"""`plutarc backtest`: run a template over a candle CSV and print the KPIs."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from strategy.backtest import BacktestConfig, BacktestResult, run_backtest
+from strategy.candles_csv import read_candles
+from strategy.template import TemplateError, validate_template
+
+
+def _decimal(name: str, text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise typer.BadParameter(f"{text!r} is not a decimal number", param_hint=name) from None
+
+
+def _fmt(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    if isinstance(value, float):
+        return f"{value:,.4f}"
+    return str(value)
+
+
+def _summary(result: BacktestResult) -> Table:
+    k = result.kpis
+    table = Table(
+        title=f"{result.template_name}: {result.candles:,} candles, {k.trade_count:,} trades"
+    )
+    table.add_column("KPI")
+    table.add_column("value", justify="right")
+    hours = None if k.avg_hold_ms is None else k.avg_hold_ms / 3_600_000
+    rows = [
+        ("net PnL", _fmt(k.net_pnl)),
+        ("return %", _fmt(k.return_pct)),
+        ("win rate %", _fmt(None if k.win_rate is None else k.win_rate * 100)),
+        ("profit factor", _fmt(k.profit_factor)),
+        ("expectancy / trade", _fmt(k.expectancy)),
+        ("Sharpe (daily, annualised)", _fmt(k.sharpe)),
+        ("Sortino (daily, annualised)", _fmt(k.sortino)),
+        ("max drawdown", f"{_fmt(k.max_drawdown)} ({k.max_drawdown_pct:.2f}%)"),
+        ("average hold (h)", _fmt(hours)),
+        ("fees", _fmt(k.fees)),
+        ("exposure %", _fmt(k.exposure * 100)),
+    ]
+    reasons = Counter(t.exit_reason for t in result.trades)
+    rows += [(f"exits: {reason}", f"{count:,}") for reason, count in reasons.most_common()]
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def backtest(
+    template: Annotated[
+        Path, typer.Argument(help="Strategy template JSON file.", exists=True, dir_okay=False)
+    ],
+    candles: Annotated[
+        Path,
+        typer.Option(
+            "--candles",
+            help="Candle CSV: open_time_ms,open,high,low,close,volume.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    equity: Annotated[str, typer.Option(help="Initial equity in quote currency.")] = "10000",
+    maker_fee: Annotated[str, typer.Option(help="Maker fee, fraction of notional.")] = "0.0002",
+    taker_fee: Annotated[str, typer.Option(help="Taker fee, fraction of notional.")] = "0.00055",
+    slippage_bps: Annotated[str, typer.Option(help="Slippage on market/stop fills, bps.")] = "0",
+    spread_bps: Annotated[
+        float, typer.Option(help="Spread assumed by the spread filter, bps.")
+    ] = 0.0,
+    qty_step: Annotated[str | None, typer.Option(help="Lot size quantities round down to.")] = None,
+    json_out: Annotated[
+        Path | None, typer.Option(help="Write trades, equity and KPIs here.")
+    ] = None,
+) -> None:
+    """Backtest a strategy template over historical candles.
+
+    Same decision rules as the live bot: signals on closed candles, fills at the next open.
+
+    Stops and targets are checked inside candles; when both fit in one candle, the stop wins.
+
+    Taker fee and slippage on market and stop fills; maker fee on take-profit limits.
+    """
+    console = Console()
+    try:
+        tpl = validate_template(json.loads(template.read_text()))
+    except json.JSONDecodeError as exc:
+        console.print(f"[red]{template}: not JSON: {exc}")
+        raise typer.Exit(2) from None
+    except TemplateError as exc:
+        errors = Table(title=f"{template}: invalid template", style="red")
+        for col in ("path", "component", "field", "message"):
+            errors.add_column(col)
+        for e in exc.errors:
+            errors.add_row(e["path"], e["component"] or "", e["field"] or "", e["message"])
+        console.print(errors)
+        raise typer.Exit(2) from None
+    config = BacktestConfig(
+        initial_equity=_decimal("--equity", equity),
+        maker_fee=_decimal("--maker-fee", maker_fee),
+        taker_fee=_decimal("--taker-fee", taker_fee),
+        slippage_bps=_decimal("--slippage-bps", slippage_bps),
+        spread_bps=spread_bps,
+        qty_step=None if qty_step is None else _decimal("--qty-step", qty_step),
+    )
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(f"reading {candles.name}", total=1.0)
+        data = read_candles(candles)
+        progress.update(task, description=f"backtesting {len(data.close):,} candles", completed=0.0)
+        result = run_backtest(
+            tpl, data, config, progress=lambda done: progress.update(task, completed=done)
+        )
+    console.print(_summary(result))
+    if json_out is not None:
+        json_out.write_text(json.dumps(result.to_json(), indent=1))
+        console.print(f"wrote {json_out}")

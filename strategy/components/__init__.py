@@ -1,0 +1,1 @@
+"""Strategy components — signals, filters, guards, exits — plus their catalogue and plumbing."""

@@ -1,0 +1,42 @@
+"""Combination modes: many signal scores in, one combined score out, per candle.
+
+``scores`` has one row per signal (each in [-1, 1]); the result ``s`` is compared with the
+template's threshold ``t > 0``: enter long when ``s >= t``, short when ``s <= -t``.
+
+* ``weighted_sum``      s = sum(w_i * s_i)              (can exceed 1: choose t accordingly)
+* ``weighted_average``  s = sum(w_i * s_i) / sum(w_i)
+* ``unanimous``         s = min(s_i) if every s_i > 0, max(s_i) if every s_i < 0, else 0
+                        (every signal agrees, the weakest must reach the threshold)
+* ``majority``          s = n_pos / n if n_pos > n / 2, -n_neg / n if n_neg > n / 2, else 0
+                        (a strict majority of all signals; t is the fraction required)
+* ``any``               s = max(s_i) if it reaches t and no signal reaches -t; min(s_i) in the
+                        mirror case; 0 when signals conflict or none reaches t
+
+Weights only matter for the two weighted modes.  NaN scores (warming up) count as 0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def combine(mode: str, scores: np.ndarray, weights: np.ndarray, threshold: float) -> np.ndarray:
+    """Combined score per candle from a (signals x candles) score matrix."""
+    scores = np.nan_to_num(np.atleast_2d(scores))
+    n = scores.shape[0]
+    if mode == "weighted_sum":
+        return weights @ scores
+    if mode == "weighted_average":
+        return (weights @ scores) / weights.sum()
+    if mode == "unanimous":
+        low, high = scores.min(axis=0), scores.max(axis=0)
+        return np.where(low > 0, low, np.where(high < 0, high, 0.0))
+    if mode == "majority":
+        pos = (scores > 0).sum(axis=0)
+        neg = (scores < 0).sum(axis=0)
+        return np.where(2 * pos > n, pos / n, np.where(2 * neg > n, -neg / n, 0.0))
+    if mode == "any":
+        high, low = scores.max(axis=0), scores.min(axis=0)
+        up, down = high >= threshold, low <= -threshold
+        return np.where(up & ~down, high, np.where(down & ~up, low, 0.0))
+    raise ValueError(f"unknown combination mode {mode!r}")

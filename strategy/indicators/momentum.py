@@ -1,0 +1,233 @@
+"""Momentum of one series or the typical price: RSI, rate of change and CCI.
+
+TA-Lib conventions.  RSI: Wilder smoothing seeded with the plain mean of the first
+``period`` gains/losses (lookback ``period``); 0 when there was no move at all.  ROC:
+``(x / x[period ago] - 1) * 100``, 0 when the old value is 0.  CCI: typical price
+``(h + l + c) / 3``, ``(tp - mean) / (0.015 * mean absolute deviation)``, 0 when
+``tp - mean`` is zero relative to ``|mean|`` (TA-Lib's scaled zero test).  A CCI update
+costs O(period), not O(1): the mean absolute deviation needs the whole window.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from strategy.indicators._fma import fma
+from strategy.indicators.streaming import NAN, ZERO_EPSILON
+
+
+def rsi_lookback(period: int) -> int:
+    return period
+
+
+def roc_lookback(period: int) -> int:
+    return period
+
+
+def cci_lookback(period: int) -> int:
+    return period - 1
+
+
+@njit(cache=True)
+def rsi(x, period):
+    """Relative strength index, Wilder smoothing (TA-Lib RSI)."""
+    n = x.shape[0]
+    out = np.empty(n)
+    for i in range(min(period, n)):
+        out[i] = np.nan
+    if period >= n:
+        return out
+    gain = 0.0
+    loss = 0.0
+    for i in range(1, period + 1):
+        d = x[i] - x[i - 1]
+        if d < 0.0:
+            loss -= d
+        else:
+            gain += d
+    gain /= period
+    loss /= period
+    s = gain + loss
+    out[period] = 100.0 * (gain / s) if s != 0.0 else 0.0
+    a = (period - 1) / period
+    b = 1.0 / period
+    for i in range(period + 1, n):
+        d = x[i] - x[i - 1]
+        up = max(0.0, d)
+        down = -d if d < 0.0 else 0.0
+        gain = fma(gain, a, up * b)
+        loss = fma(loss, a, down * b)
+        s = gain + loss
+        out[i] = 100.0 * (gain / s) if s != 0.0 else 0.0
+    return out
+
+
+@njit(cache=True)
+def roc(x, period):
+    """Rate of change in percent (TA-Lib ROC)."""
+    n = x.shape[0]
+    out = np.empty(n)
+    for i in range(min(period, n)):
+        out[i] = np.nan
+    if period >= n:
+        return out
+    # Aligned views index from 0, so the loop has no wrap-around checks and vectorises.
+    now, then, dest = x[period:], x[: n - period], out[period:]
+    for j in range(n - period):
+        old = then[j]
+        dest[j] = (now[j] / old - 1.0) * 100.0 if old != 0.0 else 0.0
+    return out
+
+
+@njit(cache=True, inline="always")
+def _window_sum(values, first, period):
+    """Sum of ``values[first:first + period]`` in four interleaved partial sums."""
+    s0 = s1 = s2 = s3 = 0.0
+    end = first + period
+    for j in range(first, end - 3, 4):
+        s0 += values[j]
+        s1 += values[j + 1]
+        s2 += values[j + 2]
+        s3 += values[j + 3]
+    for j in range(end - period % 4, end):
+        s0 += values[j]
+    return (s0 + s1) + (s2 + s3)
+
+
+@njit(cache=True, inline="always")
+def cci_push(window, state, tp):
+    """Push one typical price into a CCI state; return the CCI (NaN while warming up).
+
+    ``window`` holds ``2 * period`` floats, each value stored twice so the last ``period``
+    are always contiguous; ``state`` is ``[next position, count, running sum]``.  The mean
+    comes from the running sum, re-summed from the window every ``period`` candles so its
+    rounding never drifts; the mean absolute deviation is O(period) by nature.  Batch and
+    stream both run this one function, so they agree bit for bit.
+    """
+    period = window.shape[0] // 2
+    pos = int(state[0])
+    count = int(state[1]) + 1
+    total = state[2] + (tp - window[pos] if count > period else tp)
+    window[pos] = tp
+    window[pos + period] = tp
+    first = pos + 1
+    state[0] = 0 if first == period else first
+    state[1] = count
+    if count < period:
+        state[2] = total
+        return np.nan
+    if first == period:
+        total = _window_sum(window, first, period)
+    state[2] = total
+    mean = total / period
+    s0 = s1 = s2 = s3 = 0.0
+    end = first + period
+    for j in range(first, end - 3, 4):
+        s0 += abs(window[j] - mean)
+        s1 += abs(window[j + 1] - mean)
+        s2 += abs(window[j + 2] - mean)
+        s3 += abs(window[j + 3] - mean)
+    for j in range(end - period % 4, end):
+        s0 += abs(window[j] - mean)
+    dev = (s0 + s1) + (s2 + s3)
+    diff = tp - mean
+    if abs(diff) <= ZERO_EPSILON * abs(mean) or dev == 0.0:
+        return 0.0
+    return diff / (0.015 * (dev / period))
+
+
+def cci_state(period: int) -> tuple[np.ndarray, np.ndarray]:
+    """A fresh (window, state) pair for :func:`cci_push`."""
+    return np.zeros(2 * period), np.zeros(3)
+
+
+@njit(cache=True)
+def cci(high, low, close, period):
+    """Commodity channel index (TA-Lib CCI)."""
+    n = close.shape[0]
+    out = np.empty(n)
+    window = np.zeros(2 * period)
+    state = np.zeros(3)
+    for i in range(n):
+        out[i] = cci_push(window, state, (high[i] + low[i] + close[i]) / 3.0)
+    return out
+
+
+class RsiStream:
+    """RSI of close."""
+
+    __slots__ = ("_a", "_b", "_count", "_gain", "_loss", "_period", "_prev")
+
+    def __init__(self, period: int) -> None:
+        self._period = period
+        self._a = (period - 1) / period
+        self._b = 1.0 / period
+        self._count = 0
+        self._prev = 0.0
+        self._gain = 0.0
+        self._loss = 0.0
+
+    def update(self, open, high, low, close, volume, open_time_ms=-1):
+        d = close - self._prev
+        self._prev = close
+        count = self._count
+        if count > self._period:
+            gain = math.fma(self._gain, self._a, (max(0.0, d)) * self._b)
+            loss = math.fma(self._loss, self._a, (-d if d < 0.0 else 0.0) * self._b)
+        else:
+            self._count = count + 1
+            if count == 0:
+                return (NAN,)
+            gain = self._gain
+            loss = self._loss
+            if d < 0.0:
+                loss -= d
+            else:
+                gain += d
+            if count < self._period:
+                self._gain = gain
+                self._loss = loss
+                return (NAN,)
+            gain /= self._period
+            loss /= self._period
+        self._gain = gain
+        self._loss = loss
+        s = gain + loss
+        return (100.0 * (gain / s) if s != 0.0 else 0.0,)
+
+
+class RocStream:
+    """Rate of change of close."""
+
+    __slots__ = ("_buf", "_count", "_period", "_pos")
+
+    def __init__(self, period: int) -> None:
+        self._period = period
+        self._buf = [0.0] * period
+        self._pos = 0
+        self._count = 0
+
+    def update(self, open, high, low, close, volume, open_time_ms=-1):
+        pos = self._pos
+        old = self._buf[pos]
+        self._buf[pos] = close
+        self._pos = pos + 1 if pos + 1 < self._period else 0
+        if self._count < self._period:
+            self._count += 1
+            return (NAN,)
+        return ((close / old - 1.0) * 100.0 if old != 0.0 else 0.0,)
+
+
+class CciStream:
+    """CCI of the typical price: one numba :func:`cci_push` call per candle."""
+
+    __slots__ = ("_state", "_window")
+
+    def __init__(self, period: int) -> None:
+        self._window, self._state = cci_state(period)
+
+    def update(self, open, high, low, close, volume, open_time_ms=-1):
+        return (cci_push(self._window, self._state, (high + low + close) / 3.0),)
