@@ -4,6 +4,35 @@ Each area has its own module; this package re-exports every model so Tortoise fi
 """
 
 from backend.models.accounts import BotToken, LoginFailure, Session, User
-from backend.models.bots import Bot
+from backend.models.api_keys import ApiKey, ExchangeEndpoint
+from backend.models.bots import Bot, BotConnection, BotEvent, Deployment
+from backend.models.strategies import Strategy, StrategyVersion
+from backend.models.trading import (
+    EquityDaily,
+    EquitySnapshot,
+    KpiTotals,
+    Position,
+    SignalState,
+    Trade,
+)
 
-__all__ = ["Bot", "BotToken", "LoginFailure", "Session", "User"]
+__all__ = [
+    "ApiKey",
+    "Bot",
+    "BotConnection",
+    "BotEvent",
+    "BotToken",
+    "Deployment",
+    "EquityDaily",
+    "EquitySnapshot",
+    "ExchangeEndpoint",
+    "KpiTotals",
+    "LoginFailure",
+    "Position",
+    "Session",
+    "SignalState",
+    "Strategy",
+    "StrategyVersion",
+    "Trade",
+    "User",
+]

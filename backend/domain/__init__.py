@@ -1,0 +1,1 @@
+"""Plutarc's domain rules as plain code: lifecycle, KPIs, equity, retention, endpoints, keys."""

@@ -1,0 +1,110 @@
+"""Deployments: what the provider calls (through the internal `bots:*` mutations) when it
+starts and ends a bot instance, and the list of bots waiting for the provider.
+
+A deployment issues a fresh bot token (revoking the previous one) and unwraps the API key's
+data key; both are returned to the provider only. Ending a deployment revokes the token.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import asyncpg
+
+from backend.auth.tokens import issue_bot_token
+from backend.domain.botstate import add_event, open_deployment, set_lifecycle
+from backend.domain.keys import unwrap_data_key
+from backend.runtime import Conflict
+from backend.runtime.executor import Executor
+
+
+async def begin(db: Executor, bot: dict[str, Any]) -> dict[str, Any]:
+    """Open a deployment for a provisioning bot: token + data key for the provider."""
+    if bot["lifecycle"] != "provisioning":
+        raise Conflict(
+            f"bot {bot['name']!r} is {bot['lifecycle']}: only a provisioning bot can be "
+            "deployed (set its desired state to run first)", field="bot_id",
+        )
+    if bot["api_key_id"] is None:
+        raise Conflict(f"bot {bot['name']!r} has no API key", field="api_key_id")
+    await db.execute(
+        "UPDATE deployments SET ended_at = now(), outcome = 'replaced' "
+        "WHERE bot_id = $1 AND ended_at IS NULL", bot["id"],
+    )
+    deployment_id = await db.fetchval(
+        "INSERT INTO deployments (bot_id, user_id, region, provider, started_at) "
+        "VALUES ($1, $2, $3, $4, now()) RETURNING id",
+        bot["id"], bot["user_id"], bot["region"], bot["provider"],
+    )
+    token = await issue_bot_token(db, bot["id"])
+    data_key = await unwrap_data_key(db, bot["api_key_id"])
+    await add_event(db, bot, "deployment", f"deployment {deployment_id} started on "
+                    f"{bot['provider']} in {bot['region']}", data={"deployment_id": deployment_id})
+    return {
+        "deployment_id": deployment_id, "bot_id": bot["id"], "region": bot["region"],
+        "provider": bot["provider"], "token": token,
+        "data_key": base64.b64encode(data_key).decode(),
+    }
+
+
+async def end(
+    db: Executor, bot: dict[str, Any], deployment_id: int, outcome: str, detail: str | None
+) -> dict[str, Any]:
+    """Close a deployment, revoke the bot's token, and settle the lifecycle: a stopping bot
+    becomes stopped; any other running bot whose instance ended went wrong → error."""
+    row = await db.fetchrow(
+        "UPDATE deployments SET ended_at = now(), outcome = $3, detail = $4 "
+        "WHERE id = $1 AND bot_id = $2 AND ended_at IS NULL RETURNING id",
+        deployment_id, bot["id"], outcome, detail,
+    )
+    if row is None:
+        raise Conflict(f"deployment {deployment_id} of bot {bot['id']} is not open",
+                       field="deployment_id")
+    await db.execute(
+        "UPDATE bot_tokens SET revoked_at = now() WHERE bot_id = $1 AND revoked_at IS NULL",
+        bot["id"],
+    )
+    await add_event(db, bot, "deployment", f"deployment {deployment_id} ended: {outcome}"
+                    + (f" ({detail})" if detail else ""),
+                    "error" if outcome == "failed" else "info",
+                    {"deployment_id": deployment_id, "outcome": outcome})
+    if outcome == "stopped" and bot["lifecycle"] == "stopping":
+        return await set_lifecycle(db, bot, "stopped", "deployment ended")
+    if bot["lifecycle"] not in ("stopped", "error"):
+        reason = detail or f"the instance ended ({outcome}) while the bot was {bot['lifecycle']}"
+        return await set_lifecycle(db, bot, "error", reason, error_message=reason)
+    return bot
+
+
+async def mark(
+    db: Executor, bot: dict[str, Any], target: str, message: str | None,
+    instance_id: str | None,
+) -> dict[str, Any]:
+    """The provider reports progress: a lifecycle change (checked) and the instance id."""
+    if instance_id is not None:
+        current = await open_deployment(db, bot["id"])
+        if current is None:
+            raise Conflict(f"bot {bot['id']} has no open deployment", field="instance_id")
+        await db.execute("UPDATE deployments SET instance_id = $2 WHERE id = $1",
+                         current["id"], instance_id)
+    if target == bot["lifecycle"]:
+        return bot
+    return await set_lifecycle(db, bot, target, message or "", error_message=message)
+
+
+async def pending_work(conn: asyncpg.Connection | asyncpg.Pool) -> dict[str, list[dict]]:
+    """What a provider supervisor must do: `start` bots provisioning without an open
+    deployment; `stop` bots stopping (or stopped/error) whose deployment is still open."""
+    start = await conn.fetch(
+        "SELECT b.id AS bot_id, b.provider, b.region FROM bots b WHERE b.lifecycle = "
+        "'provisioning' AND NOT EXISTS (SELECT 1 FROM deployments d WHERE d.bot_id = b.id "
+        "AND d.ended_at IS NULL) ORDER BY b.id"
+    )
+    stop = await conn.fetch(
+        "SELECT b.id AS bot_id, b.provider, b.lifecycle, b.close_positions, d.id AS "
+        "deployment_id, d.instance_id FROM bots b JOIN deployments d ON d.bot_id = b.id "
+        "AND d.ended_at IS NULL WHERE b.lifecycle IN ('stopping', 'stopped', 'error') "
+        "ORDER BY b.id"
+    )
+    return {"start": [dict(r) for r in start], "stop": [dict(r) for r in stop]}

@@ -1,0 +1,86 @@
+# ruff: noqa: N999  (the module name is the function path prefix `apiKeys:`)
+"""Exchange API keys (`apiKeys:*`): the secret is sealed on arrival (backend/crypto.py) and
+no function ever returns it or its data key; the dashboard sees label, exchange, testnet and
+the last four characters of the key id."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, StringConstraints
+
+from backend import crypto
+from backend.domain import exchanges
+from backend.runtime import Conflict, Ctx, Forbidden, Id, NotFound, mutation, query
+
+ApiKeyId = Id["api_keys"]
+
+PUBLIC = "id, exchange, label, testnet, key_last4, created_at"
+Exchange = Literal["bybit", "local"]
+Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+KeyId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=200)]
+Secret = Annotated[SecretStr, Field(min_length=1, max_length=500)]
+Url = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
+@query
+async def list_(ctx: Ctx) -> list[dict[str, Any]]:
+    """The caller's API keys: label, exchange, testnet and the key id's last 4 characters."""
+    user_id = ctx.auth.require_user()
+    return await ctx.db.fetch(
+        f"SELECT {PUBLIC} FROM api_keys WHERE user_id = $1 ORDER BY id", user_id
+    )
+
+
+@mutation
+async def add(ctx: Ctx, exchange: Exchange, label: Label, api_key: KeyId, api_secret: Secret,
+              testnet: bool = False) -> dict[str, Any]:
+    """Store an exchange API key; the secret is encrypted under a fresh data key."""
+    user_id = ctx.auth.require_user()
+    sealed = crypto.seal_new_secret(api_secret.get_secret_value())
+    row = await ctx.db.fetchrow(
+        "INSERT INTO api_keys (user_id, exchange, label, api_key, key_last4, testnet, "
+        "secret_ciphertext, wrapped_data_key, master_key_id, created_at) "
+        f"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now()) RETURNING {PUBLIC}",
+        user_id, exchange, label, api_key, api_key[-4:], testnet,
+        sealed.secret_ciphertext, sealed.wrapped_data_key, sealed.master_key_id,
+    )
+    return dict(row or {})
+
+
+@mutation
+async def remove(ctx: Ctx, api_key_id: ApiKeyId) -> dict[str, bool]:
+    """Delete an API key; refused while a bot that is not stopped uses it."""
+    user_id = ctx.auth.require_user()
+    key = await ctx.db.fetchrow(
+        "SELECT id, label FROM api_keys WHERE id = $1 AND user_id = $2", api_key_id, user_id
+    )
+    if key is None:
+        raise NotFound(f"no API key {api_key_id}", field="api_key_id")
+    busy = await ctx.db.fetchrow(
+        "SELECT name, lifecycle FROM bots WHERE api_key_id = $1 AND user_id = $2 "
+        "AND lifecycle <> 'stopped' ORDER BY id LIMIT 1",
+        api_key_id, user_id,
+    )
+    if busy:
+        raise Conflict(
+            f"API key {key['label']!r} is used by bot {busy['name']!r} ({busy['lifecycle']}): "
+            "stop the bot before deleting its key",
+            field="api_key_id",
+        )
+    await ctx.db.execute("DELETE FROM api_keys WHERE id = $1 AND user_id = $2", api_key_id, user_id)
+    return {"ok": True}
+
+
+@mutation(internal=True)
+async def setExchangeEndpoint(
+    ctx: Ctx, exchange: Exchange, rest_url: Url, ws_public_url: Url, ws_private_url: Url,
+    ca_pem: str | None = None, testnet: bool = False,
+) -> dict[str, bool]:
+    """Record where an exchange is reached (the local exchange's URLs and CA certificate)."""
+    if ctx.auth.kind != "anonymous":
+        raise Forbidden("only the system sets exchange endpoints")
+    await exchanges.set_endpoint(
+        ctx.db, exchange, rest_url, ws_public_url, ws_private_url, ca_pem, testnet
+    )
+    return {"ok": True}

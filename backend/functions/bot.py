@@ -1,0 +1,230 @@
+"""Bot-facing functions (`bot:*`), called with a bot token: a bot reads and writes only itself.
+
+`bot:config` is the live configuration the bot subscribes to. Every report carries a
+client-generated `report_id`, unique per bot and stored with the row (UNIQUE(bot_id,
+report_id)), so a retried report is applied once and answers the same. Positions and
+heartbeats are snapshots: the latest applied `report_id`/`at` are kept, and a report that is
+a repeat or older than the last applied one changes nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from backend.domain import exchanges, lifecycle
+from backend.domain.botstate import BOT_COLUMNS, add_event, set_lifecycle
+from backend.domain.kpis import record_equity, record_trade
+from backend.runtime import BadRequest, Ctx, NotFound, mutation, query
+
+ReportId = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Money = Annotated[Decimal, Field(max_digits=36, decimal_places=12)]
+Positive = Annotated[Decimal, Field(gt=0, max_digits=36, decimal_places=12)]
+NonNegative = Annotated[Decimal, Field(ge=0, max_digits=36, decimal_places=12)]
+Symbol = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,30}$")]
+Side = Literal["long", "short"]
+
+
+class PositionIn(BaseModel):
+    """One open position in a positions report."""
+
+    model_config = ConfigDict(extra="forbid")
+    symbol: Symbol
+    side: Side
+    size: Positive
+    entry_price: Positive
+    unrealised_pnl: Money
+    leverage: Annotated[Decimal, Field(gt=0, le=200, max_digits=10, decimal_places=2)]
+
+
+async def _me(ctx: Ctx) -> dict[str, Any]:
+    bot_id = ctx.auth.require_bot()
+    bot = await ctx.db.fetchrow(f"SELECT {BOT_COLUMNS} FROM bots WHERE id = $1", bot_id)
+    if bot is None:
+        raise NotFound("this bot no longer exists")
+    return bot
+
+
+async def _insert_once(ctx: Ctx, table: str, bot: dict[str, Any], report_id: str,
+                       values: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """Insert a reported row unless this bot already reported `report_id`. Returns the
+    answer `{id, report_id}` (the same for the first call and every retry) and whether this
+    call inserted the row."""
+    cols = ["bot_id", "user_id", "report_id", *values]
+    params = [bot["id"], bot["user_id"], report_id, *values.values()]
+    marks = ", ".join(f"${i}" for i in range(1, len(params) + 1))
+    row_id = await ctx.db.fetchval(
+        f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks}) "
+        "ON CONFLICT (bot_id, report_id) DO NOTHING RETURNING id",
+        *params,
+    )
+    applied = row_id is not None
+    if not applied:
+        row_id = await ctx.db.fetchval(
+            f"SELECT id FROM {table} WHERE bot_id = $1 AND report_id = $2", bot["id"], report_id
+        )
+    return {"id": row_id, "report_id": report_id}, applied
+
+
+@query
+async def config(ctx: Ctx) -> dict[str, Any]:
+    """The calling bot's configuration: strategy template and version, desired state, and its
+    exchange (URLs, CA, API key id and the secret sealed under its data key)."""
+    bot = await _me(ctx)
+    template = await ctx.db.fetchval(
+        "SELECT template FROM strategy_versions WHERE strategy_id = $1 AND version = $2",
+        bot["strategy_id"], bot["strategy_version"],
+    )
+    key = await ctx.db.fetchrow(
+        "SELECT exchange, testnet, api_key, secret_ciphertext FROM api_keys WHERE id = $1",
+        bot["api_key_id"],
+    )
+    exchange: dict[str, Any] | None = None
+    if key is not None:
+        exchange = {
+            "name": key["exchange"], "testnet": key["testnet"],
+            **await exchanges.endpoint(ctx.db, key["exchange"], key["testnet"]),
+            "api_key": key["api_key"],
+            "wrapped_secret": base64.b64encode(bytes(key["secret_ciphertext"])).decode(),
+        }
+    return {
+        "bot_id": bot["id"], "name": bot["name"], "symbol": bot["symbol"],
+        "timeframe": (template or {}).get("timeframe"), "template": template,
+        "strategy_id": bot["strategy_id"], "template_version": bot["strategy_version"],
+        "desired_state": bot["desired_state"], "close_positions": bot["close_positions"],
+        "lifecycle": bot["lifecycle"], "exchange": exchange,
+    }
+
+
+@mutation
+async def reportTrade(
+    ctx: Ctx, report_id: ReportId, symbol: Symbol, side: Side, quantity: Positive,
+    entry_price: Positive, exit_price: Positive, entry_at: AwareDatetime, exit_at: AwareDatetime,
+    fees: NonNegative, pnl: Money, exit_reason: Annotated[str, Field(max_length=64)] = "",
+    signal_state: dict[str, Any] | None = None, mfe: Money | None = None,
+    mae: Money | None = None,
+) -> dict[str, Any]:
+    """A closed trade; `pnl` is net of `fees` (hold time = exit_at − entry_at)."""
+    bot = await _me(ctx)
+    if exit_at < entry_at:
+        raise BadRequest("exit_at is before entry_at", field="exit_at")
+    hold = int((exit_at - entry_at).total_seconds())
+    answer, applied = await _insert_once(ctx, "trades", bot, report_id, {
+        "symbol": symbol, "side": side, "quantity": quantity, "entry_price": entry_price,
+        "exit_price": exit_price, "entry_at": entry_at, "exit_at": exit_at,
+        "hold_seconds": hold, "fees": fees, "pnl": pnl, "exit_reason": exit_reason,
+        "signal_state": signal_state, "mfe": mfe, "mae": mae, "created_at": datetime.now(UTC),
+    })
+    if applied:
+        await record_trade(ctx.db, bot, {"id": answer["id"], "entry_at": entry_at,
+                                         "exit_at": exit_at, "pnl": pnl, "fees": fees,
+                                         "hold_seconds": hold})
+    return answer
+
+
+@mutation
+async def reportPositions(
+    ctx: Ctx, report_id: ReportId, at: AwareDatetime,
+    positions: Annotated[list[PositionIn], Field(max_length=100)],
+) -> dict[str, Any]:
+    """The bot's open positions now (a full snapshot replacing the previous one)."""
+    bot = await _me(ctx)
+    last = await ctx.db.fetchrow(
+        "SELECT positions_report_id, positions_at FROM bot_connections WHERE bot_id = $1",
+        bot["id"],
+    )
+    if last and (last["positions_report_id"] == report_id
+                 or (last["positions_at"] is not None and at <= last["positions_at"])):
+        return {"report_id": report_id}
+    await ctx.db.execute("DELETE FROM positions WHERE bot_id = $1", bot["id"])
+    await ctx.db.executemany(
+        "INSERT INTO positions (bot_id, user_id, report_id, symbol, side, size, entry_price, "
+        "unrealised_pnl, leverage, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        [(bot["id"], bot["user_id"], report_id, p.symbol, p.side, p.size, p.entry_price,
+          p.unrealised_pnl, p.leverage, at) for p in positions],
+    )
+    await ctx.db.execute(
+        "UPDATE bot_connections SET positions_report_id = $2, positions_at = $3 "
+        "WHERE bot_id = $1", bot["id"], report_id, at,
+    )
+    return {"report_id": report_id}
+
+
+@mutation
+async def reportEquity(
+    ctx: Ctx, report_id: ReportId, at: AwareDatetime, equity: Money, balance: Money | None = None
+) -> dict[str, Any]:
+    """An equity snapshot (typically one per candle)."""
+    bot = await _me(ctx)
+    answer, applied = await _insert_once(ctx, "equity_snapshots", bot, report_id,
+                                         {"at": at, "equity": equity, "balance": balance})
+    if applied:
+        await record_equity(ctx.db, bot, at, equity)
+    return answer
+
+
+@mutation
+async def reportSignalState(
+    ctx: Ctx, report_id: ReportId, candle_at: AwareDatetime, state: dict[str, Any]
+) -> dict[str, Any]:
+    """The evaluated signals, filters and score of one closed candle."""
+    bot = await _me(ctx)
+    answer, _ = await _insert_once(ctx, "signal_states", bot, report_id,
+                                   {"candle_at": candle_at, "state": state,
+                                    "created_at": datetime.now(UTC)})
+    return answer
+
+
+@mutation
+async def reportEvent(
+    ctx: Ctx, report_id: ReportId, kind: Annotated[str, Field(min_length=1, max_length=32)],
+    message: Annotated[str, Field(max_length=2000)],
+    level: Literal["info", "warning", "error"] = "info", data: dict[str, Any] | None = None,
+    at: AwareDatetime | None = None,
+) -> dict[str, Any]:
+    """An event for the bot's activity feed."""
+    bot = await _me(ctx)
+    answer, _ = await _insert_once(ctx, "bot_events", bot, report_id, {
+        "kind": kind, "level": level, "message": message, "data": data,
+        "at": at or datetime.now(UTC),
+    })
+    return answer
+
+
+@mutation
+async def heartbeat(
+    ctx: Ctx, report_id: ReportId, at: AwareDatetime,
+    exchange_latency_ms: Annotated[float, Field(ge=0, le=3_600_000)] | None = None,
+) -> dict[str, Any]:
+    """The bot is alive (with its round trip to the exchange, if measured): connection online
+    (uptime counts from the first heartbeat after a gap); a deploying bot becomes online (or
+    paused, if so desired)."""
+    bot = await _me(ctx)
+    conn = await ctx.db.fetchrow(
+        "SELECT status, heartbeat_report_id, heartbeat_at FROM bot_connections "
+        "WHERE bot_id = $1", bot["id"],
+    )
+    if conn is None:
+        raise NotFound("this bot has no connection record")
+    if conn["heartbeat_report_id"] == report_id or (
+        conn["heartbeat_at"] is not None and at <= conn["heartbeat_at"]
+    ):
+        return {"report_id": report_id}
+    await ctx.db.execute(
+        "UPDATE bot_connections SET status = 'online', last_seen_at = now(), "
+        "connected_since = CASE WHEN status = 'online' THEN connected_since ELSE now() END, "
+        "heartbeat_report_id = $2, heartbeat_at = $3, exchange_latency_ms = $4 "
+        "WHERE bot_id = $1",
+        bot["id"], report_id, at,
+        round(exchange_latency_ms) if exchange_latency_ms is not None else None,
+    )
+    if conn["status"] != "online":
+        message = "connection restored" if conn["status"] == "stale" else "connected"
+        await add_event(ctx.db, bot, "connection", message)
+    if target := lifecycle.on_heartbeat(bot["lifecycle"], bot["desired_state"]):
+        await set_lifecycle(ctx.db, bot, target, "first heartbeat")
+    return {"report_id": report_id}
