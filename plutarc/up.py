@@ -20,6 +20,7 @@ from backend.config import Settings
 from backend.db.dsn import resolve_dsn
 from backend.db.migrate import migrate
 from backend.demo import DEMO_EMAIL, ensure_demo_user
+from backend.monitor import bot_monitor_service
 from plutarc.server import EmbeddedServer, make_server
 
 
@@ -74,7 +75,8 @@ class ApiPart:
         self.task: asyncio.Task[None] | None = None
 
     async def start(self, up: Up) -> list[str]:
-        self.server = make_server(create_app(up.facts["dsn"]), up.host, up.port)
+        app = create_app(up.facts["dsn"], services=[bot_monitor_service()])
+        self.server = make_server(app, up.host, up.port)
         self.task = asyncio.create_task(self.server.serve())
         while not self.server.started:
             if self.task.done():
@@ -109,6 +111,7 @@ class ExchangePart:
         )
         self.server = await ExchangeServer(config).start()
         up.facts["exchange"] = self.server
+        await _record_local_endpoint(up.facts["dsn"], self.server)
         return [
             f"exchange: {self.server.rest_url} (Bybit V5; public WS {self.server.ws_public_url}, "
             f"CA {self.server.ca_file})",
@@ -118,6 +121,21 @@ class ExchangePart:
     async def stop(self) -> None:
         if self.server is not None:
             await self.server.stop()
+
+
+async def _record_local_endpoint(dsn: str, server: Any) -> None:
+    """Tell the backend where the local exchange is, so bots' configs point at it."""
+    import asyncpg
+
+    from backend.domain.exchanges import set_endpoint
+    from backend.runtime.executor import Executor
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        await set_endpoint(Executor(conn), "local", server.rest_url, server.ws_public_url,
+                           server.ws_private_url, server.ca_pem)
+    finally:
+        await conn.close()
 
 
 def default_parts(options: dict[str, Any] | None = None) -> list[Part]:
