@@ -83,17 +83,32 @@ def roc(x, period):
 
 
 @njit(cache=True, inline="always")
-def _window_sum(values, first, period):
-    """Sum of ``values[first:first + period]`` in four interleaved partial sums."""
+def _window_sum(values):
+    """Sum of ``values`` in four interleaved partial sums (four short dependency chains)."""
+    n = values.shape[0]
     s0 = s1 = s2 = s3 = 0.0
-    end = first + period
-    for j in range(first, end - 3, 4):
+    for q in range(n // 4):
+        s0 += values[4 * q]
+        s1 += values[4 * q + 1]
+        s2 += values[4 * q + 2]
+        s3 += values[4 * q + 3]
+    for j in range(n - n % 4, n):
         s0 += values[j]
-        s1 += values[j + 1]
-        s2 += values[j + 2]
-        s3 += values[j + 3]
-    for j in range(end - period % 4, end):
-        s0 += values[j]
+    return (s0 + s1) + (s2 + s3)
+
+
+@njit(cache=True, inline="always")
+def _window_abs_dev(values, mean):
+    """Sum of ``|values - mean|``, in the same four partial sums."""
+    n = values.shape[0]
+    s0 = s1 = s2 = s3 = 0.0
+    for q in range(n // 4):
+        s0 += abs(values[4 * q] - mean)
+        s1 += abs(values[4 * q + 1] - mean)
+        s2 += abs(values[4 * q + 2] - mean)
+        s3 += abs(values[4 * q + 3] - mean)
+    for j in range(n - n % 4, n):
+        s0 += abs(values[j] - mean)
     return (s0 + s1) + (s2 + s3)
 
 
@@ -119,20 +134,12 @@ def cci_push(window, state, tp):
     if count < period:
         state[2] = total
         return np.nan
+    latest = window[first : first + period]  # a view indexed from 0: no wrap-around checks
     if first == period:
-        total = _window_sum(window, first, period)
+        total = _window_sum(latest)
     state[2] = total
     mean = total / period
-    s0 = s1 = s2 = s3 = 0.0
-    end = first + period
-    for j in range(first, end - 3, 4):
-        s0 += abs(window[j] - mean)
-        s1 += abs(window[j + 1] - mean)
-        s2 += abs(window[j + 2] - mean)
-        s3 += abs(window[j + 3] - mean)
-    for j in range(end - period % 4, end):
-        s0 += abs(window[j] - mean)
-    dev = (s0 + s1) + (s2 + s3)
+    dev = _window_abs_dev(latest, mean)
     diff = tp - mean
     if abs(diff) <= ZERO_EPSILON * abs(mean) or dev == 0.0:
         return 0.0
