@@ -1,11 +1,12 @@
 """Change capture: statement-level triggers that `pg_notify` committed changes as small JSON.
 
-One PL/pgSQL function, `plutarc_capture()`, serves every table. Each captured table gets four
-AFTER ... FOR EACH STATEMENT triggers (PostgreSQL allows transition tables only on
-single-event triggers): INSERT (new_rows), UPDATE (old_rows + new_rows), DELETE (old_rows) and
-TRUNCATE. The trigger arguments are the primary key and the routing columns, computed from the
-catalog at install time (`catalog.table_info`). Notices go to channel `plutarc_changes` and are
-delivered by PostgreSQL after commit, in commit order; a rolled-back write sends nothing.
+Each captured table gets its own PL/pgSQL function, generated at install time from the
+catalog (`catalog.table_info`: primary key and routing columns) with static SQL, so its plans
+are prepared once; and four AFTER ... FOR EACH STATEMENT triggers calling it (PostgreSQL allows
+transition tables only on single-event triggers): INSERT (new_rows), UPDATE (old_rows +
+new_rows), DELETE (old_rows) and TRUNCATE. A shared function, `plutarc_notify_chunks`, cuts
+the rows into payloads. Notices go to channel `plutarc_changes` and are delivered by
+PostgreSQL after commit, in commit order; a rolled-back write sends nothing.
 
 Payload (every one is shorter than MAX_PAYLOAD_BYTES, checked with octet_length before each
 pg_notify - an oversized payload would raise and roll back the write):
@@ -27,6 +28,8 @@ pg_notify - an oversized payload would raise and roll back the write):
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 
 import asyncpg
@@ -39,101 +42,28 @@ MAX_ROWS = 1000
 MAX_CHUNKS = 10
 TRIGGER_EVENTS = ("insert", "update", "delete", "truncate")
 
-FUNCTION_SQL = f"""
-CREATE OR REPLACE FUNCTION plutarc_capture() RETURNS trigger
+# head is '{"t":...,"op":...,"x":...'; a chunk is head || ',"rows":[' || rows || ']}', i.e.
+# 11 bytes besides head and the comma-separated rows
+CHUNKS_SQL = f"""
+CREATE OR REPLACE FUNCTION plutarc_notify_chunks(head text, elems text[], total bigint,
+                                                 biggest int) RETURNS void
 LANGUAGE plpgsql AS $plutarc$
 DECLARE
-    npk int := TG_ARGV[0]::int;
-    pk text[] := coalesce(TG_ARGV[1:npk], '{{}}');
-    cols text[] := coalesce(TG_ARGV[1:TG_NARGS - 1], '{{}}');
-    head text := '{{"t":' || to_json(CASE WHEN TG_TABLE_SCHEMA = 'public' THEN TG_TABLE_NAME
-                                      ELSE TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME END)::text
-                 || ',"op":"' || left(TG_OP, 1) || '","x":"' || pg_current_xact_id()::text || '"';
-    whole text := head || ',"all":true}}';
-    n bigint;
-    o_cols text;
-    n_cols text;
-    o_pk text;
-    n_pk text;
-    src text;
-    elems text[];
-    total bigint;
-    biggest int;
     e text;
     buf text := '';
     buflen int := 0;
+    headlen int := octet_length(head);
     payload text;
 BEGIN
-    IF TG_OP = 'TRUNCATE' THEN
-        PERFORM pg_notify('{CHANNEL}', whole);
-        RETURN NULL;
-    END IF;
-    IF TG_OP = 'DELETE' THEN
-        SELECT count(*) INTO n FROM old_rows;
-    ELSE
-        SELECT count(*) INTO n FROM new_rows;
-    END IF;
-    IF n = 0 THEN
-        RETURN NULL;
-    END IF;
-    IF n > {MAX_ROWS} THEN
-        PERFORM pg_notify('{CHANNEL}', whole);
-        RETURN NULL;
-    END IF;
-
-    -- SQL expressions rendering one side's routing values / key as compact JSON text
-    SELECT '''{{''||' || coalesce(string_agg(
-               quote_literal(to_json(c)::text || ':') || '||coalesce(to_json(o.' || quote_ident(c)
-               || ')::text,''null'')', '||'',''||' ORDER BY i), '''''') || '||''}}''',
-           '''{{''||' || coalesce(string_agg(
-               quote_literal(to_json(c)::text || ':') || '||coalesce(to_json(n.' || quote_ident(c)
-               || ')::text,''null'')', '||'',''||' ORDER BY i), '''''') || '||''}}'''
-      INTO o_cols, n_cols FROM unnest(cols) WITH ORDINALITY AS u(c, i);
-    SELECT CASE npk WHEN 0 THEN 'NULL::text'
-                    WHEN 1 THEN 'to_json(o.' || quote_ident(pk[1]) || ')::text'
-                    ELSE '''[''||' || string_agg('to_json(o.' || quote_ident(c) || ')::text',
-                                                 '||'',''||' ORDER BY i) || '||'']''' END,
-           CASE npk WHEN 0 THEN 'NULL::text'
-                    WHEN 1 THEN 'to_json(n.' || quote_ident(pk[1]) || ')::text'
-                    ELSE '''[''||' || string_agg('to_json(n.' || quote_ident(c) || ')::text',
-                                                 '||'',''||' ORDER BY i) || '||'']''' END
-      INTO o_pk, n_pk FROM unnest(pk) WITH ORDINALITY AS u(c, i);
-
-    IF TG_OP = 'INSERT' THEN
-        src := 'SELECT ' || n_pk || ', NULL::text, ' || n_cols || ' FROM new_rows n';
-    ELSIF TG_OP = 'DELETE' THEN
-        src := 'SELECT ' || o_pk || ', ' || o_cols || ', NULL::text FROM old_rows o';
-    ELSIF npk = 0 THEN
-        src := 'SELECT NULL::text, ' || o_cols || ', NULL::text FROM old_rows o UNION ALL '
-               || 'SELECT NULL::text, NULL::text, ' || n_cols || ' FROM new_rows n';
-    ELSE
-        -- key columns are never null, so a null key marks the missing side of the full join
-        src := 'SELECT coalesce(' || n_pk || ', ' || o_pk || '), '
-               || 'CASE WHEN o.' || quote_ident(pk[1]) || ' IS NULL THEN NULL ELSE ' || o_cols || ' END, '
-               || 'CASE WHEN n.' || quote_ident(pk[1]) || ' IS NULL THEN NULL ELSE ' || n_cols || ' END '
-               || 'FROM old_rows o FULL JOIN new_rows n ON '
-               || (SELECT string_agg('o.' || quote_ident(c) || ' = n.' || quote_ident(c), ' AND ')
-                   FROM unnest(pk) AS c);
-    END IF;
-
-    EXECUTE 'SELECT array_agg(e), coalesce(sum(octet_length(e)), 0), coalesce(max(octet_length(e)), 0) '
-            || 'FROM (SELECT ''{{"pk":'' || coalesce(p, ''null'') '
-            || '|| CASE WHEN ov IS NOT NULL AND ov IS DISTINCT FROM nv THEN '',"old":'' || ov ELSE '''' END '
-            || '|| CASE WHEN nv IS NOT NULL THEN '',"new":'' || nv ELSE '''' END || ''}}'' AS e '
-            || 'FROM (' || src || ') AS r(p, ov, nv)) AS s'
-      INTO elems, total, biggest;
-
-    -- a chunk is head || ',"rows":[' || buf || ']}}': 11 bytes besides head and buf
-    IF octet_length(head) + 11 + biggest >= {MAX_PAYLOAD_BYTES}
-       OR total > {MAX_PAYLOAD_BYTES * MAX_CHUNKS} THEN
-        PERFORM pg_notify('{CHANNEL}', whole);
-        RETURN NULL;
+    IF headlen + 11 + biggest >= {MAX_PAYLOAD_BYTES} OR total > {MAX_PAYLOAD_BYTES * MAX_CHUNKS} THEN
+        PERFORM pg_notify('{CHANNEL}', head || ',"all":true}}');
+        RETURN;
     END IF;
     FOREACH e IN ARRAY elems LOOP
-        IF buflen > 0 AND octet_length(head) + 11 + buflen + 1 + octet_length(e) >= {MAX_PAYLOAD_BYTES} THEN
+        IF buflen > 0 AND headlen + 11 + buflen + 1 + octet_length(e) >= {MAX_PAYLOAD_BYTES} THEN
             payload := head || ',"rows":[' || buf || ']}}';
             IF octet_length(payload) >= {MAX_PAYLOAD_BYTES} THEN
-                payload := whole;
+                payload := head || ',"all":true}}';
             END IF;
             PERFORM pg_notify('{CHANNEL}', payload);
             buf := '';
@@ -149,13 +79,63 @@ BEGIN
     END LOOP;
     payload := head || ',"rows":[' || buf || ']}}';
     IF octet_length(payload) >= {MAX_PAYLOAD_BYTES} THEN
-        payload := whole;
+        payload := head || ',"all":true}}';
     END IF;
     PERFORM pg_notify('{CHANNEL}', payload);
+END
+$plutarc$;
+"""
+
+_TRIGGER_SQL = """
+CREATE OR REPLACE FUNCTION {function}() RETURNS trigger
+LANGUAGE plpgsql AS $plutarc$
+DECLARE
+    head text := '{{"t":' || to_json(CASE WHEN TG_TABLE_SCHEMA = 'public' THEN TG_TABLE_NAME
+                                      ELSE TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME END)::text
+                 || ',"op":"' || left(TG_OP, 1) || '","x":"' || pg_current_xact_id()::text || '"';
+    n bigint;
+    elems text[];
+    total bigint;
+    biggest int;
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        PERFORM pg_notify('{channel}', head || ',"all":true}}');
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        SELECT count(*) INTO n FROM old_rows;
+    ELSE
+        SELECT count(*) INTO n FROM new_rows;
+    END IF;
+    IF n = 0 THEN
+        RETURN NULL;
+    END IF;
+    IF n > {max_rows} THEN
+        PERFORM pg_notify('{channel}', head || ',"all":true}}');
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        SELECT array_agg(e), sum(octet_length(e)), max(octet_length(e)) INTO elems, total, biggest
+        FROM (SELECT {element} FROM ({inserted}) AS r(p, ov, nv)) AS s(e);
+    ELSIF TG_OP = 'DELETE' THEN
+        SELECT array_agg(e), sum(octet_length(e)), max(octet_length(e)) INTO elems, total, biggest
+        FROM (SELECT {element} FROM ({deleted}) AS r(p, ov, nv)) AS s(e);
+    ELSE
+        SELECT array_agg(e), sum(octet_length(e)), max(octet_length(e)) INTO elems, total, biggest
+        FROM (SELECT {element} FROM ({updated}) AS r(p, ov, nv)) AS s(e);
+    END IF;
+    PERFORM plutarc_notify_chunks(head, elems, total, biggest);
     RETURN NULL;
 END
 $plutarc$;
 """
+
+# one row of a notice from (p: key JSON, ov: old routing JSON, nv: new routing JSON)
+_ELEMENT = (
+    """'{"pk":' || coalesce(p, 'null')"""
+    """ || CASE WHEN ov IS NOT NULL AND ov IS DISTINCT FROM nv THEN ',"old":' || ov ELSE '' END"""
+    """ || CASE WHEN nv IS NOT NULL THEN ',"new":' || nv ELSE '' END || '}'"""
+)
 
 
 def _ident(name: str) -> str:
@@ -166,18 +146,75 @@ def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def _object(alias: str, columns: Sequence[str]) -> str:
+    """SQL for the compact JSON object of `columns` of row `alias` (never NULL)."""
+    if not columns:
+        return "'{}'"
+    pieces = []
+    for i, column in enumerate(columns):
+        key = ("{" if i == 0 else ",") + json.dumps(column) + ":"
+        pieces.append(
+            f"{_literal(key)} || coalesce(to_json({alias}.{_ident(column)})::text, 'null')"
+        )
+    return " || ".join(pieces) + " || '}'"
+
+
+def _key(alias: str, primary_key: Sequence[str]) -> str:
+    """SQL for the JSON text of the key of row `alias` (NULL when `alias` is a missing side)."""
+    if not primary_key:
+        return "NULL::text"
+    parts = [f"to_json({alias}.{_ident(c)})::text" for c in primary_key]
+    if len(parts) == 1:
+        return parts[0]
+    return "'[' || " + " || ',' || ".join(parts) + " || ']'"
+
+
+def function_name(table: str) -> str:
+    """The name of `table`'s capture function (shortened with a hash to fit 63 bytes)."""
+    name = f"plutarc_capture_{table}"
+    if len(name.encode()) <= 63:
+        return name
+    return f"plutarc_capture_{table.encode()[:30].decode(errors='ignore')}_{hashlib.sha1(table.encode()).hexdigest()[:10]}"
+
+
 def install_capture_sql(
     table: str, routing_columns: Sequence[str], primary_key: Sequence[str] = ()
 ) -> str:
-    """SQL that (re)creates the capture triggers of public table `table`.
+    """SQL that (re)creates the capture function and triggers of public table `table`.
 
     `routing_columns` may include the key columns; the notice carries key columns first.
-    Run FUNCTION_SQL once before (install_capture does both).
+    Needs CHUNKS_SQL to have run once (install_capture does both).
     """
-    others = [c for c in routing_columns if c not in primary_key]
-    args = ", ".join(_literal(a) for a in [str(len(primary_key)), *primary_key, *others])
+    columns = [*primary_key, *(c for c in routing_columns if c not in primary_key)]
+    old_obj, new_obj = _object("o", columns), _object("n", columns)
+    if primary_key:
+        first = _ident(primary_key[0])
+        on = " AND ".join(f"o.{_ident(c)} = n.{_ident(c)}" for c in primary_key)
+        # key columns are never null: a null key marks the missing side of the full join
+        updated = (
+            f"SELECT coalesce({_key('n', primary_key)}, {_key('o', primary_key)}),"
+            f" CASE WHEN o.{first} IS NULL THEN NULL ELSE {old_obj} END,"
+            f" CASE WHEN n.{first} IS NULL THEN NULL ELSE {new_obj} END"
+            f" FROM old_rows o FULL JOIN new_rows n ON {on}"
+        )
+    else:
+        updated = (
+            f"SELECT NULL::text, {old_obj}, NULL::text FROM old_rows o UNION ALL"
+            f" SELECT NULL::text, NULL::text, {new_obj} FROM new_rows n"
+        )
+    function = _ident(function_name(table))
+    statements = [
+        _TRIGGER_SQL.format(
+            function=function,
+            channel=CHANNEL,
+            max_rows=MAX_ROWS,
+            element=_ELEMENT,
+            inserted=f"SELECT {_key('n', primary_key)}, NULL::text, {new_obj} FROM new_rows n",
+            deleted=f"SELECT {_key('o', primary_key)}, {old_obj}, NULL::text FROM old_rows o",
+            updated=updated,
+        )
+    ]
     target = f"public.{_ident(table)}"
-    statements = []
     for event in TRIGGER_EVENTS:
         name = _ident(f"plutarc_capture_{event}")
         referencing = {
@@ -189,27 +226,28 @@ def install_capture_sql(
         statements.append(f"DROP TRIGGER IF EXISTS {name} ON {target};")
         statements.append(
             f"CREATE TRIGGER {name} AFTER {event.upper()} ON {target}{referencing}"
-            f" FOR EACH STATEMENT EXECUTE FUNCTION plutarc_capture({args});"
+            f" FOR EACH STATEMENT EXECUTE FUNCTION {function}();"
         )
     return "\n".join(statements)
 
 
 async def install_capture(conn: asyncpg.Connection, table: str) -> None:
-    """Install (or refresh) the capture function and the triggers of one public table."""
+    """Install (or refresh) the capture function and triggers of one public table."""
     info = await table_info(conn, table)
     async with conn.transaction():
-        await conn.execute(FUNCTION_SQL)
+        await conn.execute(CHUNKS_SQL)
         await conn.execute(install_capture_sql(table, info.routing, info.primary_key))
 
 
 async def install_capture_all(conn: asyncpg.Connection) -> list[str]:
     """Install capture on every application table of the public schema; returns their names.
 
-    Idempotent; the migrations call it after every run so tables added later are captured.
+    Idempotent; the migrations call it after every run so tables added later are captured,
+    and a table's function is regenerated so new routing columns are picked up.
     """
     tables = await application_tables(conn)
     async with conn.transaction():
-        await conn.execute(FUNCTION_SQL)
+        await conn.execute(CHUNKS_SQL)
         for table in tables:
             info = await table_info(conn, table)
             await conn.execute(install_capture_sql(table, info.routing, info.primary_key))

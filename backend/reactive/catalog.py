@@ -89,7 +89,7 @@ WHERE n.nspname = 'public' AND c.relkind IN ('v', 'm', 'f')
 UNION
 SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
-  AND p.prorettype <> 'trigger'::regtype
+  AND p.prorettype <> 'trigger'::regtype AND p.proname NOT LIKE 'plutarc\\_%'
   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
 """
 
@@ -118,7 +118,9 @@ def _quote_ident(name: str) -> str:
 async def table_info(conn: asyncpg.Connection, table: str) -> TableInfo:
     """Primary key and routing columns of the public table `table`."""
     rows = await conn.fetch(_COLUMNS_SQL, f"public.{_quote_ident(table)}")
-    pk = tuple(r["attname"] for r in sorted(rows, key=lambda r: r["pk_position"]) if r["pk_position"])
+    pk = tuple(
+        r["attname"] for r in sorted(rows, key=lambda r: r["pk_position"]) if r["pk_position"]
+    )
     others = [r["attname"] for r in rows if _routes(r) and r["attname"] not in pk]
     # keys first so that a cap never drops them
     others.sort(key=lambda name: not _is_key_name(name))

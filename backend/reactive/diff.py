@@ -32,13 +32,28 @@ Diff = dict[str, Any]
 
 def same(a: Any, b: Any) -> bool:
     """JSON equality: like ==, but bool, int and float never equal one another."""
-    if type(a) is not type(b):
+    return a == b and _same_types(a, b)
+
+
+def _same_types(a: Any, b: Any) -> bool:
+    """For a == b: whether they also agree on JSON types all the way down."""
+    kind = type(a)
+    if kind is not type(b):
         return False
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    return a == b
+    if kind is dict:
+        pairs: Any = ((v, b[k]) for k, v in a.items())
+    elif kind is list:
+        pairs = zip(a, b, strict=True)
+    else:
+        return True
+    for x, y in pairs:
+        inner = type(x)
+        if inner is dict or inner is list:
+            if not _same_types(x, y):
+                return False
+        elif inner is not type(y):
+            return False
+    return True
 
 
 def _size(value: Any) -> int:
@@ -47,11 +62,20 @@ def _size(value: Any) -> int:
 
 def make_diff(old: Any, new: Any) -> Diff | None:
     """The smallest diff turning `old` into `new`, or None when they are equal."""
-    if same(old, new):
-        return None
-    candidates: list[Diff] = [{"value": new}, {"patch": json_patch(old, new)}]
+    candidates: list[Diff] = [{"value": new}]
     if _is_keyed(old) and _is_keyed(new):
-        candidates.append({"keyed": keyed_diff(old, new)})
+        keyed = keyed_diff(old, new)
+        if not keyed:
+            return None
+        candidates.append({"keyed": keyed})
+        # a patch with many more ops than keyed entries cannot be smaller: stop early
+        ops = json_patch(old, new, limit=4 + 4 * sum(len(part) for part in keyed.values()))
+    else:
+        ops = json_patch(old, new)
+        if not ops:
+            return None
+    if ops is not None:
+        candidates.append({"patch": ops})
     return min(candidates, key=_size)
 
 
@@ -73,33 +97,54 @@ def _pointer(path: str, token: str | int) -> str:
     return f"{path}/{str(token).replace('~', '~0').replace('/', '~1')}"
 
 
-def json_patch(old: Any, new: Any) -> list[dict[str, Any]]:
-    """RFC 6902 operations turning `old` into `new` (add/remove/replace only)."""
-    ops: list[dict[str, Any]] = []
-    _patch(old, new, "", ops)
-    return ops
+class _TooLong(Exception):
+    pass
 
 
-def _patch(old: Any, new: Any, path: str, ops: list[dict[str, Any]]) -> None:
+class _Ops(list[dict[str, Any]]):
+    """Patch operations, at most `limit` of them."""
+
+    def __init__(self, limit: int | None) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def add(self, op: dict[str, Any]) -> None:
+        self.append(op)
+        if self.limit is not None and len(self) > self.limit:
+            raise _TooLong
+
+
+def json_patch(old: Any, new: Any, limit: int | None = None) -> list[dict[str, Any]] | None:
+    """RFC 6902 operations turning `old` into `new` (add/remove/replace only); None when
+    more than `limit` would be needed."""
+    ops = _Ops(limit)
+    try:
+        _patch(old, new, "", ops)
+    except _TooLong:
+        return None
+    return list(ops)
+
+
+def _patch(old: Any, new: Any, path: str, ops: _Ops) -> None:
     if same(old, new):
         return
     if isinstance(old, dict) and isinstance(new, dict):
         for key in old:
             if key not in new:
-                ops.append({"op": "remove", "path": _pointer(path, key)})
+                ops.add({"op": "remove", "path": _pointer(path, key)})
         for key, value in new.items():
             if key in old:
                 _patch(old[key], value, _pointer(path, key), ops)
             else:
-                ops.append({"op": "add", "path": _pointer(path, key), "value": value})
+                ops.add({"op": "add", "path": _pointer(path, key), "value": value})
         return
     if isinstance(old, list) and isinstance(new, list):
         _patch_list(old, new, path, ops)
         return
-    ops.append({"op": "replace", "path": path, "value": new})
+    ops.add({"op": "replace", "path": path, "value": new})
 
 
-def _patch_list(old: list[Any], new: list[Any], path: str, ops: list[dict[str, Any]]) -> None:
+def _patch_list(old: list[Any], new: list[Any], path: str, ops: _Ops) -> None:
     limit = min(len(old), len(new))
     head = 0
     while head < limit and same(old[head], new[head]):
@@ -112,9 +157,9 @@ def _patch_list(old: list[Any], new: list[Any], path: str, ops: list[dict[str, A
     for i in range(common):
         _patch(old_mid[i], new_mid[i], _pointer(path, head + i), ops)
     for i in range(head + len(old_mid) - 1, head + common - 1, -1):
-        ops.append({"op": "remove", "path": _pointer(path, i)})
+        ops.add({"op": "remove", "path": _pointer(path, i)})
     for i in range(common, len(new_mid)):
-        ops.append({"op": "add", "path": _pointer(path, head + i), "value": new_mid[i]})
+        ops.add({"op": "add", "path": _pointer(path, head + i), "value": new_mid[i]})
 
 
 def _tokens(path: str) -> list[str]:
@@ -208,7 +253,9 @@ def keyed_diff(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> dict[str
     stay_at = _staying([old_pos[row["id"]] for row in kept])
     staying = {kept[i]["id"] for i in stay_at}
     remove = [row["id"] for row in old if row["id"] not in new_ids or row["id"] not in staying]
-    update = [row for row in kept if row["id"] in staying and not same(row, old[old_pos[row["id"]]])]
+    update = [
+        row for row in kept if row["id"] in staying and not same(row, old[old_pos[row["id"]]])
+    ]
     insert: list[list[Any]] = []
     for index, row in enumerate(new):
         if row["id"] in staying:

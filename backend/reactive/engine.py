@@ -22,12 +22,10 @@ import hashlib
 import json
 import logging
 import time
-import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from backend.reactive.capture import CHANNEL
 from backend.reactive.invalidation import InvalidationIndex
 from backend.reactive.listener import Change, Listener
 from backend.reactive.catalog import load_catalog
@@ -44,7 +42,6 @@ from backend.runtime.runner import Runtime
 
 log = logging.getLogger(__name__)
 
-FENCE_TABLE = "plutarc_fence"
 FENCE_TIMEOUT_S = 2.0
 HISTORY = 4  # earlier values kept per query, so a resuming client can get a diff
 
@@ -97,7 +94,6 @@ class Engine:
         self._pending: list[Change] = []
         self._new: set[SharedQuery] = set()
         self._rerun_all = False
-        self._fences: dict[str, asyncio.Future[None]] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -118,14 +114,8 @@ class Engine:
     # listener callbacks (never block: the listener waits for them) -----------------------
 
     async def _on_changes(self, changes: list[Change]) -> None:
-        for change in changes:
-            if change.table == FENCE_TABLE:  # our own fence: never a reason for a new cycle
-                future = self._fences.get(str(change.pk))
-                if future is not None and not future.done():
-                    future.set_result(None)
-            else:
-                self._pending.append(change)
-                self._wake.set()
+        self._pending.extend(changes)
+        self._wake.set()
 
     async def _on_reset(self) -> None:
         self._pending.clear()
@@ -202,19 +192,13 @@ class Engine:
 
     async def _fence(self) -> bool:
         """Wait until every notice committed before now has been delivered."""
-        fence_id = uuid.uuid4().hex
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._fences[fence_id] = future
-        payload = json.dumps({"t": FENCE_TABLE, "op": "F", "x": "0", "rows": [{"pk": fence_id}]})
         try:
-            await self.runtime.pool.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
-            await asyncio.wait_for(future, FENCE_TIMEOUT_S)
+            async with self.runtime.pool.acquire() as conn:
+                await self.listener.fence(conn, FENCE_TIMEOUT_S)
             return True
-        except (TimeoutError, OSError):
+        except (TimeoutError, OSError, asyncpg.PostgresError):
             log.warning("fence not delivered in %.1fs; re-running every query", FENCE_TIMEOUT_S)
             return False
-        finally:
-            self._fences.pop(fence_id, None)
 
     def _select(self, snapshot: Snapshot, rerun_all: bool) -> set[SharedQuery]:
         visible = [c for c in self._pending if snapshot.includes(c.xid)]

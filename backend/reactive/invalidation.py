@@ -47,7 +47,9 @@ class InvalidationIndex:
         for table in readset.tables:
             self._whole.setdefault(table, set()).add(sub_id)
         for table, column, value in readset.keys:
-            self._keys.setdefault(table, {}).setdefault(column, {}).setdefault(value, set()).add(sub_id)
+            self._keys.setdefault(table, {}).setdefault(column, {}).setdefault(value, set()).add(
+                sub_id
+            )
 
     def remove(self, sub_id: SubId) -> None:
         """Forget `sub_id` (no error when unknown)."""
@@ -85,8 +87,9 @@ class InvalidationIndex:
         return hit
 
 
-def _hit_column(hit: set[SubId], column: str, by_value: dict[str, set[SubId]],
-                sides: list[Mapping[str, Any]]) -> None:
+def _hit_column(
+    hit: set[SubId], column: str, by_value: dict[str, set[SubId]], sides: list[Mapping[str, Any]]
+) -> None:
     for side in sides:
         if column not in side:
             for subs in by_value.values():

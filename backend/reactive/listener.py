@@ -9,7 +9,8 @@ delivered one at a time, in commit order (PostgreSQL delivers notices in commit 
 A lost connection (the termination listener fires, or the periodic health check fails) means
 notices were lost: the listener reconnects with capped, jittered exponential backoff, LISTENs
 again, and only then calls `on_reset` - so nothing committed after the re-run's snapshot can
-be missed. `on_changes` and `on_reset` never run concurrently.
+be missed. A batch `on_changes` raised on is treated the same way (`on_reset` follows), and a
+failing `on_reset` is retried. `on_changes` and `on_reset` never run concurrently.
 
 Fences make batches consistent with a snapshot. A notice can still be in flight when a
 re-run takes its snapshot S, although S already includes the notice's commit. So the
@@ -70,7 +71,9 @@ def parse_notice(payload: str) -> list[Change]:
     if notice.get("all"):
         return [Change(table=table, op=op, xid=xid, whole_table=True)]
     return [
-        Change(table=table, op=op, xid=xid, pk=row.get("pk"), old=row.get("old"), new=row.get("new"))
+        Change(
+            table=table, op=op, xid=xid, pk=row.get("pk"), old=row.get("old"), new=row.get("new")
+        )
         for row in notice["rows"]
     ]
 
@@ -141,7 +144,9 @@ class Listener:
         done = asyncio.get_running_loop().create_future()
         self._fences[token] = done
         try:
-            await conn.execute("SELECT pg_notify($1, $2)", self._channel, json.dumps({"fence": token}))
+            await conn.execute(
+                "SELECT pg_notify($1, $2)", self._channel, json.dumps({"fence": token})
+            )
             await asyncio.wait_for(asyncio.shield(done), timeout)
         finally:
             self._fences.pop(token, None)
@@ -167,7 +172,9 @@ class Listener:
             self._lost.set()
 
     async def _connect(self) -> None:
-        conn = await asyncpg.connect(self._dsn, server_settings={"application_name": APPLICATION_NAME})
+        conn = await asyncpg.connect(
+            self._dsn, server_settings={"application_name": APPLICATION_NAME}
+        )
         self._conn = conn
         conn.add_termination_listener(self._on_terminated)
         try:
@@ -182,7 +189,7 @@ class Listener:
             try:
                 await self._connect()
                 return
-            except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
                 log.warning("LISTEN connection failed (%s); retrying in %.2fs", exc, delay)
                 await asyncio.sleep(delay * random.uniform(0.5, 1.0))
                 delay = min(cap, delay * 2)
@@ -193,7 +200,7 @@ class Listener:
             return False
         try:
             await asyncio.wait_for(conn.fetchval("SELECT 1"), self._health_timeout)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncio.TimeoutError):
+        except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
             return False
         return True
 
@@ -201,7 +208,7 @@ class Listener:
         while True:
             try:
                 await asyncio.wait_for(self._lost.wait(), self._health_interval)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 if await self._healthy():
                     continue
             log.warning("LISTEN connection lost; reconnecting, then re-running every subscription")
@@ -210,8 +217,7 @@ class Listener:
             self._lost.clear()
             self.resets += 1
             self._buffer.clear()
-            self._reset_pending = True
-            self._wake.set()
+            self._request_reset()
 
     async def _collect(self) -> list[str]:
         loop = asyncio.get_running_loop()
@@ -223,6 +229,10 @@ class Listener:
         batch, self._buffer = self._buffer, []
         return batch
 
+    def _request_reset(self) -> None:
+        self._reset_pending = True
+        self._wake.set()
+
     async def _deliver(self) -> None:
         while True:
             await self._wake.wait()
@@ -230,8 +240,11 @@ class Listener:
             if self._reset_pending:
                 self._reset_pending = False
                 self._buffer.clear()
-                await self._call(self._on_reset)
-                self._release_fences()
+                if await self._call(self._on_reset):
+                    self._release_fences()
+                else:  # until a reset succeeds nothing downstream can be trusted: retry
+                    await asyncio.sleep(self._backoff[1])
+                    self._request_reset()
                 continue
             changes: list[Change] = []
             for payload in await self._collect():
@@ -244,15 +257,20 @@ class Listener:
                     log.error("ignoring a malformed notice on %s: %.200r", self._channel, payload)
                     continue
                 if token in self._fences:  # ours (other processes fence on the channel too)
-                    if changes:
-                        await self._call(self._on_changes, changes)
-                        changes = []
+                    if changes and not await self._call(self._on_changes, changes):
+                        break
+                    changes = []
                     self._release_fences(token)
-            if changes:
-                await self._call(self._on_changes, changes)
+            else:
+                if not changes or await self._call(self._on_changes, changes):
+                    continue
+            # a batch the callback failed on is lost to it: treat it as lost notices
+            self._request_reset()
 
-    async def _call(self, callback: Callable[..., Awaitable[None]], *args: Any) -> None:
+    async def _call(self, callback: Callable[..., Awaitable[None]], *args: Any) -> bool:
         try:
             await callback(*args)
         except Exception:
             log.exception("reactive callback %r failed", callback)
+            return False
+        return True

@@ -9,8 +9,10 @@ for every row of it that can influence the result. Such conditions come from equ
 predicates (`col = $1`, `col = 'x'`, `col IN (...)`, `col = ANY($1)`, `col IS NULL`, bare
 boolean columns, row equality) that are
 
-- top-level AND conjuncts of the WHERE clause (they hold for every output row; `=` rejects
-  NULL so they also bound the nullable side of an outer join),
+- top-level AND conjuncts of the WHERE clause (they hold for every output row; a conjunct
+  bounds the real rows of an outer join's nullable side only if a null-extended row cannot
+  satisfy it: `=`/IN/ANY can, `IS NULL`/`IS NOT DISTINCT FROM` cannot - think of the
+  anti-join `LEFT JOIN t ... WHERE t.id IS NULL`),
 - AND conjuncts of the ON clause of an INNER join (for the relations under that join), or of
   a LEFT/RIGHT join for its nullable side only (never for the preserved side), never FULL,
 - joined by equality chains: `b.id = t.bot_id AND b.id = $1` bounds t.bot_id too (the
@@ -24,6 +26,13 @@ set. Constructs the analysis cannot see through (other statement kinds, unknown 
 unparsable SQL, and - given a `Catalog` - views and user-defined functions) make the shape
 depend on everything. Unqualified columns are resolved with the catalog's column lists; a
 column that could belong to more than one relation resolves to none.
+
+Example of the join rule: `FROM trades t JOIN bots b ON b.id = t.bot_id WHERE b.user_id = $1`
+reads bots rows with user_id = $1 but all of trades (which bot ids belong to the user is data,
+not SQL); add `AND t.bot_id = $2`, or query by bot id, to key the trades read too.
+
+Tables only change visibly to the index if capture triggers are on them: application tables
+of the public schema (capture.py); partitioned tables and other schemas are not captured.
 """
 
 from __future__ import annotations
@@ -35,7 +44,8 @@ from typing import Any
 
 from backend.reactive.catalog import Catalog
 from backend.reactive.keys import routing_value
-from backend.reactive.sqlshape import Const, Constraint, Param, Shape, Source, analyze
+from backend.reactive.shape import Const, Constraint, Param, Shape, Source
+from backend.reactive.sqlshape import analyze
 
 __all__ = ["EVERYTHING", "Key", "ReadSet", "ReadSets", "Shape", "analyze", "bind"]
 
@@ -53,7 +63,9 @@ class ReadSet:
     everything: bool = False
 
     def __or__(self, other: ReadSet) -> ReadSet:
-        return ReadSet(self.keys | other.keys, self.tables | other.tables, self.everything or other.everything)
+        return ReadSet(
+            self.keys | other.keys, self.tables | other.tables, self.everything or other.everything
+        )
 
 
 EVERYTHING = ReadSet(everything=True)
@@ -89,8 +101,10 @@ def _constraint_keys(table: str, constraint: Constraint, params: Sequence[Any]) 
 def bind(shape: Shape, params: Sequence[Any], catalog: Catalog | None = None) -> ReadSet:
     """The read set of one execution of `shape` with `params`.
 
-    Of several constraints on one access, the one on routing columns with the fewest keys is
-    used (any one is sound; routing columns let the index match precisely).
+    Of several constraints on one access any one is sound; the most selective-looking one is
+    used: on routing columns (the index matches those precisely), bound to parameters rather
+    than only to constants (`status = 'online'` is shared by many subscriptions), with the
+    fewest keys, on a key column (`id`, `*_id`) - in that order.
     """
     if shape.everything:
         return EVERYTHING
@@ -101,14 +115,16 @@ def bind(shape: Shape, params: Sequence[Any], catalog: Catalog | None = None) ->
     keys: set[Key] = set()
     whole: set[str] = set()
     for access in shape.accesses:
-        best: tuple[tuple[bool, int], set[Key]] | None = None
+        best: tuple[tuple[bool, bool, int, bool], set[Key]] | None = None
         routed = catalog.routed(access.table) if catalog is not None else None
         for constraint in access.constraints:
             found = _constraint_keys(access.table, constraint, params)
             if found is None:
                 continue
             unrouted = routed is not None and any(column not in routed for column, _ in constraint)
-            rank = (unrouted, len(found))
+            constant = all(isinstance(src, Const) for _, sources in constraint for src in sources)
+            keyish = all(c == "id" or c.endswith("_id") for c, _ in constraint)
+            rank = (unrouted, constant, len(found), not keyish)
             if best is None or rank < best[0]:
                 best = (rank, found)
         if best is None:

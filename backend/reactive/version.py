@@ -34,7 +34,9 @@ class Snapshot:
         """Parse the `pg_snapshot` text form "xmin:xmax:xip1,xip2,..."."""
         xmin, xmax, xip = text.strip().split(":")
         snapshot = cls(int(xmin), int(xmax), frozenset(int(x) for x in xip.split(",") if x))
-        if not snapshot.xmin <= snapshot.xmax or any(not snapshot.xmin <= x < snapshot.xmax for x in snapshot.xip):
+        if not snapshot.xmin <= snapshot.xmax or any(
+            not snapshot.xmin <= x < snapshot.xmax for x in snapshot.xip
+        ):
             raise ValueError(f"not a snapshot: {text!r}")
         return snapshot
 
