@@ -48,9 +48,9 @@ class Settings:
         return cls(
             database_url=os.environ.get("DATABASE_URL") or None,
             data_dir=default_data_dir(),
-            session_ttl_s=int(os.environ.get("PLUTARC_SESSION_TTL_S", 30 * 24 * 3600)),
-            login_max_failures=int(os.environ.get("PLUTARC_LOGIN_MAX_FAILURES", 5)),
-            login_window_s=int(os.environ.get("PLUTARC_LOGIN_WINDOW_S", 900)),
+            session_ttl_s=int(os.environ.get("PLUTARC_SESSION_TTL_S", "2592000")),
+            login_max_failures=int(os.environ.get("PLUTARC_LOGIN_MAX_FAILURES", "5")),
+            login_window_s=int(os.environ.get("PLUTARC_LOGIN_WINDOW_S", "900")),
         )
 
 

@@ -7,8 +7,8 @@ import logging
 import re
 
 _PATTERNS = [
-    (re.compile(r"(token=)[^&\s\"']+", re.I), r"\1[redacted]"),
-    (re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.I), r"\1[redacted]"),
+    (re.compile(r"(token=)[^&\s\"']+", re.IGNORECASE), r"\1[redacted]"),
+    (re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE), r"\1[redacted]"),
     (re.compile(r"\bpl[sb]_[A-Za-z0-9_-]{20,}"), "[redacted-token]"),
 ]
 

@@ -26,9 +26,11 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg
+
+from backend.reactive.catalog import load_catalog
 from backend.reactive.invalidation import InvalidationIndex
 from backend.reactive.listener import Change, Listener
-from backend.reactive.catalog import load_catalog
 from backend.reactive.readset import ReadSet, ReadSets
 from backend.reactive.session import ClientSession
 from backend.reactive.stats import Stats

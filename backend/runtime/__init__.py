@@ -3,8 +3,10 @@ arguments, run them in the right transaction with `ctx`, and record every SQL st
 
     from backend.runtime import Ctx, Id, query
 
+    BotId = Id["bots"]
+
     @query
-    async def get(ctx: Ctx, bot_id: Id["bots"]) -> dict:
+    async def get(ctx: Ctx, bot_id: BotId) -> dict:
         user_id = ctx.auth.require_user()
         return await ctx.db.fetchrow("SELECT * FROM bots WHERE id = $1 AND user_id = $2",
                                      bot_id, user_id)

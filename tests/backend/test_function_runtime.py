@@ -12,7 +12,6 @@ import httpx
 import pytest
 from openapi_spec_validator import validate
 from pydantic import BaseModel
-
 from tortoise import Tortoise
 
 from backend.auth.tokens import issue_bot_token
@@ -21,6 +20,8 @@ from backend.models import Bot, User
 from backend.runtime import BadRequest, Ctx, Id, mutation, query
 from backend.runtime.executor import Executor
 
+BotId = Id["bots"]
+
 
 class Leg(BaseModel):
     symbol: str
@@ -28,7 +29,7 @@ class Leg(BaseModel):
 
 
 @query
-async def echo(ctx: Ctx, count: int, legs: list[Leg], bot_id: Id["bots"], note: str | None = None) -> dict:
+async def echo(ctx: Ctx, count: int, legs: list[Leg], bot_id: BotId, note: str | None = None) -> dict:
     """Echo the validated arguments (test function)."""
     return {"count": count, "legs": [leg.model_dump() for leg in legs], "bot_id": bot_id,
             "note": note}

@@ -61,7 +61,7 @@ def test_plutarc_up_serves_health_and_the_demo_login_then_stops_cleanly(tmp_path
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=60)
     assert process.returncode == 0, output
-    assert f"demo login: demo@plutarc.local / smoke-test-pass" in output
+    assert "demo login: demo@plutarc.local / smoke-test-pass" in output
     assert url in output
     time.sleep(0.5)
     leftovers = [p for p in children + postgres if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
