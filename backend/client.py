@@ -215,6 +215,10 @@ class Client:
             await asyncio.sleep(delay * random.uniform(0.5, 1.0))
             delay = min(cap, delay * 2)
 
+    async def _ack(self, seq: int) -> None:
+        with contextlib.suppress(Exception):
+            await self._ws.send(json.dumps({"type": "ack", "seq": seq}))
+
     async def _send_subscribe(self, sub: Subscription) -> None:
         message = {"type": "subscribe", "id": sub.id, "path": sub.path, "args": sub.args}
         if sub.hash is not None:
@@ -229,6 +233,8 @@ class Client:
             if message.get("version"):
                 self.version = Snapshot.parse(message["version"])
                 self._version_changed.set()
+            if "seq" in message and self._ws is not None:
+                asyncio.ensure_future(self._ack(message["seq"]))
         elif kind == "error" and message.get("id") in self._subs:
             sub = self._subs[message["id"]]
             sub.error = ClientError(0, message["error"])

@@ -4,7 +4,10 @@ last sent, and the writer that turns changes into transition messages.
 Backpressure: nothing is queued per change. A slow client has at most, per subscription,
 the value it was last sent and the shared current value; when it is ready again, its writer
 sends one transition from the one to the other. Server memory per client is bounded by its
-subscriptions, however slow it is.
+subscriptions, however slow it is. "Ready" is decided by the client's acknowledgements: each
+transition carries a `seq`, the client answers `{"type": "ack", "seq": n}`, and the writer
+stops while more than `window` bytes are unacknowledged (the socket's own buffers cannot be
+relied on: the server transport accepts writes without bound).
 
 Invariant: `sent[sub_id]` is exactly what the client holds for that subscription, so every
 diff the writer sends applies to the client's value.
@@ -14,17 +17,20 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from backend.reactive.diff import make_diff
 from backend.runtime.context import Auth
+from backend.runtime.jsonvalue import dumps
 
 if TYPE_CHECKING:
     from backend.reactive.engine import SharedQuery
 
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+Send = Callable[[str], Awaitable[None]]
+WINDOW_BYTES = 1 << 20
 _ids = itertools.count(1)
 
 
@@ -53,6 +59,12 @@ class ClientSession:
     version: str | None = None
     bump: bool = False
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    # flow control: (seq, bytes) of transitions sent and not yet acknowledged
+    window: int = WINDOW_BYTES
+    seq: int = 0
+    unacked: deque[tuple[int, int]] = field(default_factory=deque)
+    unacked_bytes: int = 0
+    acked: asyncio.Event = field(default_factory=asyncio.Event)
 
     def mark(self, sub_ids: set[str], version: str | None, bump: bool = False) -> None:
         """Some subscriptions (maybe none) are current at `version`; wake the writer."""
@@ -103,11 +115,26 @@ class ClientSession:
         self.dirty.discard(sub_id)
         self.resumed.discard(sub_id)
 
+    def ack(self, seq: int) -> None:
+        """The client has applied every transition up to `seq`."""
+        while self.unacked and self.unacked[0][0] <= seq:
+            self.unacked_bytes -= self.unacked.popleft()[1]
+        self.acked.set()
+
     async def write_forever(self) -> None:
         """Send transitions as the client can take them (run as the session's writer task)."""
         while True:
             await self.wake.wait()
+            while self.unacked_bytes >= self.window:
+                self.acked.clear()
+                await self.acked.wait()
             self.wake.clear()
             message = self.take_transition()
-            if message is not None:
-                await self.send(message)
+            if message is None:
+                continue
+            self.seq += 1
+            message["seq"] = self.seq
+            text = dumps(message)
+            self.unacked.append((self.seq, len(text)))
+            self.unacked_bytes += len(text)
+            await self.send(text)

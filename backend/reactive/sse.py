@@ -28,7 +28,7 @@ SUB_ID = "0"
 ERROR_STATUS = {"bad_request": 400, "unauthorized": 401, "forbidden": 403, "not_found": 404}
 
 
-async def _ignore(message: dict[str, Any]) -> None:
+async def _ignore(text: str) -> None:
     """SSE sessions are read by their generator, not pushed to."""
 
 

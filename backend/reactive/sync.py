@@ -37,9 +37,12 @@ class SyncConnection:
         self.session: ClientSession | None = None
         self.calls: set[asyncio.Task[None]] = set()
 
-    async def send(self, message: dict[str, Any]) -> None:
+    async def send_text(self, text: str) -> None:
         async with self.lock:
-            await self.ws.send_text(dumps(message))
+            await self.ws.send_text(text)
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.send_text(dumps(message))
 
     async def error(self, exc: ApiError, **ids: Any) -> None:
         await self.send({"type": "error", **ids, "error": exc.to_json()})
@@ -85,7 +88,7 @@ class SyncConnection:
             await self.error(exc)
             await self.ws.close(code=4401)
             return False
-        self.session = ClientSession(self.send, auth)
+        self.session = ClientSession(self.send_text, auth)
         self.engine.attach(self.session)
         await self.send({"type": "connected", "session": self.session.id,
                          "auth": auth.kind, "version": str(self.engine.version or "") or None})
@@ -114,6 +117,11 @@ class SyncConnection:
                 self.engine.wait_for(self.session, int(message["version"]))
             except (KeyError, TypeError, ValueError):
                 await self.error(BadRequest("wait needs a numeric 'version' (an xid)", "version"))
+        elif kind == "ack":
+            try:
+                self.session.ack(int(message["seq"]))
+            except (KeyError, TypeError, ValueError):
+                await self.error(BadRequest("ack needs a numeric 'seq'", "seq"))
         elif kind == "ping":
             await self.send({"type": "pong"})
         else:

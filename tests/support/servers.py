@@ -20,9 +20,9 @@ def free_port() -> int:
 class ServerThread:
     """`with ServerThread(app) as url:` — the app served at `url` until the block ends."""
 
-    def __init__(self, app: object, port: int | None = None) -> None:
+    def __init__(self, app: object, port: int | None = None, log_level: str = "warning") -> None:
         self.port = port or free_port()
-        self.server = make_server(app, "127.0.0.1", self.port)
+        self.server = make_server(app, "127.0.0.1", self.port, log_level=log_level)
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.url = f"http://127.0.0.1:{self.port}"
 
