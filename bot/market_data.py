@@ -24,24 +24,13 @@ from cryptofeed.symbols import Symbols
 from bot.bybit.rest import BybitRest, base_url
 from bot.bybit.tls import CaSource, ssl_context
 from exchange.cryptofeed_compat import bybit_feed_class
+from strategy.template import TIMEFRAMES
 
 log = logging.getLogger(__name__)
 
 PUBLIC_URLS = {
     "mainnet": "wss://stream.bybit.com/v5/public/linear",
     "testnet": "wss://stream-testnet.bybit.com/v5/public/linear",
-}
-INTERVAL_MS = {
-    "1m": 60_000,
-    "3m": 180_000,
-    "5m": 300_000,
-    "15m": 900_000,
-    "30m": 1_800_000,
-    "1h": 3_600_000,
-    "2h": 7_200_000,
-    "4h": 14_400_000,
-    "6h": 21_600_000,
-    "1d": 86_400_000,
 }
 
 
@@ -166,7 +155,7 @@ async def fetch_history(
     left out (Bybit always lists it; the exchange's market clock may differ from ours). Merge
     live candles by ``open_time_ms``: the first live one may repeat the last one here.
     """
-    step = INTERVAL_MS[interval]
+    step = TIMEFRAMES[interval]
     by_start: dict[int, Candle] = {}
     end: int | None = now_ms
     skip_newest = now_ms is None
