@@ -23,9 +23,11 @@ app.add_typer(db_app, name="db")
 
 def _register_parts() -> None:
     """Commands owned by the other top-level packages (each a typer-annotated function)."""
+    from bot.cli import bot
     from exchange.cli import faults, main
     from strategy.cli import backtest
 
+    app.command("bot")(bot)
     app.command("exchange")(main)
     app.command("exchange-faults")(faults)
     app.command("backtest")(backtest)
@@ -48,16 +50,19 @@ def up(
     exchange_port: int = typer.Option(8443, help="TLS port of the local exchange."),
     speed: float = typer.Option(60.0, help="Market speed of the local exchange (60: a 1m "
                                 "candle per second)."),
+    demo_bot: bool = typer.Option(True, help="Deploy the demo user's demo bot on the local "
+                                  "exchange (needs --exchange)."),
 ) -> None:
     """Run everything: the database (embedded when DATABASE_URL is unset) with migrations
-    applied, the API, the local exchange simulator and the demo account. Ctrl-C or SIGTERM
-    stops all of it."""
+    applied, the API, the local exchange simulator, the demo account and its demo bot trading
+    a moving-average cross. Ctrl-C or SIGTERM stops all of it."""
     from plutarc.up import Up, default_parts, run_up
 
     logging.basicConfig(level=logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     console = Console()
-    options = {"exchange": exchange, "exchange_port": exchange_port, "speed": speed}
+    options = {"exchange": exchange, "exchange_port": exchange_port, "speed": speed,
+               "demo_bot": demo_bot}
     up_state = Up(get_settings(), host, port, demo_password, options)
     _run(run_up(up_state, default_parts(options), console))
 

@@ -143,6 +143,10 @@ def default_parts(options: dict[str, Any] | None = None) -> list[Part]:
     parts: list[Part] = [DatabasePart(), ApiPart()]
     if options.get("exchange", True):
         parts.append(ExchangePart())
+        if options.get("demo_bot", True):
+            from infra.providers.demo import DemoBotPart
+
+            parts.append(DemoBotPart())
     return parts
 
 

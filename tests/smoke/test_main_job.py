@@ -1,5 +1,6 @@
 """The README's first command, as a user runs it: `plutarc up` on the embedded PostgreSQL
-(DATABASE_URL unset), then Ctrl-C/SIGTERM stops everything it started."""
+(DATABASE_URL unset) with the local exchange and the demo bot online, then SIGTERM stops
+everything it started."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def _wait_healthy(url: str, process: subprocess.Popen[str], timeout: float = 120
     raise AssertionError("plutarc up did not become healthy")
 
 
-def test_plutarc_up_serves_health_and_the_demo_login_then_stops_cleanly(tmp_path: Path) -> None:
+def test_plutarc_up_serves_health_the_demo_login_and_bot_then_stops_cleanly(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["PLUTARC_DATA_DIR"] = str(tmp_path / "data")
     port, exchange_port = free_port(), free_port()
@@ -53,6 +54,15 @@ def test_plutarc_up_serves_health_and_the_demo_login_then_stops_cleanly(tmp_path
         me = httpx.post(f"{url}/api/query", json={"path": "auth:me"},
                         headers={"Authorization": f"Bearer {token}"}, timeout=30)
         assert me.json()["value"]["email"] == "demo@plutarc.local"
+        deadline = time.monotonic() + 90
+        bots: list = []
+        while time.monotonic() < deadline:
+            bots = httpx.post(f"{url}/api/query", json={"path": "bots:list"},
+                              headers={"Authorization": f"Bearer {token}"}, timeout=30).json()["value"]
+            if bots and bots[0]["lifecycle"] == "online":
+                break
+            time.sleep(0.5)
+        assert bots and bots[0]["lifecycle"] == "online", bots
         children = psutil.Process(process.pid).children(recursive=True)
         postgres = [p for p in psutil.process_iter(["cmdline"])
                     if str(tmp_path) in " ".join(p.info["cmdline"] or [])]

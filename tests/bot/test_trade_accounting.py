@@ -1,0 +1,106 @@
+"""Trade records built from executions (fees, VWAP, PnL, MFE/MAE), and the reporter's
+ordered, exactly-once delivery through the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+import httpx
+
+from backend.client import ClientError
+from bot.outbox import Outbox
+from bot.reporting import OpenTrade, Reporter, json_safe
+
+D = Decimal
+
+
+def _exec(exec_id: str, side: str, qty: str, price: str, fee: str, ms: int) -> dict:
+    return {
+        "execId": exec_id,
+        "side": side,
+        "execQty": qty,
+        "execPrice": price,
+        "execFee": fee,
+        "execTime": str(ms),
+        "orderLinkId": "x",
+        "symbol": "BTCUSDT",
+    }
+
+
+def test_a_long_trade_is_accounted_from_its_executions() -> None:
+    trade = OpenTrade(1, "long", 60_000, {"score": 1.0})
+    trade.add_execution(_exec("a", "Buy", "0.010", "100.0", "0.0005", 60_000))
+    trade.add_execution(_exec("b", "Buy", "0.010", "102.0", "0.0005", 60_001))
+    trade.add_execution(_exec("b", "Buy", "0.010", "102.0", "0.0005", 60_001))  # a repeat
+    trade.observe(D("105"), D("99"))
+    assert not trade.closed and trade.open_qty == D("0.020")
+    trade.add_execution(_exec("c", "Sell", "0.020", "104.0", "0.0011", 180_000))
+    assert trade.closed
+    report = trade.report("BTCUSDT")
+    assert report["quantity"] == D("0.02") and report["entry_price"] == D("101")
+    assert report["exit_price"] == D("104") and report["fees"] == D("0.0021")
+    assert report["pnl"] == D("0.02") * 3 - D("0.0021")
+    assert (report["mfe"], report["mae"]) == (D("0.08"), D("0.04"))
+    assert report["entry_at"] < report["exit_at"]
+
+
+def test_a_short_trade_profits_when_the_price_falls() -> None:
+    trade = OpenTrade(2, "short", 0)
+    trade.add_execution(_exec("a", "Sell", "1", "100", "0.1", 1))
+    trade.observe(D("103"), D("95"))
+    trade.add_execution(_exec("b", "Buy", "1", "97", "0.1", 2))
+    assert trade.pnl == D("2.8")
+    assert trade.best_price == D("95")
+    assert trade.excursions() == (D("5"), D("3"))
+
+
+def test_open_trade_survives_a_restart_on_disk(tmp_path) -> None:
+    trade = OpenTrade(3, "long", 0, {"s": 1})
+    trade.add_execution(_exec("a", "Buy", "1", "100", "0.1", 1))
+    trade.save(tmp_path / "t.json")
+    assert OpenTrade.load(tmp_path / "t.json") == trade
+
+
+def test_signal_state_is_made_json_safe() -> None:
+    import numpy as np
+
+    assert json_safe({"a": float("nan"), "b": np.float64(1.5), "c": [np.int64(2)]}) == {
+        "a": None,
+        "b": 1.5,
+        "c": [2],
+    }
+
+
+async def test_reports_wait_while_the_backend_is_away_and_arrive_in_order_once(tmp_path) -> None:
+    received: list[tuple[str, str]] = []
+    up = False
+
+    async def send(path: str, args: dict) -> None:
+        if not up:
+            raise httpx.ConnectError("backend down")
+        if args["report_id"] == "event:poison":
+            raise ClientError(400, {"code": "bad_request", "message": "no"})
+        received.append((path, args["report_id"]))
+
+    reporter = Reporter(Outbox(tmp_path / "o.sqlite"), send, "run")
+    stop = asyncio.Event()
+    task = asyncio.create_task(reporter.run(stop, retry_s=0.01))
+    reporter.signal(60_000, {"x": 1})
+    reporter.event("k", "poison", key="poison")
+    reporter.equity(60_000, 120_000, D("10"), D("10"))
+    reporter.signal(60_000, {"x": 1})  # the same report again: queued once
+    await asyncio.sleep(0.05)
+    assert received == [] and len(reporter.outbox) == 3
+    up = True
+    for _ in range(100):
+        if not len(reporter.outbox):
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await task
+    assert received == [
+        ("bot:reportSignalState", "signal:60000"),
+        ("bot:reportEquity", "equity:60000"),
+    ]
+    assert reporter.dropped == 1
