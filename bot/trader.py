@@ -201,9 +201,12 @@ class Trader:
                     f"template version {self.strategy.version} in force from this candle",
                     key=f"template:{self.strategy.version}:{candle.open_time_ms}",
                 )
+            # the engine sees the best price of completed candles only, as in a backtest; the
+            # trade's MFE/MAE include this candle
+            best_before = self.trade.best_price if self.trade is not None else None
             if self.trade is not None and candle.open_time_ms >= self.trade.entry_candle_ms:
                 self.trade.observe(candle.high, candle.low)
-            decision = self._decide(candle)
+            decision = self._decide(candle, best_before)
             close_ms = candle.open_time_ms + self.timeframe_ms
             try:
                 await self._act(decision, candle, close_ms)
@@ -217,7 +220,7 @@ class Trader:
             self.candle_done.notify_all()
         return decision
 
-    def _decide(self, candle: Candle) -> Decision:
+    def _decide(self, candle: Candle, best_price: Decimal | None) -> Decision:
         assert self.strategy is not None
         position = None
         if self.trade is not None and self.account.position.size:
@@ -226,7 +229,7 @@ class Trader:
                 self.account.position.size,
                 self.trade.entry_price or self.account.position.avg_price,
                 self.trade.entry_candle_ms,
-                self.trade.best_price,
+                best_price,
             )
         return self.strategy.evaluator.on_candle(
             EvalCandle(
