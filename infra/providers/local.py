@@ -144,14 +144,18 @@ class LocalProvider(Provider):
         await self.request_stop(bot_id, close_positions)
         instance = self.instances.pop(bot_id, None)
         workdir = instance.workdir if instance else self.workdir(bot_id)
-        outcome, detail = "stopped", None
+        outcome, detail, keep = "stopped", None, False
         if instance is not None:
             code = await _wait_exit(instance.process, timeout_s)
             if code == UNDELIVERED:
-                outcome, detail = "failed", "the bot could not deliver all its reports"
+                # its outbox is the only copy of those reports: keep it; the next deployment
+                # of this bot starts in the same directory and delivers them
+                outcome, keep = "failed", True
+                detail = f"the bot could not deliver all its reports; they are kept in {workdir}"
             elif code != 0:
                 outcome, detail = "failed", f"bot process exited with {code}"
-        shutil.rmtree(workdir, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
         open_deployment = await self.backend.open_deployment(bot_id)
         if open_deployment is not None:
             await self.end(bot_id, open_deployment["id"], outcome, detail)
