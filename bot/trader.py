@@ -29,6 +29,7 @@ from typing import Any
 
 from bot.bybit.errors import ApiError, BybitError
 from bot.bybit.rest import BybitRest
+from bot.guard_state import GuardState
 from bot.instrument import Instrument, QuantityError
 from bot.live_strategy import Strategy
 from bot.market_data import BookTop, Candle
@@ -79,11 +80,7 @@ class Trader:
         self.last_candle_ms = 0
         self.candles_done = 0
         self.warm_reported = False
-        self.peak_equity: Decimal | None = None
-        self.day: int | None = None
-        self.day_start_equity = Decimal(0)
-        self.day_pnl = Decimal(0)
-        self.last_loss_exit_ms: int | None = None
+        self.guards = GuardState.load(workdir / "guards.json")
         self.wallet_balance = Decimal(0)
         self.leverage: Decimal | None = None
         self.book: BookTop | None = None
@@ -155,9 +152,7 @@ class Trader:
         trade, self.trade = self.trade, None
         assert trade is not None
         self.reporter.trade(self.symbol, trade)
-        self.day_pnl += trade.pnl
-        if trade.pnl < 0:
-            self.last_loss_exit_ms = trade.exit_ms
+        self.guards.trade_closed(trade.pnl, trade.exit_ms)
         self.reporter.event(
             "trade_closed",
             f"trade {trade.seq} closed ({trade.side} "
@@ -381,19 +376,8 @@ class Trader:
         return self._balance() + sign * (price - position.avg_price) * position.size
 
     def _account_state(self, price: Decimal) -> AccountState:
-        equity = self._equity(price)
-        self.peak_equity = max(self.peak_equity or equity, equity)
-        day = self.last_candle_ms // 86_400_000
-        if day != self.day:
-            self.day, self.day_start_equity, self.day_pnl = day, equity, Decimal(0)
-        return AccountState(
-            equity,
-            self.peak_equity,
-            self.day_start_equity,
-            self.day_pnl,
-            1 if self.account.position.size else 0,
-            self.last_loss_exit_ms,
-        )
+        open_positions = 1 if self.account.position.size else 0
+        return self.guards.account_state(self._equity(price), self.last_candle_ms, open_positions)
 
     def _report_candle(self, candle: Candle, decision: Decision, close_ms: int) -> None:
         if decision.action == WARMING_UP:
