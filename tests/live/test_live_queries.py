@@ -17,7 +17,7 @@ from backend.app import create_app
 from backend.client import Client, ClientError
 from backend.reactive.capture import CHANNEL, install_capture
 from backend.runtime import Ctx, NotFound, mutation, query
-from tests.support.servers import ServerThread
+from tests.support.servers import ServerThread, free_port
 
 TOTAL = 1000
 
@@ -313,3 +313,23 @@ async def test_a_user_cannot_subscribe_to_another_users_data(live_url: str) -> N
         assert failure.value.code == "not_found"
         mine = client.subscribe("test_live_queries:myNotes", {})
         assert await next_value(mine) == []
+
+
+async def test_the_client_serves_its_disk_cache_while_the_backend_is_unreachable(
+        live_url: str, db_dsn: str, tmp_path) -> None:
+    port = free_port()
+    with ServerThread(create_app(db_dsn), port=port) as url:
+        async with Client(url, cache_dir=tmp_path) as client:
+            sub = client.subscribe("test_live_queries:account", {"account_id": 40})
+            live_value = await next_value(sub)
+            assert sub.live
+    # the backend is gone: a new client (a restarted bot) still gets the last value, marked
+    async with Client(url, cache_dir=tmp_path, backoff=(0.05, 0.2)) as client:
+        sub = client.subscribe("test_live_queries:account", {"account_id": 40})
+        assert await next_value(sub) == live_value
+        assert not sub.live
+        async with Client(live_url) as writer:
+            await writer.mutation("test_live_queries:transfer", {"src": 40, "dst": 41, "amount": 2})
+        with ServerThread(create_app(db_dsn), port=port):  # the backend is back
+            fresh = await next_value(sub, 20)
+            assert sub.live and fresh["balance"] == live_value["balance"] - 2
