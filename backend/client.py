@@ -107,6 +107,7 @@ class Client:
         self._task: asyncio.Task[None] | None = None
         self._version_changed = asyncio.Event()
         self._closed = False
+        self._background: set[asyncio.Task[None]] = set()  # referenced until done
 
     async def __aenter__(self) -> Client:
         return self
@@ -155,7 +156,7 @@ class Client:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="plutarc-client-sync")
         elif self._ws is not None:
-            asyncio.ensure_future(self._send_subscribe(sub))
+            self._spawn(self._send_subscribe(sub))
         return sub
 
     async def _unsubscribe(self, sub: Subscription) -> None:
@@ -215,6 +216,11 @@ class Client:
             await asyncio.sleep(delay * random.uniform(0.5, 1.0))
             delay = min(cap, delay * 2)
 
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     async def _ack(self, seq: int) -> None:
         with contextlib.suppress(Exception):
             await self._ws.send(json.dumps({"type": "ack", "seq": seq}))
@@ -234,7 +240,7 @@ class Client:
                 self.version = Snapshot.parse(message["version"])
                 self._version_changed.set()
             if "seq" in message and self._ws is not None:
-                asyncio.ensure_future(self._ack(message["seq"]))
+                self._spawn(self._ack(message["seq"]))
         elif kind == "error" and message.get("id") in self._subs:
             sub = self._subs[message["id"]]
             sub.error = ClientError(0, message["error"])

@@ -14,8 +14,6 @@ from decimal import Decimal
 
 import pytest
 
-server_module = pytest.importorskip("exchange.server", reason="the local exchange is not built")
-
 from bot.bybit.errors import TOO_MANY_VISITS, ApiError
 from bot.bybit.private_ws import PrivateStream
 from bot.bybit.ratelimit import RateLimiter
@@ -29,6 +27,7 @@ from bot.orders import Orders
 from bot.positions import AccountModel
 from exchange.admin import AdminClient
 from exchange.config import DEMO_API_KEY, DEMO_API_SECRET, ExchangeConfig
+from exchange.server import ExchangeServer
 
 SYMBOL = "BTCUSDT"
 BOT = "integration-bot"
@@ -37,9 +36,9 @@ FAST_RETRY = RetryPolicy(attempts=8, base_s=0.02, cap_s=0.2)
 
 
 @pytest.fixture
-async def ex(tmp_path) -> AsyncIterator[server_module.ExchangeServer]:
+async def ex(tmp_path) -> AsyncIterator[ExchangeServer]:
     config = ExchangeConfig(clock="manual", symbols=(SYMBOL,), seed=5, ca_file=tmp_path / "ca.pem")
-    server = server_module.ExchangeServer(config)
+    server = ExchangeServer(config)
     await server.start()
     try:
         yield server
