@@ -41,7 +41,7 @@ class ExchangeThread:
         asyncio.set_event_loop(self._loop)
         try:
             self._loop.run_until_complete(self.server.start())
-        except Exception as err:  # noqa: BLE001 - handed to the starting thread
+        except Exception as err:
             self._error = err
             self._ready.set()
             return

@@ -1,4 +1,3 @@
-# ruff: noqa: N999  (the module name is the function path prefix `apiKeys:`)
 """Exchange API keys (`apiKeys:*`): the secret is sealed on arrival (backend/crypto.py) and
 no function ever returns it or its data key; the dashboard sees label, exchange, testnet and
 the last four characters of the key id."""

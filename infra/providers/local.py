@@ -91,7 +91,7 @@ class LocalProvider(Provider):
         }
         for name in (f"{TOKEN_ENV}_FILE", f"{DATA_KEY_ENV}_FILE"):
             env.pop(name, None)
-        log = open(workdir / "bot.log", "ab")  # noqa: SIM115, ASYNC230 - handed to the child
+        log = open(workdir / "bot.log", "ab")  # noqa: SIM115 - handed to the child
         try:
             return await asyncio.create_subprocess_exec(
                 *self.command,

@@ -10,7 +10,7 @@ import pytest
 
 from backend.client import Client, ClientError
 from backend.runtime.jsonvalue import dumps
-from tests.domain.conftest import SEEN, SECRET, World
+from tests.domain.conftest import SECRET, SEEN, World
 
 
 async def next_value(sub: Any, timeout: float = 15) -> Any:
