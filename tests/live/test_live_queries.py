@@ -333,3 +333,17 @@ async def test_the_client_serves_its_disk_cache_while_the_backend_is_unreachable
         with ServerThread(create_app(db_dsn), port=port):  # the backend is back
             fresh = await next_value(sub, 20)
             assert sub.live and fresh["balance"] == live_value["balance"] - 2
+
+
+async def test_identical_subscriptions_share_one_execution(live_url: str) -> None:
+    clients = [Client(live_url) for _ in range(25)]
+    try:
+        subs = [c.subscribe("test_live_queries:account", {"account_id": 50}) for c in clients]
+        await asyncio.gather(*(next_value(s) for s in subs))
+        before = reruns(live_url, "test_live_queries:account")
+        await clients[0].mutation("test_live_queries:transfer", {"src": 50, "dst": 51, "amount": 1})
+        values = await asyncio.gather(*(next_value(s) for s in subs))
+        assert {v["balance"] for v in values} == {99}
+        assert reruns(live_url, "test_live_queries:account") - before == 1
+    finally:
+        await asyncio.gather(*(c.close() for c in clients))
