@@ -224,16 +224,20 @@ class Engine:
         }
 
     async def _cycle(self) -> None:
+        started = time.perf_counter()
         async with self.runtime.pool.acquire() as conn:
             async with conn.transaction(isolation="repeatable_read", readonly=True):
                 snapshot = Snapshot.parse(await conn.fetchval("SELECT pg_current_snapshot()::text"))
+                fence_started = time.perf_counter()
                 fenced = await self._fence()
+                self.stats.fence_seconds += time.perf_counter() - fence_started
                 rerun_all, self._rerun_all = self._rerun_all or not fenced, False
                 to_run = self._select(snapshot, rerun_all)
                 results: dict[SharedQuery, RunResult] = {}
                 for query in to_run:
                     results[query] = await self._run(conn, query)
         self._install(snapshot, results)
+        self.stats.cycle_seconds += time.perf_counter() - started
 
     async def _run(self, conn: Any, query: SharedQuery) -> RunResult:
         started = time.perf_counter()

@@ -19,8 +19,12 @@ class PathStats:
 
 @dataclass
 class Stats:
+    """Per path, and per cycle phase (a cycle = snapshot, fence, re-runs, install)."""
+
     paths: dict[str, PathStats] = field(default_factory=dict)
     cycles: int = 0
+    cycle_seconds: float = 0.0
+    fence_seconds: float = 0.0
 
     def path(self, path: str) -> PathStats:
         stats = self.paths.get(path)
@@ -34,8 +38,11 @@ class Stats:
             row = asdict(stats)
             row["rerun_ms_avg"] = 1000 * stats.rerun_seconds / stats.reruns if stats.reruns else 0.0
             paths[path] = row
+        per_cycle = 1000 / self.cycles if self.cycles else 0.0
         return {
             "cycles": self.cycles,
+            "cycle_ms_avg": self.cycle_seconds * per_cycle,
+            "fence_ms_avg": self.fence_seconds * per_cycle,
             "reruns": sum(s.reruns for s in self.paths.values()),
             "subscribers": sum(s.subscribers for s in self.paths.values()),
             "paths": paths,
