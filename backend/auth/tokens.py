@@ -70,12 +70,11 @@ async def resolve(pool: asyncpg.Pool, token: str | None) -> Auth:
         raise Unauthorized("session expired or signed out: log in again")
     if token.startswith(BOT_PREFIX):
         row = await pool.fetchrow(
-            "SELECT t.bot_id, b.user_id FROM bot_tokens t JOIN bots b ON b.id = t.bot_id "
-            "WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+            "SELECT id, bot_id FROM bot_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
             digest,
         )
         if row:
-            return Auth("bot", user_id=None, bot_id=row["bot_id"])
+            return Auth("bot", bot_id=row["bot_id"], session_id=row["id"])
         raise Unauthorized("bot token revoked or unknown")
     raise Unauthorized("malformed token")
 
@@ -88,3 +87,21 @@ def bearer_token(header: str | None) -> str | None:
     if scheme.lower() != "bearer" or not value.strip():
         raise Unauthorized("Authorization header must be 'Bearer <token>'")
     return value.strip()
+
+
+async def still_valid(pool: asyncpg.Pool, auths: list[Auth]) -> set[tuple[str, int]]:
+    """Which of these credentials are still valid now, as (kind, session_id) pairs."""
+    ids = {kind: [a.session_id for a in auths if a.kind == kind and a.session_id is not None]
+           for kind in ("user", "bot")}
+    valid: set[tuple[str, int]] = set()
+    if ids["user"]:
+        rows = await pool.fetch(
+            "SELECT id FROM sessions WHERE id = ANY($1::bigint[]) AND revoked_at IS NULL "
+            "AND expires_at > now()", ids["user"])
+        valid |= {("user", r["id"]) for r in rows}
+    if ids["bot"]:
+        rows = await pool.fetch(
+            "SELECT id FROM bot_tokens WHERE id = ANY($1::bigint[]) AND revoked_at IS NULL",
+            ids["bot"])
+        valid |= {("bot", r["id"]) for r in rows}
+    return valid

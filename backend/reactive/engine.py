@@ -18,6 +18,7 @@ by every subscription with the same (path, args, auth scope).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -28,6 +29,7 @@ from typing import Any
 
 import asyncpg
 
+from backend.auth.tokens import still_valid
 from backend.reactive.catalog import load_catalog
 from backend.reactive.invalidation import InvalidationIndex
 from backend.reactive.listener import Change, Listener
@@ -45,6 +47,9 @@ from backend.runtime.runner import Runtime
 log = logging.getLogger(__name__)
 
 FENCE_TIMEOUT_S = 2.0
+# a change to these tables may revoke a connected client's credential; expiry needs a sweep
+CREDENTIAL_TABLES = frozenset({"sessions", "bot_tokens"})
+CREDENTIAL_SWEEP_S = 15.0
 HISTORY = 4  # earlier values kept per query, so a resuming client can get a diff
 
 
@@ -97,7 +102,8 @@ class Engine:
         self._new: set[SharedQuery] = set()
         self._rerun_all = False
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._credentials_changed = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
 
     # lifecycle -------------------------------------------------------------------------
 
@@ -105,12 +111,15 @@ class Engine:
         async with self.runtime.pool.acquire() as conn:
             self.readsets = ReadSets(await load_catalog(conn))
         await self.listener.start()
-        self._task = asyncio.create_task(self._loop(), name="plutarc-reactive-cycle")
+        self._tasks = [
+            asyncio.create_task(self._loop(), name="plutarc-reactive-cycle"),
+            asyncio.create_task(self._watch_credentials(), name="plutarc-credentials"),
+        ]
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.listener.stop()
 
     # listener callbacks (never block: the listener waits for them) -----------------------
@@ -118,6 +127,8 @@ class Engine:
     async def _on_changes(self, changes: list[Change]) -> None:
         self._pending.extend(changes)
         self._wake.set()
+        if any(c.table in CREDENTIAL_TABLES for c in changes):
+            self._credentials_changed.set()
 
     async def _on_reset(self) -> None:
         self._pending.clear()
@@ -175,6 +186,24 @@ class Engine:
         else:
             session.waiting.add(xid)
             self._wake.set()
+
+    async def _watch_credentials(self) -> None:
+        """End live sessions whose credential was revoked (logout, redeploy) or expired."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._credentials_changed.wait(), CREDENTIAL_SWEEP_S)
+            self._credentials_changed.clear()
+            sessions = [s for s in self.sessions if s.auth.kind != "anonymous" and not s.revoked]
+            if not sessions:
+                continue
+            try:
+                valid = await still_valid(self.runtime.pool, [s.auth for s in sessions])
+            except (OSError, asyncpg.PostgresError):
+                log.warning("could not check credentials of live sessions; retrying later")
+                continue
+            for session in sessions:
+                if (session.auth.kind, session.auth.session_id) not in valid:
+                    session.revoke()
 
     # the cycle -------------------------------------------------------------------------
 

@@ -65,6 +65,8 @@ class ClientSession:
     unacked: deque[tuple[int, int]] = field(default_factory=deque)
     unacked_bytes: int = 0
     acked: asyncio.Event = field(default_factory=asyncio.Event)
+    # set when the credential it connected with is revoked or expires; the transport ends it
+    revoked: bool = False
 
     def mark(self, sub_ids: set[str], version: str | None, bump: bool = False) -> None:
         """Some subscriptions (maybe none) are current at `version`; wake the writer."""
@@ -115,6 +117,12 @@ class ClientSession:
         self.dirty.discard(sub_id)
         self.resumed.discard(sub_id)
 
+    def revoke(self) -> None:
+        """The credential is no longer valid: wake the writer, which ends the session."""
+        self.revoked = True
+        self.wake.set()
+        self.acked.set()
+
     def ack(self, seq: int) -> None:
         """The client has applied every transition up to `seq`."""
         while self.unacked and self.unacked[0][0] <= seq:
@@ -123,12 +131,14 @@ class ClientSession:
 
     async def write_forever(self) -> None:
         """Send transitions as the client can take them (run as the session's writer task)."""
-        while True:
+        while not self.revoked:
             await self.wake.wait()
-            while self.unacked_bytes >= self.window:
+            while self.unacked_bytes >= self.window and not self.revoked:
                 self.acked.clear()
                 await self.acked.wait()
             self.wake.clear()
+            if self.revoked:
+                break
             message = self.take_transition()
             if message is None:
                 continue
@@ -138,3 +148,6 @@ class ClientSession:
             self.unacked.append((self.seq, len(text)))
             self.unacked_bytes += len(text)
             await self.send(text)
+        await self.send(dumps({"type": "error", "error": {
+            "code": "unauthorized", "message": "signed out or token revoked: connect again",
+            "field": None}}))

@@ -4,7 +4,8 @@ The token comes from the `Authorization: Bearer` header, or from a `token` query
 for browsers' EventSource (masked in every log by backend.logs). Events are named
 `transition` and carry the same JSON as a WebSocket transition with the single
 subscription id "0". A bad path, bad args, or a query that fails at once (e.g. another
-user's data) answer an HTTP error instead of a stream.
+user's data) answer an HTTP error instead of a stream. When the token is revoked (logout) or
+expires, the stream sends an `error` event and ends.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from starlette.responses import Response
 from backend.auth.tokens import bearer_token, resolve
 from backend.http.calls import error_response
 from backend.reactive.session import ClientSession
-from backend.runtime.errors import ApiError, BadRequest
+from backend.runtime.errors import ApiError, BadRequest, Unauthorized
 from backend.runtime.jsonvalue import dumps
 
 SUB_ID = "0"
@@ -47,6 +48,9 @@ async def sse_endpoint(request: Request) -> Response:
     except ApiError as exc:
         return error_response(exc)
     first = await _next_transition(session)
+    if first is None:
+        engine.detach(session)
+        return error_response(Unauthorized("signed out or token revoked"))
     failure = first["changes"][0].get("error") if first["changes"] else None
     if failure:
         engine.detach(session)
@@ -56,20 +60,24 @@ async def sse_endpoint(request: Request) -> Response:
     async def events() -> AsyncIterator[dict[str, str]]:
         try:
             message: dict[str, Any] | None = first
-            while True:
-                if message is not None:
-                    yield {"event": "transition", "data": dumps(message)}
+            while message is not None:
+                yield {"event": "transition", "data": dumps(message)}
                 message = await _next_transition(session)
+            yield {"event": "error", "data": dumps({"code": "unauthorized",
+                                                    "message": "signed out or token revoked"})}
         finally:
             engine.detach(session)
 
     return EventSourceResponse(events(), ping=15)
 
 
-async def _next_transition(session: ClientSession) -> dict[str, Any]:
+async def _next_transition(session: ClientSession) -> dict[str, Any] | None:
+    """The next transition, or None once the session's credential is revoked."""
     while True:
         await session.wake.wait()
         session.wake.clear()
+        if session.revoked:
+            return None
         message = session.take_transition()
         if message is not None:
             return message

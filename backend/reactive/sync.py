@@ -53,7 +53,7 @@ class SyncConnection:
             if not await self._connect():
                 return
             assert self.session is not None
-            writer = asyncio.create_task(self.session.write_forever())
+            writer = asyncio.create_task(self._write())
             try:
                 while True:
                     await self._handle(await self._receive())
@@ -64,6 +64,12 @@ class SyncConnection:
                 self.engine.detach(self.session)
         except WebSocketDisconnect:
             pass
+
+    async def _write(self) -> None:
+        """The session's writer; when it ends (credential revoked), close the socket."""
+        assert self.session is not None
+        await self.session.write_forever()
+        await self.ws.close(code=4401)
 
     async def _receive(self) -> dict[str, Any]:
         while True:

@@ -15,7 +15,11 @@ AuthKind = Literal["anonymous", "user", "bot"]
 
 @dataclass(frozen=True)
 class Auth:
-    """The caller: anonymous, a user session, or a bot token (scoped to one bot)."""
+    """The caller: anonymous, a user session, or a bot token (scoped to one bot).
+
+    `session_id` is the row of the credential used: `sessions.id` for a user,
+    `bot_tokens.id` for a bot (so a live connection can be ended when it is revoked).
+    """
 
     kind: AuthKind = "anonymous"
     user_id: int | None = None

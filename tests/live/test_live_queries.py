@@ -347,3 +347,21 @@ async def test_identical_subscriptions_share_one_execution(live_url: str) -> Non
         assert reruns(live_url, "test_live_queries:account") - before == 1
     finally:
         await asyncio.gather(*(c.close() for c in clients))
+
+
+async def test_logging_out_ends_the_live_sessions_of_that_token(live_url: str) -> None:
+    token = await token_for(live_url, "leaving@example.com")
+    async with Client(live_url, token, backoff=(0.05, 0.2)) as client:
+        notes = client.subscribe("test_live_queries:myNotes", {})
+        assert await next_value(notes) == []
+        async with httpx.AsyncClient(base_url=live_url, timeout=30) as http:
+            params = {"path": "test_live_queries:myNotes", "args": "{}", "token": token}
+            async with http.stream("GET", "/api/sse", params=params) as stream:
+                lines = stream.aiter_lines()
+                assert (await anext(lines)).startswith("event: transition")
+                await client.mutation("auth:logout", {})
+                rest = [line async for line in lines]  # the stream ends by itself
+        assert "event: error" in rest and any("unauthorized" in line for line in rest)
+        with pytest.raises(ClientError) as ended:
+            await next_value(notes, 20)
+        assert ended.value.code == "unauthorized"
