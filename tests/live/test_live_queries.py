@@ -365,3 +365,14 @@ async def test_logging_out_ends_the_live_sessions_of_that_token(live_url: str) -
         with pytest.raises(ClientError) as ended:
             await next_value(notes, 20)
         assert ended.value.code == "unauthorized"
+
+
+async def test_versions_compare_across_backend_processes(live_url: str, db_dsn: str) -> None:
+    with ServerThread(create_app(db_dsn)) as other_url:  # a second backend on the same database
+        async with Client(live_url) as reader, Client(other_url) as writer:
+            sub = reader.subscribe("test_live_queries:account", {"account_id": 60})
+            before = (await next_value(sub))["balance"]
+            await writer.mutation("test_live_queries:transfer", {"src": 60, "dst": 61, "amount": 9})
+            # the version a backend answered is honoured by another backend's subscriptions
+            await reader.wait_for_version(writer.last_version)
+            assert sub.value["balance"] == before - 9
