@@ -22,6 +22,7 @@ from backend.runtime.errors import (
     NotFound,
     TooManyRequests,
     Unauthorized,
+    Unavailable,
 )
 from backend.runtime.registry import action, mutation, query
 
@@ -36,6 +37,7 @@ __all__ = [
     "NotFound",
     "TooManyRequests",
     "Unauthorized",
+    "Unavailable",
     "action",
     "mutation",
     "query",

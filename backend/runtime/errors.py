@@ -42,3 +42,9 @@ class Conflict(ApiError):
 
 class TooManyRequests(ApiError):
     status, code = 429, "rate_limited"
+
+
+class Unavailable(ApiError):
+    """Something outside plutarc (an exchange) could not be reached or answered badly."""
+
+    status, code = 503, "unavailable"

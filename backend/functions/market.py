@@ -1,0 +1,103 @@
+"""Market data for the dashboard's charts (`market:*`): the candles of a bot's symbol and
+timeframe, read from the public kline REST of the bot's exchange (the local exchange, Bybit
+testnet or mainnet; the local exchange's CA is trusted), cached briefly.
+
+Candles are an action: they come from outside the database, so they cannot be a live query.
+The dashboard polls them; the cache keeps many tabs on one bot to one exchange call per
+`CACHE_S`.
+"""
+
+from __future__ import annotations
+
+import ssl
+import time
+from decimal import Decimal
+from typing import Annotated, Any
+
+import httpx
+from pydantic import Field
+
+from backend.domain import exchanges
+from backend.domain.botstate import owned_bot
+from backend.runtime import Ctx, Id, NotFound, Unavailable, action, query
+from strategy.template import TIMEFRAMES
+
+BotId = Id["bots"]
+CACHE_S = 2.0
+TIMEOUT_S = 5.0
+DAY_MS = 86_400_000
+
+# (rest_url, symbol, interval, limit) -> (monotonic time fetched, candles). Entries older than
+# CACHE_S are never served; the dict holds one entry per chart shown, so it stays small.
+_cache: dict[tuple[str, str, str, int], tuple[float, list[dict[str, Any]]]] = {}
+
+
+def bybit_interval(timeframe: str) -> str:
+    """Bybit's kline interval for a template timeframe: minutes, or "D" for a day."""
+    ms = TIMEFRAMES[timeframe]
+    return "D" if ms == DAY_MS else str(ms // 60_000)
+
+
+@query
+async def source(ctx: Ctx, bot_id: BotId) -> dict[str, Any]:
+    """Where the candles of a bot come from: symbol, timeframe and its exchange's public REST
+    URL (with the CA certificate of the local exchange)."""
+    bot = await owned_bot(ctx.db, bot_id, ctx.auth.require_user())
+    timeframe = await ctx.db.fetchval(
+        "SELECT template->>'timeframe' FROM strategy_versions WHERE strategy_id = $1 "
+        "AND version = $2", bot["strategy_id"], bot["strategy_version"],
+    )
+    key = await ctx.db.fetchrow(
+        "SELECT exchange, testnet FROM api_keys WHERE id = $1 AND user_id = $2",
+        bot["api_key_id"], bot["user_id"],
+    )
+    if timeframe is None or key is None:
+        raise NotFound(f"bot {bot_id} has no strategy or API key, so no market", field="bot_id")
+    endpoint = await exchanges.endpoint(ctx.db, key["exchange"], key["testnet"])
+    return {"symbol": bot["symbol"], "timeframe": timeframe, "exchange": key["exchange"],
+            "testnet": key["testnet"], "rest_url": endpoint["rest_url"],
+            "ca_pem": endpoint["ca_pem"]}
+
+
+@action
+async def candles(
+    ctx: Ctx, bot_id: BotId, limit: Annotated[int, Field(ge=10, le=1000)] = 200
+) -> dict[str, Any]:
+    """The latest `limit` candles of the bot's symbol and timeframe, oldest first, each
+    `{time (seconds), open, high, low, close, volume}`; 503 when the exchange is unreachable."""
+    assert ctx.query is not None
+    src = await ctx.query("market:source", {"bot_id": bot_id})
+    if not src["rest_url"]:
+        raise Unavailable(f"exchange {src['exchange']!r} has no known address (is the local "
+                          "exchange running?)")
+    interval = bybit_interval(src["timeframe"])
+    key = (src["rest_url"], src["symbol"], interval, limit)
+    hit = _cache.get(key)
+    if hit is None or time.monotonic() - hit[0] > CACHE_S:
+        hit = (time.monotonic(), await _fetch(src, interval, limit))
+        _cache[key] = hit
+    return {"symbol": src["symbol"], "timeframe": src["timeframe"], "candles": hit[1]}
+
+
+async def _fetch(src: dict[str, Any], interval: str, limit: int) -> list[dict[str, Any]]:
+    verify: ssl.SSLContext | bool = True
+    if src["ca_pem"]:
+        verify = ssl.create_default_context(cadata=src["ca_pem"])
+    where = f"{src['exchange']}{' testnet' if src['testnet'] else ''} at {src['rest_url']}"
+    params = {"category": "linear", "symbol": src["symbol"], "interval": interval,
+              "limit": limit}
+    try:
+        async with httpx.AsyncClient(verify=verify, timeout=TIMEOUT_S) as http:
+            response = await http.get(f"{src['rest_url']}/v5/market/kline", params=params)
+        body = response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise Unavailable(f"the exchange ({where}) is unreachable: {type(exc).__name__}") from None
+    if response.status_code != 200 or body.get("retCode") != 0:
+        raise Unavailable(f"the exchange ({where}) refused the candles: "
+                          f"{body.get('retMsg') or response.status_code}")
+    rows = body["result"]["list"]  # newest first
+    return [
+        {"time": int(row[0]) // 1000, "open": Decimal(row[1]), "high": Decimal(row[2]),
+         "low": Decimal(row[3]), "close": Decimal(row[4]), "volume": Decimal(row[5])}
+        for row in reversed(rows)
+    ]
