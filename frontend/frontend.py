@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from frontend.pages import account, login, overview
+from frontend.pages import account, bot_detail, bots, login, overview
 
-PAGES = (overview, account)
+PAGES = (overview, bots, bot_detail, account)
 
 app = rx.App(
     theme=rx.theme(appearance="dark", accent_color="iris", gray_color="slate", radius="medium"),

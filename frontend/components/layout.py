@@ -31,7 +31,7 @@ def header() -> rx.Component:
         rx.text(AuthState.email, size="2", id="signed-in-as"),
         rx.button("Log out", on_click=AuthState.logout, variant="soft", size="1",
                   id="logout"),
-        align="center", spacing="4", width="100%", padding_y="3", padding_x="5",
+        align="center", spacing="4", width="100%", padding_y="0.75em", padding_x="1.5em",
         border_bottom="1px solid var(--gray-a5)",
     )
 
