@@ -58,7 +58,8 @@ def ensure_bun() -> None:
 
 def source_hash(port: int) -> str:
     digest = hashlib.sha256(f"{version('reflex')} port {port}\n".encode())
-    files = [ROOT / "rxconfig.py", *sorted((ROOT / "reflex.lock").glob("*")),
+    files = [ROOT / "rxconfig.py", ROOT / "assets" / "favicon.ico",
+             *sorted((ROOT / "reflex.lock").glob("*")),
              *sorted(p for p in (ROOT / "frontend").rglob("*")
                      if p.suffix in (".py", ".js") and "node_modules" not in p.parts)]
     for path in files:

@@ -52,17 +52,19 @@ def up(
                                 "candle per second)."),
     demo_bot: bool = typer.Option(True, help="Deploy the demo user's demo bot on the local "
                                   "exchange (needs --exchange)."),
+    dashboard: bool = typer.Option(True, help="Build (when changed) and serve the dashboard."),
+    dashboard_port: int = typer.Option(3000, help="Port of the dashboard (the web app)."),
 ) -> None:
     """Run everything: the database (embedded when DATABASE_URL is unset) with migrations
-    applied, the API, the local exchange simulator, the demo account and its demo bot trading
-    a moving-average cross. Ctrl-C or SIGTERM stops all of it."""
+    applied, the API, the dashboard, the local exchange simulator, the demo account and its
+    demo bot trading a moving-average cross. Ctrl-C or SIGTERM stops all of it."""
     from plutarc.up import Up, default_parts, run_up
 
     logging.basicConfig(level=logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     console = Console()
     options = {"exchange": exchange, "exchange_port": exchange_port, "speed": speed,
-               "demo_bot": demo_bot}
+               "demo_bot": demo_bot, "dashboard": dashboard, "dashboard_port": dashboard_port}
     up_state = Up(get_settings(), host, port, demo_password, options)
     _run(run_up(up_state, default_parts(options), console))
 

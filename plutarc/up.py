@@ -3,7 +3,7 @@ Ctrl-C / SIGTERM stops them in reverse order so that no process is left behind.
 
 A part is anything with `name`, `async start(up) -> list[str]` (lines to print) and
 `async stop()`. Parts share facts through `Up.facts` (e.g. the API URL, the exchange URLs).
-To add a part (exchange simulator, demo bot, dashboard), append it in `default_parts`.
+To add a part, append it in `default_parts`.
 """
 
 from __future__ import annotations
@@ -76,7 +76,10 @@ class ApiPart:
 
     async def start(self, up: Up) -> list[str]:
         app = create_app(up.facts["dsn"], services=[bot_monitor_service()])
-        self.server = make_server(app, up.host, up.port)
+        # the dashboard (a local process) is a trusted proxy: its X-Forwarded-For is believed
+        self.server = make_server(app, up.host, up.port,
+                                  forwarded_allow_ips=up.options.get("trusted_proxies",
+                                                                     "127.0.0.1"))
         self.task = asyncio.create_task(self.server.serve())
         while not self.server.started:
             if self.task.done():
@@ -141,6 +144,10 @@ async def _record_local_endpoint(dsn: str, server: Any) -> None:
 def default_parts(options: dict[str, Any] | None = None) -> list[Part]:
     options = options or {}
     parts: list[Part] = [DatabasePart(), ApiPart()]
+    if options.get("dashboard", True):
+        from frontend.part import DashboardPart
+
+        parts.append(DashboardPart())
     if options.get("exchange", True):
         parts.append(ExchangePart())
         if options.get("demo_bot", True):
@@ -167,7 +174,8 @@ async def run_up(up: Up, parts: list[Part], console: Console) -> None:
             if stop.is_set():
                 break
         if not stop.is_set():
-            console.print("[bold]plutarc is up.[/bold] Ctrl-C stops everything.")
+            opening = f" Open {up.facts['dashboard_url']}." if "dashboard_url" in up.facts else ""
+            console.print(f"[bold]plutarc is up.[/bold]{opening} Ctrl-C stops everything.")
             await stop.wait()
     finally:
         for part in reversed(started):
