@@ -33,11 +33,11 @@ def number(value: Any, places: int = 2, signed: bool = False) -> str:
 
 
 def money(value: Any, currency: str = "USDT", signed: bool = False) -> str:
-    """Money to the cent (to 4 places below 1, so a fee of 0.0034 is not shown as 0.00)."""
+    """Money to the cent (to 4 places below a cent, so a fee of 0.0034 is not shown as 0.00)."""
     d = _dec(value)
     if d is None:
         return MISSING
-    places = 4 if d != 0 and abs(d) < 1 else 2
+    places = 4 if d != 0 and abs(d) < Decimal("0.01") else 2
     return f"{number(d, places, signed)} {currency}"
 
 

@@ -28,7 +28,7 @@ class Feed:
 
 
 Apply = Callable[[dict[str, Any]], Awaitable[None]]
-Fail = Callable[[api.DashboardError], Awaitable[None]]
+Fail = Callable[[str, api.DashboardError], Awaitable[None]]
 
 
 def stop(tab: str) -> None:
@@ -46,8 +46,8 @@ def subscriber_tabs() -> int:
 async def follow(tab: str, token: str, client_ip: str, feed: Feed, apply: Apply,
                  fail: Fail) -> None:
     """Run until cancelled: every batch of new values goes to `apply` as {name: value}. An
-    error of a polled action goes to `fail` and polling goes on; an error of a live query
-    (an expired session, a bot that is gone) goes to `fail` and ends the task."""
+    error of a polled action goes to `fail(name, error)` and polling goes on; an error of a
+    live query (an expired session, a bot that is gone) goes to `fail` and ends the task."""
     me = asyncio.current_task()
     assert me is not None
     stop(tab)
@@ -80,8 +80,8 @@ async def _deliver(queue: asyncio.Queue[tuple[str, Any]], apply: Apply, fail: Fa
         values = {k: v for k, v in batch.items() if k not in errors}
         if values:
             await apply(values)
-        for failure in errors.values():
-            await fail(failure.error)
+        for name, failure in errors.items():
+            await fail(name, failure.error)
             if failure.fatal:
                 return
 

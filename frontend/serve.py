@@ -87,10 +87,9 @@ def serve(host: str, port: int, env: dict[str, str]) -> None:
     """Serve the built app and Reflex's backend on one port (replaces this process)."""
     os.environ.update(env)
     os.chdir(ROOT)
+    from reflex.utils import exec as reflex_exec
     from reflex_base.constants import Env, LogLevel
     from reflex_base.environment import environment
-
-    from reflex.utils import exec as reflex_exec
 
     environment.REFLEX_ENV_MODE.set(Env.PROD)
     environment.REFLEX_SKIP_COMPILE.set(True)

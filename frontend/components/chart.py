@@ -15,7 +15,7 @@ class LwChart(rx.Component):
     """`<LwChart kind=… data=… markers=… drawdown=…>` from lw_chart.js."""
 
     library = "$/public/" + rx.asset("lw_chart.js", shared=True)
-    lib_dependencies: list[str] = [LIGHTWEIGHT_CHARTS]  # noqa: RUF012 (Reflex's declaration)
+    lib_dependencies: list[str] = [LIGHTWEIGHT_CHARTS]
     tag = "LwChart"
 
     kind: rx.Var[str]

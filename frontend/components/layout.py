@@ -47,7 +47,7 @@ def status_line(loading: rx.Var, error: rx.Var) -> rx.Component:
     )
 
 
-def page(title: str, *children: rx.Component, loading: rx.Var | bool = False,
+def page(title: str | rx.Var, *children: rx.Component, loading: rx.Var | bool = False,
          error: rx.Var | str = "") -> rx.Component:
     return rx.box(
         header(),

@@ -54,6 +54,7 @@ export function LwChart({ kind, data, markers, drawdown, height, id }) {
       s.main.setData(rows.map((r) => ({ time: r.time, value: num(r.value) })));
       s.dd.setData((drawdown || []).map((r) => ({ time: r.time, value: num(r.value) })));
     }
+    if (chart.current && rows.length) chart.current.timeScale().fitContent();
     if (box.current) {
       box.current.dataset.points = String(rows.length);
       box.current.dataset.markers = String((markers || []).length);

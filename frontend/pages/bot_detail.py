@@ -52,8 +52,8 @@ class BotState(LivePage):
     signal_at: str = ""
     event_rows: list[dict[str, str]] = []
     deployment_rows: list[dict[str, str]] = []
-    _trades: list[dict[str, Any]] = []  # noqa: RUF012 (Reflex backend-only vars)
-    _candles: dict[str, Any] = {}  # noqa: RUF012
+    _trades: list[dict[str, Any]] = []  # backend-only (underscore) vars
+    _candles: dict[str, Any] = {}
 
     @rx.event(background=True)
     async def watch(self):
@@ -75,6 +75,12 @@ class BotState(LivePage):
             },
             polls={"candles": ("market:candles", {**bot, "limit": 200}, CANDLES_EVERY_S)},
         )
+
+    def _failed(self, name: str, message: str) -> bool:
+        if name == "candles":
+            self.candles_error = message
+            return True
+        return False
 
     def _take(self, values: dict[str, Any]) -> bool:
         if "bot" in values:
@@ -185,9 +191,8 @@ def _trades() -> rx.Component:
 def page() -> rx.Component:
     s = BotState
     return layout.page(
-        "Bot",
-        rx.vstack(rx.heading(s.name, size="5", id="bot-name"),
-                  rx.text(s.subtitle, color_scheme="gray", id="bot-subtitle"), spacing="1"),
+        s.name,
+        rx.text(s.subtitle, color_scheme="gray", id="bot-subtitle"),
         kpis.cards(s.kpi_rows),
         rx.grid(
             layout.section("Equity (drawdown below)", rx.cond(

@@ -20,9 +20,9 @@ class BotsState(LivePage):
     bot_rows: list[dict[str, str]] = []
     result: str = ""
     result_error: str = ""
-    _bots: list[dict[str, Any]] = []  # noqa: RUF012 (Reflex backend-only vars)
-    _pnl: dict[int, Any] = {}  # noqa: RUF012
-    _strategies: dict[int, str] = {}  # noqa: RUF012
+    _bots: list[dict[str, Any]] = []  # backend-only (underscore) vars
+    _pnl: dict[int, Any] = {}
+    _strategies: dict[int, str] = {}
     _followed: tuple[int, ...] = ()
 
     @rx.event(background=True)

@@ -26,8 +26,8 @@ class OverviewState(LivePage):
     drawdown: list[dict[str, float]] = []
     position_rows: list[dict[str, str]] = []
     event_rows: list[dict[str, str]] = []
-    _names: dict[int, str] = {}  # noqa: RUF012 (a Reflex backend-only var)
-    _raw: dict[str, Any] = {}  # noqa: RUF012
+    _names: dict[int, str] = {}  # backend-only (underscore) vars
+    _raw: dict[str, Any] = {}
 
     @rx.event(background=True)
     async def watch(self):

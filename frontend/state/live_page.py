@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import reflex as rx
-
 from frontend import api, live
 from frontend.state.auth import AuthState
 
@@ -34,6 +32,10 @@ class LivePage(AuthState):
         """Apply new values; True when `_feed()` changed because of them."""
         raise NotImplementedError
 
+    def _failed(self, name: str, message: str) -> bool:
+        """Show the failure of `name` in its own place (True), or as the page's error."""
+        return False
+
     async def _follow(self):
         async with self:
             if not self.token:
@@ -49,9 +51,11 @@ class LivePage(AuthState):
                 if refeed:
                     raise _Refeed(self._feed())
 
-        async def fail(error: api.DashboardError) -> None:
+        async def fail(name: str, error: api.DashboardError) -> None:
             async with self:
-                self.error, self.loading = error.message, False
+                self.loading = False
+                if not self._failed(name, error.message):
+                    self.error = error.message
             if error.expired:
                 ended.append(error)
 
