@@ -84,17 +84,25 @@ def build(port: int, env: dict[str, str], force: bool = False) -> bool:
 
 
 def serve(host: str, port: int, env: dict[str, str]) -> None:
-    """Serve the built app and Reflex's backend on one port (replaces this process)."""
+    """Serve the built app and Reflex's backend on one port, with Granian (as Reflex's prod
+    mode does) in one worker — the tabs' live tasks live in that process — and the hashed
+    bundles under /assets served by Granian itself (Rust) rather than by the Python app:
+    a fresh browser loads them in parallel without queueing behind Reflex's events."""
     os.environ.update(env)
     os.chdir(ROOT)
-    from reflex.utils import exec as reflex_exec
-    from reflex_base.constants import Env, LogLevel
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+    from granian.server import Server
+    from reflex_base.constants import Env
     from reflex_base.environment import environment
 
     environment.REFLEX_ENV_MODE.set(Env.PROD)
     environment.REFLEX_SKIP_COMPILE.set(True)
-    os.environ["GRANIAN_WORKERS"] = "1"  # tabs' live tasks live in this one process
-    reflex_exec.run_backend_prod(host, port, LogLevel.WARNING, mount_frontend_compiled_app=True)
+    environment.REFLEX_MOUNT_FRONTEND_COMPILED_APP.set(True)
+    Server(target="frontend.frontend:app", factory=True, address=host, port=port,
+           interface=Interfaces.ASGI, workers=1, log_level=LogLevels.warning,
+           static_path_route=["/assets"], static_path_mount=[WEB / "build" / "client" / "assets"],
+           static_path_expires=365 * 86400).serve()
 
 
 def main() -> None:

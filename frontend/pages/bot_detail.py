@@ -233,4 +233,4 @@ def page() -> rx.Component:
 
 ROUTE = "/bots/[bot_id]"
 TITLE = "Bot"
-ON_LOAD = [AuthState.check_session, BotState.watch]
+ON_LOAD = [BotState.watch, AuthState.check_session]  # the live task starts first

@@ -165,4 +165,4 @@ def page() -> rx.Component:
 
 ROUTE = "/bots"
 TITLE = "Bots"
-ON_LOAD = [AuthState.check_session, BotsState.watch]
+ON_LOAD = [BotsState.watch, AuthState.check_session]  # the live task starts first

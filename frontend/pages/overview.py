@@ -95,4 +95,4 @@ def page() -> rx.Component:
 
 ROUTE = "/"
 TITLE = "Overview"
-ON_LOAD = [AuthState.check_session, OverviewState.watch]
+ON_LOAD = [OverviewState.watch, AuthState.check_session]  # the live task starts first

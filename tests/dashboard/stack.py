@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -74,7 +75,8 @@ class Stack:
         return trader.token
 
     def report_trade(self, at: datetime, pnl: str = "3.5", side: str = "long") -> dict[str, Any]:
-        """Commit one closed trade and an equity point of the reporter bot."""
+        """Commit one closed trade (its answer gains `committed_at`, wall seconds) and an
+        equity point of the reporter bot."""
         self.reports += 1
         n = self.reports
         trade = self.call("mutation", "bot:reportTrade", {
@@ -84,6 +86,7 @@ class Stack:
             "signal_state": {"score": 1.0, "signals": [{"type": "ma_cross", "score": 1.0}]},
             "mfe": "4", "mae": "1",
         }, self.other.bot_token)
+        trade["committed_at"] = time.time()  # the mutation has returned: it is committed
         self.call("mutation", "bot:reportEquity", {
             "report_id": f"e{n}", "at": at.isoformat(), "equity": str(10000 + n)},
             self.other.bot_token)
