@@ -28,11 +28,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from playwright.sync_api import sync_playwright  # noqa: E402
+from playwright.sync_api import sync_playwright
 
-from backend.client import Client  # noqa: E402
-from tests.dashboard.stack import CHROMIUM, Stack, market_now, start_stack, stop_stack  # noqa: E402
-from tests.support.databases import (  # noqa: E402
+from backend.client import Client
+from tests.dashboard.stack import CHROMIUM, Stack, market_now, start_stack, stop_stack
+from tests.support.databases import (
     create_database,
     create_migrated_template,
     drop_database,
