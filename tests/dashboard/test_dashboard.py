@@ -208,3 +208,40 @@ def test_reload_keeps_the_session_logout_ends_it_and_account_changes_password(
     page.wait_for_url(f"{stack.dashboard}/login", timeout=WAIT_MS)
     context.close()
     stack.login(stack.other)  # later tests log in with the new password
+
+
+def test_a_session_ended_elsewhere_returns_the_open_page_to_the_login(
+        stack: Stack, browser: Any, console_errors: list[str]) -> None:
+    context, page = _page(browser, console_errors)
+    email = f"newcomer-{int(time.time() * 1000)}@example.com"
+    page.goto(f"{stack.dashboard}/signup")
+    page.fill("#email-input", email)
+    page.fill("#password-input", "newcomer-password")
+    page.fill("#confirm-input", "newcomer-password")
+    page.click("#signup-submit")
+    page.wait_for_url(f"{stack.dashboard}/", timeout=WAIT_MS)
+    page.wait_for_selector("#no-bots", timeout=WAIT_MS)  # the empty state says what to do
+    assert "create one" in page.inner_text("#no-bots")
+    token = page.evaluate("() => window.localStorage.getItem('plutarc_session')")
+    stack.call("mutation", "auth:logout", token=token)  # e.g. logged out in another tab
+    page.wait_for_url(f"{stack.dashboard}/login", timeout=WAIT_MS)
+    page.wait_for_selector("#login-notice", timeout=WAIT_MS)
+    assert "session has ended" in page.inner_text("#login-notice")
+    context.close()
+
+
+def test_stop_asks_whether_to_close_positions_and_says_what_it_did(
+        stack: Stack, browser: Any, console_errors: list[str]) -> None:
+    bot_id = stack.other.bot_id
+    context, page = _page(browser, console_errors)
+    _login(page, stack, stack.other)
+    page.goto(f"{stack.dashboard}/bots")
+    page.click(f"#stop-{bot_id}")
+    page.wait_for_selector("#stop-keep", timeout=WAIT_MS)
+    page.click("#stop-keep")
+    page.wait_for_selector("#action-result", timeout=WAIT_MS)
+    assert "Reporter bot asked to stop, keeping its positions" in page.inner_text("#action-result")
+    bot = stack.call("query", "bots:get", {"bot_id": bot_id}, stack.other.token)
+    assert (bot["desired_state"], bot["close_positions"]) == ("stop", False)
+    page.wait_for_selector(f"#lifecycle-{bot_id}:has-text('stopping')", timeout=WAIT_MS)
+    context.close()
