@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from backend.runtime.errors import Forbidden, Unauthorized
 from backend.runtime.executor import Executor
+
+if TYPE_CHECKING:
+    from backend.runtime.jobs import JobQueue
 
 AuthKind = Literal["anonymous", "user", "bot"]
 
@@ -62,7 +65,7 @@ class Ctx:
     """Passed as the first argument of every function.
 
     Inside actions `db` refuses every use (they hold no transaction); `query`/`mutation` are
-    set only for actions.
+    set only for actions; `scheduler` (backend/runtime/jobs.py) only for mutations.
     """
 
     auth: Auth
@@ -71,6 +74,7 @@ class Ctx:
     mutation: CallFn | None = None
     request_id: str = ""
     client: str = ""
+    scheduler: JobQueue | None = None
 
 
 class NoTransaction:
