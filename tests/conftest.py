@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from backend.runtime.results import CHECK_ENV
-from tests.support.databases import (
+from backend.testing.databases import (
     create_database,
     create_migrated_template,
     drop_database,

@@ -52,9 +52,14 @@ class Trade(TypedDict):
     mae: Decimal | None
 
 
-class TradePage(Page[Trade]):
-    """A page of trades and the number of trades matching the filters (all pages)."""
+class TradePage(TypedDict):
+    """A page of trades (the fields of `Page`, spelled out: pydantic does not carry a type
+    argument into a subclass of a generic TypedDict) and the number of trades matching the
+    filters, over all pages."""
 
+    items: list[Trade]
+    continue_cursor: str | None
+    is_done: bool
     total: int
 
 

@@ -144,11 +144,11 @@ class Scheduler:
         retry_at = self.now + timedelta(seconds=RETRY_BASE_S * 2 ** attempts)
         await self.runtime.pool.execute(
             "UPDATE scheduled_jobs SET attempts = $2, last_error = $3, lease_until = NULL, "
-            "state = $4, run_at = CASE WHEN $4 = 'failed' THEN run_at ELSE $5 END, "
-            "finished_at = CASE WHEN $4 = 'failed' THEN $5 END "
+            "state = CASE WHEN $4 THEN 'failed' ELSE 'pending' END, "
+            "run_at = CASE WHEN $4 THEN run_at ELSE $5 END, "
+            "finished_at = CASE WHEN $4 THEN $5 END "
             "WHERE id = $1 AND state NOT IN ('done', 'failed')",
-            job["id"], attempts, _describe(exc), "failed" if final else "pending",
-            self.now if final else retry_at)
+            job["id"], attempts, _describe(exc), final, self.now if final else retry_at)
         if final:
             log.error("scheduled job %s (%s) failed after %d attempts: %s", job["id"],
                       job["path"], attempts, _describe(exc))
