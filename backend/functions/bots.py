@@ -375,7 +375,6 @@ async def retentionSweep(ctx: Ctx) -> int:
     """Queue `applyRetention` for every bot, one job (one transaction) per bot."""
     if ctx.auth.kind != "anonymous":
         raise Forbidden("only the system applies retention")
-    assert ctx.scheduler is not None
     bots = await ctx.db.fetch("SELECT id FROM bots ORDER BY id")
     for bot in bots:
         await ctx.scheduler.run_after(0, "bots:applyRetention", {"bot_id": bot["id"]})

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from backend.runtime.errors import Forbidden, Unauthorized
@@ -74,7 +74,16 @@ class Ctx:
     mutation: CallFn | None = None
     request_id: str = ""
     client: str = ""
-    scheduler: JobQueue | None = None
+    scheduler: JobQueue = field(default_factory=lambda: NoScheduler())  # type: ignore[assignment]
+
+
+class NoScheduler:
+    """The `ctx.scheduler` of queries and actions: scheduling happens in mutations, so that
+    a job exists only if the write that wants it commits."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError("only mutations can schedule: call a mutation that uses "
+                           "ctx.scheduler")
 
 
 class NoTransaction:

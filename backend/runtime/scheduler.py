@@ -57,9 +57,11 @@ class Scheduler:
     """Runs due jobs and crons of `runtime`'s functions. `run_due()` is one full pass; the
     service (`start`/`stop`) repeats it every `poll_s` seconds."""
 
-    def __init__(self, runtime: Runtime, poll_s: float = 1.0, worker: str | None = None) -> None:
+    def __init__(self, runtime: Runtime, poll_s: float = 1.0, worker: str | None = None,
+                 crons: set[str] | None = None) -> None:
         self.runtime = runtime
         self.poll_s = poll_s
+        self.crons = crons  # None: every cron of the runtime's functions
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
         self._task: asyncio.Task[None] | None = None
 
@@ -67,14 +69,15 @@ class Scheduler:
     def now(self) -> datetime:
         return self.runtime.clock.now()
 
-    async def run_due(self) -> int:
-        """Queue due cron ticks, then run every due job until none is left; jobs run."""
+    async def run_due(self) -> list[str]:
+        """Queue due cron ticks, then run every due job until none is left; the paths of
+        the jobs this call ran (succeeded or failed), in order."""
         await self.queue_crons()
-        ran = 0
+        ran: list[str] = []
         while batch := await self._due():
-            done = [await self._run(job) for job in batch]
-            ran += sum(done)
-            if not any(done):
+            done = [job["path"] for job in batch if await self._run(job)]
+            ran += done
+            if not done:
                 break  # every due job is held by another process
         return ran
 
@@ -161,7 +164,7 @@ class Scheduler:
         queued = 0
         now = self.now
         for fdef in self.runtime.functions.values():
-            if fdef.cron is not None:
+            if fdef.cron is not None and (self.crons is None or fdef.path in self.crons):
                 queued += await self._queue_cron(fdef, now)
         return queued
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 from collections.abc import Sequence
 from datetime import datetime
 from types import ModuleType, TracebackType
@@ -46,7 +47,8 @@ from backend.runtime.runner import Runtime
 from backend.runtime.scheduler import Scheduler
 from backend.testing.databases import create_database, drop_database, server_dsn, unique_name
 
-__all__ = ["Caller", "Subscription", "TestBackend"]
+__all__ = ["TEMPLATE_ENV", "Caller", "Subscription", "TestBackend"]
+TEMPLATE_ENV = "PLUTARC_TEST_TEMPLATE"
 _sub_ids = itertools.count(1)
 
 
@@ -158,7 +160,12 @@ class TestBackend:
 
     `functions`: the set to serve (default: the app's, `discover()`); `modules`: more
     modules whose functions are served too; `template`: a migrated database to clone (else
-    a new one is migrated, a few seconds); `clock`: starts at 2030-01-01 UTC unless given.
+    $PLUTARC_TEST_TEMPLATE if set, else a new one is migrated: a few seconds); `clock`
+    starts at 2030-01-01 UTC unless given.
+
+    Crons: with the app's functions by default, only the crons of `modules` run (the app's
+    housekeeping crons would make every `advance` run them too); with an explicit
+    `functions`, all of its crons. `crons=` names them instead.
     """
 
     __test__ = False  # not a pytest test class
@@ -166,11 +173,16 @@ class TestBackend:
     def __init__(
         self, functions: Functions | None = None, modules: Sequence[ModuleType] = (), *,
         template: str | None = None, clock: ManualClock | None = None,
+        crons: set[str] | None = None,
     ) -> None:
-        self.functions = (discover() if functions is None else functions) | \
-            Functions.from_modules(*modules)
+        extra = Functions.from_modules(*modules)
+        self.functions = (discover() if functions is None else functions) | extra
+        if crons is None:
+            pool = extra if functions is None else self.functions
+            crons = {path for path, fdef in pool.items() if fdef.cron is not None}
+        self.crons = crons
         self.clock = clock or ManualClock()
-        self._template = template
+        self._template = template or os.environ.get(TEMPLATE_ENV) or None
         self.tasks: list[asyncio.Task[None]] = []
         self._users = itertools.count(1)
 
@@ -184,7 +196,7 @@ class TestBackend:
         self.runtime = Runtime(self.pool, self.functions, clock=self.clock, check_results=True)
         self.engine = Engine(self.runtime, self.dsn)
         await self.engine.start()
-        self.scheduler = Scheduler(self.runtime, worker="test-kit")
+        self.scheduler = Scheduler(self.runtime, worker="test-kit", crons=self.crons)
         self.system = Caller(self, ANONYMOUS, internal_ok=True)
         self.anonymous = Caller(self, ANONYMOUS)
         return self
@@ -214,13 +226,13 @@ class TestBackend:
             token = await issue_bot_token(Executor(conn), bot_id)
         return Caller(self, await resolve(self.pool, token))
 
-    async def advance(self, seconds: float) -> int:
-        """Move the clock on and run every job and cron now due; how many jobs ran."""
+    async def advance(self, seconds: float) -> list[str]:
+        """Move the clock on and run every job and cron now due; the paths of those run."""
         self.clock.advance(seconds)
         return await self.scheduler.run_due()
 
-    async def run_scheduled(self) -> int:
-        """Run every job due at the current time; how many ran."""
+    async def run_scheduled(self) -> list[str]:
+        """Run every job due at the current time; the paths of those run."""
         return await self.scheduler.run_due()
 
     async def jobs(self, path: str | None = None) -> list[dict[str, Any]]:

@@ -20,7 +20,6 @@ from backend.testing import TestBackend
 @mutation
 async def plan(ctx: Ctx, n: int, delay_s: float, fail_after: bool = False) -> int:
     """Schedule `record(n)` after `delay_s`; optionally fail afterwards (test function)."""
-    assert ctx.scheduler is not None
     job = await ctx.scheduler.run_after(delay_s, "test_scheduler:record", {"n": n})
     if fail_after:
         raise BadRequest("changed my mind", field="fail_after")
@@ -78,11 +77,11 @@ async def test_a_job_is_scheduled_only_if_its_mutation_commits(t: TestBackend) -
 async def test_a_job_runs_when_due_and_only_once(t: TestBackend) -> None:
     alice = await t.user()
     await alice.mutation("test_scheduler:plan", {"n": 7, "delay_s": 30})
-    assert await t.advance(29) == 0
+    assert await t.advance(29) == []
     assert await alice.query("test_scheduler:effects") == []
-    assert await t.advance(1) == 1
+    assert await t.advance(1) == ["test_scheduler:record"]
     assert await alice.query("test_scheduler:effects") == [7]
-    assert await t.advance(3600) == 0
+    assert await t.advance(3600) == []
     assert await alice.query("test_scheduler:effects") == [7]
     [job] = await t.jobs()
     assert job["state"] == "done" and job["attempts"] == 1
@@ -102,32 +101,32 @@ async def test_a_failing_job_is_retried_with_backoff_then_kept_as_failed(
     async with t.pool.acquire() as conn:
         await enqueue(Executor(conn), t.runtime, "test_scheduler:explode", {}, t.now,
                       max_attempts=3)
-    assert await t.run_scheduled() == 1
+    assert await t.run_scheduled() == ["test_scheduler:explode"]
     [job] = await t.jobs()
     assert (job["state"], job["attempts"]) == ("pending", 1)
     assert job["last_error"] == "RuntimeError: the disk is on fire"
-    assert await t.advance(RETRY_BASE_S * 2 - 0.5) == 0  # backoff: 2 s after attempt 1
-    assert await t.advance(0.5) == 1
-    assert await t.advance(RETRY_BASE_S * 4) == 1
+    assert await t.advance(RETRY_BASE_S * 2 - 0.5) == []  # backoff: 2 s after attempt 1
+    assert await t.advance(0.5) == ["test_scheduler:explode"]
+    assert await t.advance(RETRY_BASE_S * 4) == ["test_scheduler:explode"]
     [job] = await t.jobs()
     assert (job["state"], job["attempts"]) == ("failed", 3)
-    assert await t.advance(3600) == 0
+    assert await t.advance(3600) == []
     assert await t.system.query("test_scheduler:effects") == []  # every attempt rolled back
 
 
 async def test_a_cron_fires_on_its_tick_with_a_controlled_clock(t: TestBackend) -> None:
     t.clock.set(datetime(2030, 1, 1, 12, 3, 30, tzinfo=UTC))
-    assert await t.run_scheduled() == 0  # first sight: the next tick is 12:05
+    assert await t.run_scheduled() == []  # first sight: the next tick is 12:05
     t.clock.set(datetime(2030, 1, 1, 12, 4, 59, 999000, tzinfo=UTC))
-    assert await t.run_scheduled() == 0
+    assert await t.run_scheduled() == []
     t.clock.set(datetime(2030, 1, 1, 12, 5, tzinfo=UTC))
-    assert await t.run_scheduled() == 1
-    assert await t.run_scheduled() == 0  # one run per tick
+    assert await t.run_scheduled() == ["test_scheduler:tick"]
+    assert await t.run_scheduled() == []  # one run per tick
     [job] = await t.jobs("test_scheduler:tick")
     assert job["run_at"] == datetime(2030, 1, 1, 12, 5, tzinfo=UTC)
     assert job["cron"] == "*/5 * * * *"
     t.clock.set(datetime(2030, 1, 1, 12, 21, tzinfo=UTC))  # 12:10, :15 and :20 were missed
-    assert await t.run_scheduled() == 1  # ... and collapse into one run
+    assert await t.run_scheduled() == ["test_scheduler:tick"]  # ... and collapse into one run
     t.clock.set(datetime(2030, 1, 1, 12, 25, tzinfo=UTC))
-    assert await t.run_scheduled() == 1
+    assert await t.run_scheduled() == ["test_scheduler:tick"]
     assert await t.system.query("test_scheduler:effects") == [5, 5, 5]

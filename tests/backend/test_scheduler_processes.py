@@ -27,7 +27,6 @@ MARKERS_ENV = "PLUTARC_TEST_MARKERS"
 @mutation
 async def plan(ctx: Ctx, count: int) -> int:
     """Schedule `count` quick jobs and one slow one (test function)."""
-    assert ctx.scheduler is not None
     await ctx.scheduler.run_after(0, "test_scheduler_processes:slow")
     for n in range(count):
         await ctx.scheduler.run_after(0, "test_scheduler_processes:record", {"n": n})

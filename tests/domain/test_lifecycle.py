@@ -173,12 +173,12 @@ async def test_the_stale_cron_marks_a_silent_bot_stale_and_a_heartbeat_restores_
     try:
         await scheduler.run_due()  # the crons' first ticks are set
         clock.advance(10)  # bots:markStale runs every 10 s
-        assert await scheduler.run_due() == 1
+        assert await scheduler.run_due() == ["bots:markStale"]
         got = await asyncio.to_thread(api.q, "bots:get", {"bot_id": world.b.bot_id}, token)
         assert got["connection"]["status"] == "stale"
         assert got["connection"]["uptime_s"] == 0
         clock.advance(10)
-        assert await scheduler.run_due() == 1  # runs again, and changes nothing: idempotent
+        assert await scheduler.run_due() == ["bots:markStale"]  # runs again, and changes nothing: idempotent
     finally:
         await pool.close()
     await asyncio.to_thread(api.m, "bot:heartbeat", {"report_id": "hb-m2", "at": ts(0, 3)},
