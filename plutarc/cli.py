@@ -74,25 +74,20 @@ def _main_job(host: str, port: int, demo_password: str, options: dict[str, objec
 
 @app.command()
 def dev(
-    port: int = typer.Option(8000, help="Port of the API (HTTP, WebSocket and SSE)."),
+    port: int = typer.Option(8000, help="Port of the API."),
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
-    demo_password: str = typer.Option(
-        DEFAULT_DEMO_PASSWORD, help="Password of demo@plutarc.local (local mode only)."
-    ),
-    exchange: bool = typer.Option(True, help="Start the local exchange simulator."),
-    exchange_port: int = typer.Option(8443, help="TLS port of the local exchange."),
-    demo_bot: bool = typer.Option(False, help="Deploy the demo bot too."),
+    exchange: bool = typer.Option(True, help="Start the local exchange simulator (:8443)."),
 ) -> None:
-    """The main job for developers writing functions: as `plutarc up`, plus hot reload.
-    Saving a file in backend/functions re-imports it and re-runs the live queries of its
-    functions (clients stay connected); a broken file prints file, line and message and
-    the last good version keeps serving; results are checked against their types."""
+    """The main job for developers writing functions: `plutarc up` (without the demo bot)
+    plus hot reload. Saving a file in backend/functions re-imports it and re-runs the live
+    queries of its functions (clients stay connected); a broken file prints file, line and
+    message and the last good version keeps serving; results are checked against their
+    types."""
     from backend.runtime.results import CHECK_ENV
 
     os.environ[CHECK_ENV] = "1"
-    options = {"exchange": exchange, "exchange_port": exchange_port, "speed": 60.0,
-               "demo_bot": demo_bot and exchange, "reload": True}
-    _main_job(host, port, demo_password, options)
+    options = {"exchange": exchange, "demo_bot": False, "reload": True}
+    _main_job(host, port, DEFAULT_DEMO_PASSWORD, options)
 
 
 @db_app.command("migrate")
