@@ -60,6 +60,15 @@ ANONYMOUS = Auth()
 CallFn = Callable[[str, dict[str, Any] | None], Awaitable[Any]]
 
 
+class NoScheduler:
+    """The `ctx.scheduler` of queries and actions: scheduling happens in mutations, so that
+    a job exists only if the write that wants it commits."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError("only mutations can schedule: call a mutation that uses "
+                           "ctx.scheduler")
+
+
 @dataclass
 class Ctx:
     """Passed as the first argument of every function.
@@ -74,16 +83,7 @@ class Ctx:
     mutation: CallFn | None = None
     request_id: str = ""
     client: str = ""
-    scheduler: JobQueue = field(default_factory=lambda: NoScheduler())  # type: ignore[assignment]
-
-
-class NoScheduler:
-    """The `ctx.scheduler` of queries and actions: scheduling happens in mutations, so that
-    a job exists only if the write that wants it commits."""
-
-    def __getattr__(self, name: str) -> Any:
-        raise RuntimeError("only mutations can schedule: call a mutation that uses "
-                           "ctx.scheduler")
+    scheduler: JobQueue = field(default_factory=NoScheduler)  # type: ignore[assignment]
 
 
 class NoTransaction:

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from backend.runtime import BadRequest, Ctx, Functions, cron, mutation, query
+from backend.runtime import BadRequest, Ctx, Functions, action, cron, mutation, query
 from backend.runtime.executor import Executor
 from backend.runtime.jobs import enqueue
-from backend.runtime.scheduler import RETRY_BASE_S
+from backend.runtime.scheduler import LEASE_S, RETRY_BASE_S
 from backend.testing import TestBackend
 
 
@@ -37,6 +37,21 @@ async def explode(ctx: Ctx) -> None:
     """Always fails after writing (test function)."""
     await ctx.db.execute("INSERT INTO effects (n) VALUES (-1)")
     raise RuntimeError("the disk is on fire")
+
+
+@query
+async def sneaky(ctx: Ctx) -> None:
+    """A query trying to schedule (test function)."""
+    await ctx.scheduler.run_after(0, "test_scheduler:record", {"n": 1})
+
+
+CALLED: list[int] = []
+
+
+@action(internal=True)
+async def notify(ctx: Ctx, n: int) -> None:
+    """Talks to the outside world: here, a list (test function)."""
+    CALLED.append(n)
 
 
 @cron("*/5 * * * *")
@@ -72,6 +87,12 @@ async def test_a_job_is_scheduled_only_if_its_mutation_commits(t: TestBackend) -
     await alice.mutation("test_scheduler:plan", {"n": 2, "delay_s": 30})
     assert [(j["path"], j["args"], j["state"]) for j in await t.jobs()] == [
         ("test_scheduler:record", {"n": 2}, "pending")]
+
+
+async def test_only_mutations_can_schedule(t: TestBackend) -> None:
+    with pytest.raises(RuntimeError, match="only mutations can schedule"):
+        await t.system.query("test_scheduler:sneaky")
+    assert await t.jobs() == []
 
 
 async def test_a_job_runs_when_due_and_only_once(t: TestBackend) -> None:
@@ -130,3 +151,22 @@ async def test_a_cron_fires_on_its_tick_with_a_controlled_clock(t: TestBackend) 
     t.clock.set(datetime(2030, 1, 1, 12, 25, tzinfo=UTC))
     assert await t.run_scheduled() == ["test_scheduler:tick"]
     assert await t.system.query("test_scheduler:effects") == [5, 5, 5]
+
+
+async def test_a_scheduled_action_runs_and_a_dead_runners_lease_is_taken_over(
+        t: TestBackend) -> None:
+    CALLED.clear()
+    async with t.pool.acquire() as conn:
+        await enqueue(Executor(conn), t.runtime, "test_scheduler:notify", {"n": 1}, t.now)
+        orphan = await enqueue(Executor(conn), t.runtime, "test_scheduler:notify", {"n": 2},
+                               t.now + timedelta(hours=1))
+    assert await t.run_scheduled() == ["test_scheduler:notify"]
+    assert CALLED == [1]
+    # a process claimed job 2 and died while its action ran: the job keeps its lease
+    await t.sql("UPDATE scheduled_jobs SET run_at = $2, state = 'running', attempts = 1, "
+                "lease_until = $3 WHERE id = $1", orphan, t.now,
+                t.now + timedelta(seconds=LEASE_S))
+    assert await t.advance(LEASE_S - 1) == []  # the lease still holds
+    assert await t.advance(2) == ["test_scheduler:notify"]  # taken over: at least once
+    assert CALLED == [1, 2]
+    assert [(j["state"], j["attempts"]) for j in await t.jobs()] == [("done", 1), ("done", 2)]
