@@ -50,6 +50,15 @@ class Dev:
         path.write_text(text)
         return path
 
+    def wait_until_watching(self, timeout: float = 30) -> None:
+        """Save the unchanged file until a reload shows the watcher is live."""
+        deadline = time.monotonic() + timeout
+        while not any("reloaded greetings.py" in line for line in self.lines):
+            assert time.monotonic() < deadline, "the reloader never reacted"
+            self.write("greetings.py", FUNCTION.format(value="v1"))
+            time.sleep(0.3)
+        self.lines.clear()
+
     def wait_for_line(self, fragment: str, timeout: float = 15) -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -73,8 +82,9 @@ def dev(db_dsn: str, tmp_path: Path) -> Iterator[Dev]:
         app = create_app(db_dsn, functions=discover(package), services=[
             reload_service(package, models_package=None, report=lines.append)])
         with ServerThread(app) as url:
-            time.sleep(0.5)  # the watcher is set up
-            yield Dev(folder, package, url, lines)
+            dev = Dev(folder, package, url, lines)
+            dev.wait_until_watching()
+            yield dev
     finally:
         sys.path.remove(str(tmp_path))
         for name in [m for m in sys.modules if m.startswith(package)]:
