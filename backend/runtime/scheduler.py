@@ -15,6 +15,9 @@ taken over by any process. Write actions to be idempotent, or schedule mutations
 Failures: a job that raises is retried with backoff (`RETRY_BASE_S · 2^attempt`), and after
 `max_attempts` it stays as `state = 'failed'` with `last_error`, and the failure is logged.
 
+Bounded growth: done jobs are deleted `KEEP_DONE` after they finished, failed ones after
+`KEEP_FAILED` (checked at most once per `PRUNE_EVERY_S` by each running scheduler).
+
 Crons (backend/runtime/crons.py): `cron_ticks` holds each cron function's next tick; the
 process that locks the row when the tick is due queues one job for it and moves the tick on
 (missed ticks collapse into one run, as after a downtime).
@@ -44,7 +47,9 @@ log = logging.getLogger("plutarc.scheduler")
 RETRY_BASE_S = 1.0
 LEASE_S = 300.0
 BATCH = 20
-FINAL = ("done", "failed")
+KEEP_DONE = timedelta(days=7)
+KEEP_FAILED = timedelta(days=30)
+PRUNE_EVERY_S = 3600.0
 
 
 def _describe(exc: BaseException) -> str:
@@ -64,6 +69,7 @@ class Scheduler:
         self.crons = crons  # None: every cron of the runtime's functions
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
         self._task: asyncio.Task[None] | None = None
+        self._pruned_at: datetime | None = None
 
     @property
     def now(self) -> datetime:
@@ -80,6 +86,15 @@ class Scheduler:
             if not done:
                 break  # every due job is held by another process
         return ran
+
+    async def prune(self) -> int:
+        """Delete finished jobs past their keeping time; how many."""
+        now = self.now
+        tag = await self.runtime.pool.execute(
+            "DELETE FROM scheduled_jobs WHERE (state = 'done' AND finished_at < $1) "
+            "OR (state = 'failed' AND finished_at < $2)", now - KEEP_DONE, now - KEEP_FAILED)
+        self._pruned_at = now
+        return int(tag.split()[-1])
 
     async def _due(self) -> list[dict[str, Any]]:
         now = self.now
@@ -198,6 +213,9 @@ class Scheduler:
         while True:
             try:
                 await self.run_due()
+                if self._pruned_at is None or (
+                        self.now - self._pruned_at).total_seconds() >= PRUNE_EVERY_S:
+                    await self.prune()
             except asyncio.CancelledError:
                 raise
             except Exception:

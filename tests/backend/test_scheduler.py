@@ -106,6 +106,10 @@ async def test_a_job_runs_when_due_and_only_once(t: TestBackend) -> None:
     assert await alice.query("test_scheduler:effects") == [7]
     [job] = await t.jobs()
     assert job["state"] == "done" and job["attempts"] == 1
+    t.clock.advance(6 * 86_400)
+    assert await t.scheduler.prune() == 0  # done jobs are kept a week
+    t.clock.advance(86_400)
+    assert await t.scheduler.prune() == 1 and await t.jobs() == []
 
 
 async def test_scheduling_checks_the_path_and_arguments_at_once(t: TestBackend) -> None:
