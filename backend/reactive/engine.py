@@ -198,6 +198,10 @@ class Engine:
         self._wake.set()
         return count
 
+    def refresh(self) -> None:
+        """Run a cycle soon even if no notice arrives (for tools that wait for a version)."""
+        self._wake.set()
+
     def wait_for(self, session: ClientSession, xid: int) -> None:
         """Answer the session with a transition once the version includes `xid`."""
         if self.version is not None and self.version.includes(xid):

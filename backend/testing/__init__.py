@@ -243,9 +243,20 @@ class TestBackend:
         return [dict(r) for r in rows]
 
     async def sql(self, statement: str, *params: Any) -> list[dict[str, Any]]:
-        """Run SQL directly (to set up or look behind the functions)."""
+        """Run SQL directly (to set up or look behind the functions). A subscription made
+        right after may first show a version from before it: `await t.settle()` first."""
         async with self.pool.acquire() as conn:
             return [dict(r) for r in await conn.fetch(statement, *params)]
+
+    async def settle(self, timeout: float = 10.0) -> None:
+        """Wait until the live queries' version includes every commit made so far (what a
+        client gets for a mutation's version; this also covers writes made with `sql`)."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            marker = int(await conn.fetchval("SELECT pg_current_xact_id()::text"))
+        async with asyncio.timeout(timeout):
+            while self.engine.version is None or not self.engine.version.includes(marker):
+                self.engine.refresh()
+                await asyncio.sleep(0.01)
 
     @property
     def now(self) -> datetime:
