@@ -23,7 +23,7 @@ def _handle(hub: Hub, conn: Connection, message: dict) -> None:
             {
                 "req_id": message.get("req_id", ""),
                 "op": "pong",
-                "args": [str(wall_ms())],
+                "args": [str(hub.exchange.now())],
                 "conn_id": conn.conn_id,
             }
         )
