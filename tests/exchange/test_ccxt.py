@@ -24,7 +24,9 @@ SYMBOL = "BTC/USDT:USDT"
 
 @pytest.fixture
 def server(tmp_path):
-    config = ExchangeConfig(clock="manual", ca_file=tmp_path / "ca.pem", history_candles=120, seed=11)
+    config = ExchangeConfig(
+        clock="manual", ca_file=tmp_path / "ca.pem", history_candles=120, seed=11
+    )
     with running_exchange(config) as running:
         yield running
 
@@ -63,7 +65,9 @@ def test_load_markets_with_keys_and_market_data(server, bybit):
 def test_balance_leverage_positions_and_orders_round_trip(server, bybit, admin):
     assert bybit.fetch_balance()["USDT"]["total"] == 10000
     bybit.set_leverage(5, SYMBOL)
-    bought = bybit.create_order(SYMBOL, "market", "buy", 0.01, None, {"clientOrderId": "ccxt-entry"})
+    bought = bybit.create_order(
+        SYMBOL, "market", "buy", 0.01, None, {"clientOrderId": "ccxt-entry"}
+    )
     entry = bybit.fetch_order(bought["id"], SYMBOL, {"acknowledged": True})
     assert entry["status"] == "closed" and entry["filled"] == 0.01
     assert entry["clientOrderId"] == "ccxt-entry"
@@ -129,11 +133,19 @@ def test_conditional_and_tp_sl_orders(server, bybit, admin):
     now = bybit.fetch_ticker(SYMBOL)["last"]
     with pytest.raises(ccxt.BadRequest):
         bybit.create_order(
-            SYMBOL, "market", "buy", 0.01, None,
+            SYMBOL,
+            "market",
+            "buy",
+            0.01,
+            None,
             {"takeProfit": {"triggerPrice": round(now * 0.99, 1)}},
         )
     guarded = bybit.create_order(
-        SYMBOL, "market", "buy", 0.01, None,
+        SYMBOL,
+        "market",
+        "buy",
+        0.01,
+        None,
         {
             "clientOrderId": "with-tpsl",
             "takeProfit": {"triggerPrice": round(now * 1.02, 1)},
