@@ -77,7 +77,8 @@ def public(handler: PublicHandler):
         exchange: Exchange = request.app.state.exchange
         exchange.catch_up()
         try:
-            return envelope(exchange.now(), handler(exchange, dict(request.query_params)))
+            result = handler(exchange, dict(request.query_params))
+            return envelope(exchange.now(), result)
         except ApiError as err:
             return envelope(exchange.now(), code=err.code, msg=err.message)
 
