@@ -20,6 +20,7 @@ from exchange.accounts import Account, Accounts
 from exchange.errors import ApiError, params_error
 from exchange.fills import book_fill
 from exchange.ids import IdSource
+from exchange.market.pricepath import quantize
 from exchange.market.symbol import StepResult, SymbolMarket
 from exchange.numbers import ZERO, parse_decimal
 from exchange.orders import Order, OrderRequest, check_price, check_qty
@@ -404,7 +405,8 @@ class Matching:
             for order in cancelled:
                 self._cancel(order, "CancelByLiq")
             side = "Sell" if victim.size > 0 else "Buy"
-            price = bust if isolated and bust is not None else self.mark(symbol)
+            spec = victim.spec
+            price = quantize(bust, spec.tick_size) if isolated and bust else self.mark(symbol)
             req = OrderRequest(
                 side, "Market", abs(victim.size), price, "IOC", True, True, "", None, None
             )
