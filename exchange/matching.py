@@ -15,7 +15,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 
-from exchange import liquidation, triggers
+from exchange import admission, liquidation, triggers
 from exchange.accounts import Account, Accounts
 from exchange.errors import ApiError, params_error
 from exchange.fills import book_fill
@@ -58,6 +58,12 @@ class Matching:
 
     def mark(self, symbol: str) -> Decimal:
         return self._markets[symbol].last_price
+
+    def now(self) -> int:
+        return self._now()
+
+    def market(self, symbol: str) -> SymbolMarket:
+        return self._markets[symbol]
 
     @contextlib.contextmanager
     def _operation(self) -> Iterator[None]:
@@ -106,12 +112,14 @@ class Matching:
             triggers.check_direction(req.trigger_direction, req.trigger_price, ref)
             order = self._new_order(account, market, req, req.qty, create_type, "Stop")
             order.status = "Untriggered"
-            self._publish(account, [order], [])
+            self.publish(account, [order], [])
             return order
-        qty = self._admit(account, market, req.side, req.qty, req, req.close_position)
+        qty = admission.admit(
+            account, market, req.side, req.qty, req, req.close_position, self.mark
+        )
         order = self._new_order(account, market, req, qty, create_type, stop_type)
         execs = self._take(account, order)
-        self._publish(account, [order], execs)
+        self.publish(account, [order], execs)
         return order
 
     def _new_order(
@@ -147,56 +155,11 @@ class Matching:
             close_position=req.close_position,
         )
         if req.order_type == "Market" and req.trigger_price is None:
-            order.price = self._protection_price(market, req.side)
+            order.price = admission.protection_price(market, req.side)
         account.orders[order.order_id] = order
         if order.order_link_id:
             account.link_ids[order.order_link_id] = order.order_id
         return order
-
-    @staticmethod
-    def _protection_price(market: SymbolMarket, side: str) -> Decimal:
-        """A market order sweeps no further than the price band (its `price` on Bybit)."""
-        high, low = market.price_band()
-        return high if side == "Buy" else low
-
-    def _admit(
-        self,
-        account: Account,
-        market: SymbolMarket,
-        side: str,
-        qty: Decimal,
-        req: OrderRequest | Order,
-        close_position: bool,
-    ) -> Decimal:
-        """The quantity an order may execute with, or Bybit's refusal: reduce-only and
-        close-position rules, the price band of limit orders, minimum value and margin."""
-        spec = market.spec
-        position = account.position(spec)
-        closing = position.closing_qty(side)
-        if close_position:
-            qty = min(closing, spec.max_market_qty)
-        (bid, _), (ask, _) = market.book.best()
-        limit = req.order_type == "Limit"
-        if limit:
-            high, low = market.price_band()
-            if side == "Buy" and req.price > high:
-                raise ApiError(110003, f"Order price cannot be higher than {high}.")
-            if side == "Sell" and req.price < low:
-                raise ApiError(110003, f"Order price cannot be lower than {low}.")
-        ref = req.price if limit else (ask if side == "Buy" else bid)
-        if req.reduce_only or close_position:
-            if closing == 0:
-                raise ApiError(110017, "Reduce-only rule not satisfied")
-            return min(qty, closing)
-        if qty * ref < spec.min_notional and closing < qty:
-            raise ApiError(
-                110094, f"Order does not meet minimum order value {spec.min_notional}USDT"
-            )
-        opening = qty - min(qty, closing)
-        cost = opening * ref / position.leverage + qty * ref * account.taker_fee
-        if cost > account.available(self.mark):
-            raise ApiError(110007, "ab not enough for new order")
-        return qty
 
     @staticmethod
     def _trigger_ref(market: SymbolMarket, trigger_by: str) -> Decimal:
@@ -282,7 +245,7 @@ class Matching:
             order.stop_loss = sl or None
         order.updated = self._now()
         execs = [] if order.untriggered else self._take(account, order)
-        self._publish(account, [order], execs)
+        self.publish(account, [order], execs)
         return order
 
     def cancel(self, account: Account, params: dict) -> Order:
@@ -290,7 +253,7 @@ class Matching:
             raise params_error("orderId or orderLinkId is required")
         order = self._find(account, params)
         self._cancel(order, "CancelByUser")
-        self._publish(account, [order], [])
+        self.publish(account, [order], [])
         return order
 
     def cancel_all(self, account: Account, symbol: str | None) -> list[Order]:
@@ -298,7 +261,7 @@ class Matching:
         for order in orders:
             self._cancel(order, "CancelByUser")
         if orders:
-            self._publish(account, orders, [])
+            self.publish(account, orders, [])
         return orders
 
     def _cancel(self, order: Order, cancel_type: str) -> None:
@@ -356,7 +319,7 @@ class Matching:
                 )
                 touched.append(order)
             if touched:
-                self._publish(account, touched, execs)
+                self.publish(account, touched, execs)
             self._fire_stops(account, market, prices)
             self._liquidate(account, market)
 
@@ -365,12 +328,14 @@ class Matching:
         order.status = "New"
         order.updated = self._now()
         try:
-            qty = self._admit(account, market, order.side, order.qty, order, order.close_position)
+            qty = admission.admit(
+                account, market, order.side, order.qty, order, order.close_position, self.mark
+            )
         except ApiError:
             return self._finish(order, "Deactivated", "EC_InsufficientAvailableBalance")
         order.qty = qty
         if order.order_type == "Market":
-            order.price = self._protection_price(market, order.side)
+            order.price = admission.protection_price(market, order.side)
         return self._take(account, order)
 
     def _fire_stops(self, account: Account, market: SymbolMarket, prices: list[Decimal]) -> None:
@@ -427,47 +392,11 @@ class Matching:
                     "BustTrade",
                 )
             ]
-            self._publish(account, [*cancelled, order], execs)
-
-    # -- position settings -------------------------------------------------------------------
-
-    def set_leverage(self, account: Account, symbol: str, leverage: Decimal) -> None:
-        spec = self._markets[symbol].spec
-        if not (Decimal(1) <= leverage <= spec.max_leverage):
-            raise ApiError(10001, f"leverage invalid, must be between 1 and {spec.max_leverage}")
-        position = account.position(spec)
-        if position.leverage == leverage:
-            raise ApiError(110043, "Set leverage not modified")
-        position.leverage = leverage
-        position.updated = self._now()
-        self._publish(account, [], [], symbols=[symbol])
-
-    def trading_stop(self, account: Account, symbol: str, params: dict) -> None:
-        market = self._markets[symbol]
-        position = account.position(market.spec)
-        if position.size == 0:
-            raise ApiError(10001, "can not set tp/sl/ts for zero position")
-        tp = parse_decimal(params, "takeProfit", required=False)
-        sl = parse_decimal(params, "stopLoss", required=False)
-        trail = parse_decimal(params, "trailingStop", required=False)
-        active = parse_decimal(params, "activePrice", required=False)
-        problem = triggers.validate(position, market.last_price, tp, sl)
-        if problem:
-            raise ApiError(10001, problem)
-        if tp is not None:
-            position.take_profit = tp or None
-        if sl is not None:
-            position.stop_loss = sl or None
-        if trail is not None:
-            position.trailing_stop = trail or None
-            position.active_price = active or None
-            position.trail_extreme = None
-        position.updated = self._now()
-        self._publish(account, [], [], symbols=[symbol])
+            self.publish(account, [*cancelled, order], execs)
 
     # -- streams -----------------------------------------------------------------------------
 
-    def _publish(
+    def publish(
         self,
         account: Account,
         orders: list[Order],

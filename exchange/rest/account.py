@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
+from exchange import position_settings
 from exchange.accounts import Account
 from exchange.engine import Exchange
 from exchange.errors import ApiError, params_error
@@ -85,7 +86,7 @@ def set_leverage(exchange: Exchange, account: Account, params: dict) -> dict:
     sell = parse_decimal(params, "sellLeverage")
     if buy != sell:
         raise ApiError(10001, "buy leverage must equal sell leverage in one-way mode")
-    exchange.matching.set_leverage(account, market.spec.symbol, buy)
+    position_settings.set_leverage(exchange.matching, account, market.spec.symbol, buy)
     return {}
 
 
@@ -94,7 +95,7 @@ def trading_stop(exchange: Exchange, account: Account, params: dict) -> dict:
     market = market_for(exchange, params)
     if str(params.get("positionIdx", 0)) != "0":
         raise ApiError(10001, "position idx not match position mode")
-    exchange.matching.trading_stop(account, market.spec.symbol, params)
+    position_settings.trading_stop(exchange.matching, account, market.spec.symbol, params)
     return {}
 
 
