@@ -61,7 +61,11 @@ async def test_cryptofeed_bybit_feed_receives_closed_candles_trades_and_book(
     for received in seen[CANDLES]:
         row = rest[int(received.start * 1000)]
         assert [Decimal(v) for v in row[1:6]] == [
-            received.open, received.high, received.low, received.close, received.volume
+            received.open,
+            received.high,
+            received.low,
+            received.close,
+            received.volume,
         ]
     trade = seen[TRADES][0]
     assert trade.amount > 0 and trade.price > 0
