@@ -13,9 +13,8 @@ from exchange.errors import ApiError, params_error
 from exchange.fills import closed_pnl_view
 from exchange.numbers import fmt, parse_decimal
 from exchange.rest.common import (
-    empty_list,
     int_param,
-    listed_category,
+    linear_list,
     market_for,
     paginate,
     require_linear,
@@ -24,9 +23,6 @@ from exchange.rest.common import (
 
 
 def position_list(exchange: Exchange, account: Account, params: dict) -> dict:
-    category = listed_category(params)
-    if category != "linear":
-        return empty_list(category)
     if params.get("symbol"):
         market = market_for(exchange, params)
         positions = [account.position(market.spec)]
@@ -46,9 +42,6 @@ def position_list(exchange: Exchange, account: Account, params: dict) -> dict:
 
 def closed_pnl(exchange: Exchange, account: Account, params: dict) -> dict:
     """One record per order that closed some of a position, newest first."""
-    category = listed_category(params)
-    if category != "linear":
-        return empty_list(category)
     start = int_param(params, "startTime", None, 0, 2**62)
     end = int_param(params, "endTime", None, 0, 2**62)
     symbol = params.get("symbol")
@@ -110,9 +103,6 @@ def wallet_balance(exchange: Exchange, account: Account, params: dict) -> dict:
 
 
 def fee_rate(exchange: Exchange, account: Account, params: dict) -> dict:
-    category = listed_category(params)
-    if category != "linear":
-        return {"category": category, "list": []}
     symbol = params.get("symbol")
     if symbol:
         market_for(exchange, params)
@@ -130,8 +120,8 @@ def fee_rate(exchange: Exchange, account: Account, params: dict) -> dict:
 
 
 routes = [
-    Route("/v5/position/list", signed("/v5/position/list", position_list)),
-    Route("/v5/position/closed-pnl", signed("/v5/position/closed-pnl", closed_pnl)),
+    Route("/v5/position/list", signed("/v5/position/list", linear_list(position_list))),
+    Route("/v5/position/closed-pnl", signed("/v5/position/closed-pnl", linear_list(closed_pnl))),
     Route(
         "/v5/position/switch-mode",
         signed("/v5/position/switch-mode", switch_mode),
@@ -148,5 +138,5 @@ routes = [
         methods=["POST"],
     ),
     Route("/v5/account/wallet-balance", signed("/v5/account/wallet-balance", wallet_balance)),
-    Route("/v5/account/fee-rate", signed("/v5/account/fee-rate", fee_rate)),
+    Route("/v5/account/fee-rate", signed("/v5/account/fee-rate", linear_list(fee_rate))),
 ]

@@ -175,6 +175,19 @@ def empty_list(category: str) -> dict:
     return {"category": category, "list": [], "nextPageCursor": ""}
 
 
+def linear_list(handler: Callable[..., dict]) -> Callable[..., dict]:
+    """Wrap a list route's handler (public or signed; params come last): another valid
+    category answers an empty list before the handler runs (see `listed_category`)."""
+
+    def wrapped(exchange: Exchange, *args: object) -> dict:
+        category = listed_category(args[-1])
+        if category != "linear":
+            return empty_list(category)
+        return handler(exchange, *args)
+
+    return wrapped
+
+
 def market_for(exchange: Exchange, params: dict) -> SymbolMarket:
     symbol = params.get("symbol")
     if not symbol:

@@ -21,9 +21,8 @@ from exchange.market.symbol import SymbolMarket
 from exchange.numbers import fmt, fmt_step
 from exchange.positions import MAINTENANCE_RATE
 from exchange.rest.common import (
-    empty_list,
     int_param,
-    listed_category,
+    linear_list,
     market_for,
     public,
     require_linear,
@@ -45,9 +44,6 @@ def server_time(exchange: Exchange, params: dict) -> dict:
 
 
 def instruments_info(exchange: Exchange, params: dict) -> dict:
-    category = listed_category(params)
-    if category != "linear":
-        return empty_list(category)
     symbol = params.get("symbol")
     launch = exchange.start_ms - exchange.config.history_candles * 60_000
     rows = [
@@ -55,7 +51,7 @@ def instruments_info(exchange: Exchange, params: dict) -> dict:
         for s, m in exchange.markets.items()
         if not symbol or s == symbol
     ]
-    return {"category": category, "list": rows, "nextPageCursor": ""}
+    return {"category": "linear", "list": rows, "nextPageCursor": ""}
 
 
 def _candles(exchange: Exchange, params: dict) -> tuple[SymbolMarket, list]:
@@ -85,9 +81,6 @@ def price_kline(exchange: Exchange, params: dict) -> dict:
 
 
 def tickers(exchange: Exchange, params: dict) -> dict:
-    category = listed_category(params)
-    if category != "linear":
-        return {"category": category, "list": []}
     symbol = params.get("symbol")
     if symbol:
         market_for(exchange, params)
@@ -116,9 +109,6 @@ def orderbook(exchange: Exchange, params: dict) -> dict:
 
 
 def recent_trades(exchange: Exchange, params: dict) -> dict:
-    category = listed_category(params)
-    if category != "linear":
-        return {"category": category, "list": []}
     market = market_for(exchange, params)
     limit = int_param(params, "limit", 500, 1, 1000)
     spec = market.spec
@@ -139,9 +129,6 @@ def recent_trades(exchange: Exchange, params: dict) -> dict:
 
 
 def funding_history(exchange: Exchange, params: dict) -> dict:
-    category = listed_category(params)
-    if category != "linear":
-        return {"category": category, "list": []}
     market = market_for(exchange, params)
     limit = int_param(params, "limit", 200, 1, 200)
     start = int_param(params, "startTime", None, 0, 2**62)
@@ -179,9 +166,6 @@ def open_interest(exchange: Exchange, params: dict) -> dict:
 
 def risk_limit(exchange: Exchange, params: dict) -> dict:
     """One risk tier per symbol: the maintenance rate every position uses here."""
-    category = listed_category(params)
-    if category != "linear":
-        return empty_list(category)
     symbol = params.get("symbol")
     rows = [
         {
@@ -202,14 +186,14 @@ def risk_limit(exchange: Exchange, params: dict) -> dict:
 
 routes = [
     Route("/v5/market/time", public(server_time)),
-    Route("/v5/market/instruments-info", public(instruments_info)),
+    Route("/v5/market/instruments-info", public(linear_list(instruments_info))),
     Route("/v5/market/kline", public(kline)),
     Route("/v5/market/mark-price-kline", public(price_kline)),
     Route("/v5/market/index-price-kline", public(price_kline)),
-    Route("/v5/market/tickers", public(tickers)),
+    Route("/v5/market/tickers", public(linear_list(tickers))),
     Route("/v5/market/orderbook", public(orderbook)),
-    Route("/v5/market/recent-trade", public(recent_trades)),
-    Route("/v5/market/funding/history", public(funding_history)),
+    Route("/v5/market/recent-trade", public(linear_list(recent_trades))),
+    Route("/v5/market/funding/history", public(linear_list(funding_history))),
     Route("/v5/market/open-interest", public(open_interest)),
-    Route("/v5/market/risk-limit", public(risk_limit)),
+    Route("/v5/market/risk-limit", public(linear_list(risk_limit))),
 ]

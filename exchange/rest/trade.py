@@ -13,6 +13,7 @@ from exchange.orders import Order, parse_create
 from exchange.rest.common import (
     empty_list,
     int_param,
+    linear_list,
     listed_category,
     market_for,
     paginate,
@@ -92,16 +93,10 @@ def realtime(exchange: Exchange, account: Account, params: dict) -> dict:
 
 
 def history(exchange: Exchange, account: Account, params: dict) -> dict:
-    category = listed_category(params)
-    if category != "linear":
-        return empty_list(category)
     return _order_list(account, params, lambda o: True, 20, 50)
 
 
 def executions(exchange: Exchange, account: Account, params: dict) -> dict:
-    category = listed_category(params)
-    if category != "linear":
-        return empty_list(category)
     start = int_param(params, "startTime", None, 0, 2**62)
     end = int_param(params, "endTime", None, 0, 2**62)
     rows = [
@@ -124,6 +119,6 @@ routes = [
     Route("/v5/order/cancel", signed("/v5/order/cancel", cancel), methods=["POST"]),
     Route("/v5/order/cancel-all", signed("/v5/order/cancel-all", cancel_all), methods=["POST"]),
     Route("/v5/order/realtime", signed("/v5/order/realtime", realtime)),
-    Route("/v5/order/history", signed("/v5/order/history", history)),
-    Route("/v5/execution/list", signed("/v5/execution/list", executions)),
+    Route("/v5/order/history", signed("/v5/order/history", linear_list(history))),
+    Route("/v5/execution/list", signed("/v5/execution/list", linear_list(executions))),
 ]
