@@ -73,7 +73,7 @@ def book_fill(
         "execValue": money(value),
         "execTime": str(ts),
         "execPnl": money(effect.realised),
-        "feeCurrency": spec.quote_coin,
+        "feeCurrency": "",
         "isMaker": is_maker,
         "feeRate": fmt(rate),
         "tradeIv": "",

@@ -91,7 +91,7 @@ def execution(
         "execValue": money(value),
         "execTime": str(ts),
         "execPnl": "0",
-        "feeCurrency": "USDT",
+        "feeCurrency": "",
         "isMaker": False,
         "feeRate": fmt(funding_rate),
         "tradeIv": "",

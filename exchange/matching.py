@@ -108,8 +108,8 @@ class Matching:
         if problem:
             raise ApiError(10001, problem)
         if req.trigger_price is not None:
-            ref = self._trigger_ref(market, req.trigger_by)
-            triggers.check_direction(req.trigger_direction, req.trigger_price, ref)
+            # triggerBy: mark and index price equal the last price in this simulator
+            triggers.check_direction(req.trigger_direction, req.trigger_price, market.last_price)
             order = self._new_order(account, market, req, req.qty, create_type, "Stop")
             order.status = "Untriggered"
             self.publish(account, [order], [])
@@ -160,11 +160,6 @@ class Matching:
         if order.order_link_id:
             account.link_ids[order.order_link_id] = order.order_id
         return order
-
-    @staticmethod
-    def _trigger_ref(market: SymbolMarket, trigger_by: str) -> Decimal:
-        # mark and index price equal the last price in this simulator
-        return market.last_price
 
     def _take(self, account: Account, order: Order) -> list[dict]:
         """Execute the marketable part of an order as taker; settle what remains."""
