@@ -29,8 +29,19 @@ def sign(secret: str, message: str) -> str:
     return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
-def verify_rest(headers: Mapping[str, str], payload: str, keys: KeyLookup, now_ms: int) -> str:
-    """Check a signed REST request; returns its API key or raises ApiError like Bybit."""
+def verify_rest(
+    headers: Mapping[str, str],
+    payload: str,
+    keys: KeyLookup,
+    now_ms: int,
+    market_ms: int | None = None,
+) -> str:
+    """Check a signed REST request; returns its API key or raises ApiError like Bybit.
+
+    The receive window is judged against `now_ms`, the real clock clients sign with; a
+    timestamp inside the window of `market_ms` (the exchange's market clock, what
+    /v5/market/time answers) is accepted too, for clients that sync their signing clock to
+    the server's time as Bybit recommends."""
     api_key = headers.get("x-bapi-api-key", "")
     timestamp = headers.get("x-bapi-timestamp", "")
     signature = headers.get("x-bapi-sign", "")
@@ -43,7 +54,8 @@ def verify_rest(headers: Mapping[str, str], payload: str, keys: KeyLookup, now_m
     if not timestamp.isdigit() or not recv_window.isdigit():
         raise ApiError(10001, "params error: timestamp and recv_window must be integers")
     ts, window = int(timestamp), int(recv_window)
-    if not (now_ms - window <= ts < now_ms + FUTURE_TOLERANCE_MS):
+    clocks = (now_ms,) if market_ms is None else (now_ms, market_ms)
+    if not any(now - window <= ts < now + FUTURE_TOLERANCE_MS for now in clocks):
         raise ApiError(
             10002,
             "invalid request, please check your server timestamp or recv_window param. "

@@ -114,7 +114,9 @@ def signed(path: str, handler: SignedHandler):
             return await _fault_answer(fault, exchange)
         headers: dict[str, str] = {}
         try:
-            api_key = verify_rest(request.headers, raw, exchange.accounts, wall_ms())
+            api_key = verify_rest(
+                request.headers, raw, exchange.accounts, wall_ms(), exchange.now()
+            )
             account = exchange.accounts.by_key(api_key)
             verdict = exchange.limiter.hit(account.uid, path, wall_ms())
             headers = verdict.headers()

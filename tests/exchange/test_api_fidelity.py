@@ -165,3 +165,12 @@ async def test_position_is_pushed_when_an_order_rests_or_is_cancelled(
     finally:
         await ws.close()
     assert pushed["data"][0]["symbol"] == "BTCUSDT" and pushed["data"][0]["size"] == "0.000"
+
+
+async def test_a_client_synced_to_market_time_is_accepted_too(bybit, linear):
+    market_ms = int((await bybit.http.get("/v5/market/time")).json()["result"]["timeNano"]) // 10**6
+    assert (await bybit.get("/v5/position/list", linear, timestamp=market_ms)).json()[
+        "retCode"
+    ] == 0
+    stale = (await bybit.get("/v5/position/list", linear, timestamp=market_ms - 60_000)).json()
+    assert stale["retCode"] == 10002
