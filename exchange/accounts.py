@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from exchange import liquidation
+from exchange.closed_pnl import ClosedPnl
 from exchange.config import InstrumentSpec
 from exchange.numbers import ZERO, fmt, money
 from exchange.orders import Order
@@ -34,7 +35,7 @@ class Account:
     link_ids: dict[str, str] = field(default_factory=dict)
     executions: list[dict] = field(default_factory=list)
     # position/closed-pnl records, one per closing order, oldest first
-    closed_pnl: list[dict] = field(default_factory=list)
+    closed_pnl: list[ClosedPnl] = field(default_factory=list)
     cum_realised: Decimal = ZERO
     margin_mode: str = liquidation.CROSS
 

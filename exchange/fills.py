@@ -4,8 +4,7 @@ when the fill closed some of the position (REST position/closed-pnl).
 
 Bybit V5: "Get Trade History" (https://bybit-exchange.github.io/docs/v5/order/execution)
 and "Get Closed PnL" (https://bybit-exchange.github.io/docs/v5/position/close-pnl).
-`execPnl` is the PnL the fill realised before fees; `closedPnl` is realised PnL minus the
-opening fees of the closed part and the closing fees.
+`execPnl` is the PnL the fill realised before fees (closed-PnL records: exchange.closed_pnl).
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from exchange.accounts import Account
+from exchange.closed_pnl import ClosedPnl
 from exchange.numbers import ZERO, fmt, fmt_step, money
 from exchange.orders import Order
 from exchange.positions import FillEffect
@@ -102,53 +102,18 @@ def _closed_pnl(
     ts: int,
 ) -> None:
     """Add the closed part of a fill to its order's closed-PnL record (one per order)."""
-    spec = order.spec
     entry_price = price - effect.realised / effect.closed * (1 if order.side == "Sell" else -1)
     last = account.closed_pnl[-1] if account.closed_pnl else None
-    if last is None or last["orderId"] != order.order_id:
-        last = {
-            "symbol": spec.symbol,
-            "orderId": order.order_id,
-            "side": order.side,
-            "orderType": order.order_type,
-            "execType": "Trade",
-            "leverage": fmt(leverage),
-            "fillCount": 0,
-            "_qty": ZERO,
-            "_entry": ZERO,
-            "_exit": ZERO,
-            "_open_fee": ZERO,
-            "_close_fee": ZERO,
-            "_pnl": ZERO,
-            "createdTime": str(ts),
-        }
+    if last is None or last.order_id != order.order_id:
+        last = ClosedPnl(
+            order.spec,
+            order.order_id,
+            order.side,
+            order.order_type,
+            order.price,
+            order.qty,
+            leverage,
+            ts,
+        )
         account.closed_pnl.append(last)
-    last["fillCount"] += 1
-    last["_qty"] += effect.closed
-    last["_entry"] += entry_price * effect.closed
-    last["_exit"] += price * effect.closed
-    last["_open_fee"] += effect.open_fee
-    last["_close_fee"] += close_fee
-    last["_pnl"] += effect.realised - effect.open_fee - close_fee
-    last["updatedTime"] = str(ts)
-    last["orderPrice"] = fmt_step(order.price, spec.tick_size) if order.price else "0"
-    last["qty"] = fmt_step(order.qty, spec.qty_step)
-
-
-def closed_pnl_view(row: dict, tick: Decimal, step: Decimal) -> dict:
-    """The public shape of one closed-PnL record."""
-    qty = row["_qty"]
-    public = {k: v for k, v in row.items() if not k.startswith("_")}
-    public.update(
-        {
-            "closedSize": fmt_step(qty, step),
-            "cumEntryValue": money(row["_entry"]),
-            "avgEntryPrice": fmt_step(row["_entry"] / qty, tick),
-            "cumExitValue": money(row["_exit"]),
-            "avgExitPrice": fmt_step(row["_exit"] / qty, tick),
-            "openFee": money(row["_open_fee"]),
-            "closeFee": money(row["_close_fee"]),
-            "closedPnl": money(row["_pnl"]),
-        }
-    )
-    return public
+    last.add(effect.closed, entry_price, price, effect.realised, effect.open_fee, close_fee, ts)

@@ -10,7 +10,6 @@ from exchange import position_settings
 from exchange.accounts import Account
 from exchange.engine import Exchange
 from exchange.errors import ApiError, params_error
-from exchange.fills import closed_pnl_view
 from exchange.numbers import fmt, parse_decimal
 from exchange.rest.common import (
     int_param,
@@ -50,16 +49,12 @@ def closed_pnl(exchange: Exchange, account: Account, params: dict) -> dict:
     rows = [
         r
         for r in reversed(account.closed_pnl)
-        if (not symbol or r["symbol"] == symbol)
-        and (start is None or int(r["updatedTime"]) >= start)
-        and (end is None or int(r["updatedTime"]) <= end)
+        if (not symbol or r.spec.symbol == symbol)
+        and (start is None or r.updated >= start)
+        and (end is None or r.updated <= end)
     ]
     page, cursor = paginate(rows, params, 50, 100)
-    views = []
-    for row in page:
-        spec = exchange.markets[row["symbol"]].spec
-        views.append(closed_pnl_view(row, spec.tick_size, spec.qty_step))
-    return {"category": "linear", "list": views, "nextPageCursor": cursor}
+    return {"category": "linear", "list": [r.to_bybit() for r in page], "nextPageCursor": cursor}
 
 
 def switch_mode(exchange: Exchange, account: Account, params: dict) -> dict:
