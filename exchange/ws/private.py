@@ -29,7 +29,9 @@ def _handle(hub: Hub, conn: Connection, message: dict) -> None:
         )
     elif op == "auth":
         try:
-            api_key = verify_ws_auth(list(args), hub.exchange.accounts, wall_ms())
+            api_key = verify_ws_auth(
+                list(args), hub.exchange.accounts, wall_ms(), hub.exchange.now()
+            )
         except ApiError as err:
             reply(conn, message, False, err.message)
             return

@@ -70,7 +70,10 @@ def _handle(hub: Hub, conn: Connection, message: dict) -> None:
     elif op == "auth":
         try:
             api_key = verify_ws_auth(
-                list(message.get("args") or []), hub.exchange.accounts, wall_ms()
+                list(message.get("args") or []),
+                hub.exchange.accounts,
+                wall_ms(),
+                hub.exchange.now(),
             )
         except ApiError as err:
             _answer(hub, conn, message, err.code, err.message, {}, None)

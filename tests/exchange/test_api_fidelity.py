@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import websockets
 
@@ -174,3 +175,18 @@ async def test_a_client_synced_to_market_time_is_accepted_too(bybit, linear):
     ] == 0
     stale = (await bybit.get("/v5/position/list", linear, timestamp=market_ms - 60_000)).json()
     assert stale["retCode"] == 10002
+
+
+async def test_private_auth_expiry_on_either_clock(server, bybit, helpers):
+    market_ms = int((await bybit.http.get("/v5/market/time")).json()["result"]["timeNano"]) // 10**6
+    wall_ms = int(time.time() * 1000)
+    answers = []
+    for expires in (market_ms + 10_000, wall_ms - 1_000, market_ms - 1_000):
+        ws = await websockets.connect(server.ws_private_url, ssl=helpers.client_ssl(server.ca_file))
+        try:
+            signature = helpers.hmac_hex(bybit.api_secret, f"GET/realtime{expires}")
+            await ws.send(json.dumps({"op": "auth", "args": [bybit.api_key, expires, signature]}))
+            answers.append(json.loads(await ws.recv())["success"])
+        finally:
+            await ws.close()
+    assert answers == [True, False, False]
