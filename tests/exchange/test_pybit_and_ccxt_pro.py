@@ -1,6 +1,7 @@
 """Stock pybit (HTTP and WebSocket) and ccxt.pro against the local exchange, unmodified but
 for the URL and the CA: pybit's private order/execution/position/wallet streams agree with its
-REST answers, and ccxt.pro's watch_* calls receive the market and the account."""
+REST answers, ccxt.pro's watch_* calls receive the market and the account, and its *_ws order
+calls go through the /v5/trade WebSocket."""
 
 from __future__ import annotations
 
@@ -145,6 +146,22 @@ async def test_ccxt_pro_watches_market_and_account(tmp_path):
                 assert Decimal(str(positions[-1]["contracts"])) in (
                     Decimal("0.03"),
                     Decimal("0.04"),
+                )
+
+                # order entry over /v5/trade: create, amend, cancel
+                last = (await pro.fetch_ticker(SYMBOL))["last"]
+                placed = await pro.create_order_ws(
+                    SYMBOL, "limit", "buy", 0.01, round(last * 0.99, 1), {"clientOrderId": "pro-ws"}
+                )
+                await pro.edit_order_ws(
+                    placed["id"], SYMBOL, "limit", "buy", 0.02, round(last * 0.98, 1)
+                )
+                await pro.cancel_order_ws(placed["id"], SYMBOL)
+                final = await pro.fetch_order(placed["id"], SYMBOL, {"acknowledged": True})
+                assert (final["status"], final["amount"], final["clientOrderId"]) == (
+                    "canceled",
+                    0.02,
+                    "pro-ws",
                 )
         finally:
             await pro.close()
