@@ -12,7 +12,7 @@ from __future__ import annotations
 import ssl
 import time
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict
 
 import httpx
 from pydantic import Field
@@ -27,9 +27,34 @@ CACHE_S = 2.0
 TIMEOUT_S = 5.0
 DAY_MS = 86_400_000
 
+
+class CandleSource(TypedDict):
+    symbol: str
+    timeframe: str
+    exchange: str
+    testnet: bool
+    rest_url: str | None
+    ca_pem: str | None
+
+
+class Candle(TypedDict):
+    time: int  # open time, seconds since the epoch
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+
+
+class Candles(TypedDict):
+    symbol: str
+    timeframe: str
+    candles: list[Candle]
+
+
 # (rest_url, symbol, interval, limit) -> (monotonic time fetched, candles). Entries older than
 # CACHE_S are never served; the dict holds one entry per chart shown, so it stays small.
-_cache: dict[tuple[str, str, str, int], tuple[float, list[dict[str, Any]]]] = {}
+_cache: dict[tuple[str, str, str, int], tuple[float, list[Candle]]] = {}
 
 
 def bybit_interval(timeframe: str) -> str:
@@ -39,7 +64,7 @@ def bybit_interval(timeframe: str) -> str:
 
 
 @query
-async def source(ctx: Ctx, bot_id: BotId) -> dict[str, Any]:
+async def source(ctx: Ctx, bot_id: BotId) -> CandleSource:
     """Where the candles of a bot come from: symbol, timeframe and its exchange's public REST
     URL (with the CA certificate of the local exchange)."""
     bot = await owned_bot(ctx.db, bot_id, ctx.auth.require_user())
@@ -62,7 +87,7 @@ async def source(ctx: Ctx, bot_id: BotId) -> dict[str, Any]:
 @action
 async def candles(
     ctx: Ctx, bot_id: BotId, limit: Annotated[int, Field(ge=10, le=1000)] = 200
-) -> dict[str, Any]:
+) -> Candles:
     """The latest `limit` candles of the bot's symbol and timeframe, oldest first, each
     `{time (seconds), open, high, low, close, volume}`; 503 when the exchange is unreachable."""
     assert ctx.query is not None
@@ -79,7 +104,7 @@ async def candles(
     return {"symbol": src["symbol"], "timeframe": src["timeframe"], "candles": hit[1]}
 
 
-async def _fetch(src: dict[str, Any], interval: str, limit: int) -> list[dict[str, Any]]:
+async def _fetch(src: dict[str, Any], interval: str, limit: int) -> list[Candle]:
     verify: ssl.SSLContext | bool = True
     if src["ca_pem"]:
         verify = ssl.create_default_context(cadata=src["ca_pem"])
