@@ -65,6 +65,8 @@ class Decision:
     (for entries: computed from the signal candle's close; they follow the fill price once
     the position exists).  ``signal_state``: JSON-able per-component outputs.
     ``until_ms``: for a guard refusal, when the block lifts by itself (None: unknown).
+    ``entry_atr``: for entries with an ``atr_stop``, the ATR its stop is measured in; a bot
+    keeps it with the trade and hands it back (``PositionState.entry_atr``) after a restart.
     """
 
     action: str
@@ -75,6 +77,7 @@ class Decision:
     target_price: Decimal | None = None
     signal_state: dict[str, Any] = field(default_factory=dict)
     until_ms: int | None = None
+    entry_atr: float | None = None
 
 
 class ExitCheck(NamedTuple):
