@@ -162,13 +162,20 @@ class Bot:
             await self._stop_trading(bool(config.get("close_positions", True)))
 
     async def _strategy(self, config: dict[str, Any]) -> Strategy:
-        """Build the config's template, warmed on recent candles (fetched if too few)."""
+        """Build the config's template, warmed on recent candles (fetched if too few).
+
+        Warm-up rule: the evaluator is warmed on its ``parity_history`` candles (the minimum
+        for a first decision plus what its recursive indicators need to forget their start,
+        ``strategy.indicators.memory``), fetched over REST in pages when the trader holds
+        fewer; it then decides as a backtest that started long before.
+        """
         trader = self.trader
         assert trader is not None
         probe = build_strategy(
             config["template_version"], config["template"], trader.instrument.qty_step, []
         )
-        need = probe.evaluator.warmup
+        need = probe.evaluator.parity_history
+        trader.keep_history(need)
         if len(trader.history) < need:
             candles = await fetch_history(
                 trader.rest, trader.symbol, need + 5, interval=self.timeframe
@@ -190,7 +197,8 @@ class Bot:
         if len(history) < need:
             self.reporter.event(
                 "warming_up",
-                f"warming up: {len(history)}/{need} candles of history",
+                f"warming up: {len(history)}/{need} candles of history (decisions from "
+                f"{probe.evaluator.warmup}; equal to a backtest's from {need})",
                 key=f"warming:{strategy.version}:{self.run_tag}",
             )
         return strategy

@@ -24,7 +24,10 @@ from cryptofeed.symbols import Symbols
 from bot.bybit.rest import BybitRest, base_url
 from bot.bybit.tls import CaSource, ssl_context
 from exchange.cryptofeed_compat import bybit_feed_class
+from strategy.candle import Candle
 from strategy.template import TIMEFRAMES
+
+__all__ = ["BookTop", "Candle", "MarketFeed", "PublicTrade", "fetch_history"]
 
 log = logging.getLogger(__name__)
 
@@ -32,18 +35,6 @@ PUBLIC_URLS = {
     "mainnet": "wss://stream.bybit.com/v5/public/linear",
     "testnet": "wss://stream-testnet.bybit.com/v5/public/linear",
 }
-
-
-@dataclass(frozen=True)
-class Candle:
-    """One closed candle; the CSV columns shared by exchange and backtester."""
-
-    open_time_ms: int
-    open: Decimal
-    high: Decimal
-    low: Decimal
-    close: Decimal
-    volume: Decimal
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,7 @@ class OpenTrade:
     low: Decimal | None = None
     exit_reason: str = ""
     exit_attempts: int = 0
+    entry_atr: float | None = None  # the atr_stop's ATR at the entry decision (restart parity)
     exec_ids: list[str] = field(default_factory=list)
 
     @property

@@ -119,6 +119,11 @@ class Trader:
                 return
         self.leverage = wanted
 
+    def keep_history(self, count: int) -> None:
+        """Keep at least the last ``count`` candles (a template's parity history)."""
+        if self.history.maxlen is not None and self.history.maxlen < count:
+            self.history = deque(self.history, maxlen=count)
+
     @property
     def warmup(self) -> int:
         return self.strategy.evaluator.warmup if self.strategy else 0
@@ -225,20 +230,18 @@ class Trader:
                 self.trade.entry_price or self.account.position.avg_price,
                 self.trade.entry_candle_ms,
                 best_price,
+                self.trade.entry_atr,
             )
+        last_exit = self.guards.last_exit_ms
         return self.strategy.evaluator.on_candle(
-            EvalCandle(
-                candle.open_time_ms,
-                float(candle.open),
-                float(candle.high),
-                float(candle.low),
-                float(candle.close),
-                float(candle.volume),
-            ),
+            EvalCandle(*candle.floats()),
             self._account_state(candle.close),
             position,
             entries_enabled=self.desired_state == "run",
             spread_bps=self._spread_bps(),
+            last_exit_candle_ms=None
+            if last_exit is None
+            else last_exit - last_exit % self.timeframe_ms,
         )
 
     def _spread_bps(self) -> float:
@@ -278,6 +281,7 @@ class Trader:
         seq, self.next_seq = self.next_seq, self.next_seq + 1
         link_id = order_link_id(self.bot_id, seq, "en")
         trade = OpenTrade(seq, side, close_ms, dict(decision.signal_state))
+        trade.entry_atr = decision.entry_atr
         self.trade = trade  # before the order: its fill may arrive before the answer
         try:
             qty = self.instrument.round_qty(decision.quantity or Decimal(0))
