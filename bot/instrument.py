@@ -77,12 +77,19 @@ class Instrument:
         return self.round_price(price, "down" if side == "Buy" else "up")
 
     def stop_loss_price(self, price: Decimal, position_side: Side) -> Decimal:
-        """A stop never allows a bigger loss: a long's stop rounds up, a short's down."""
-        return self.round_price(price, "up" if position_side == "Buy" else "down")
+        """The tick at which a stop at level ``price`` fires exactly when the strategy's does.
+
+        Trades happen on the tick grid, and the strategy (and the backtest) stop a long when a
+        price at or below the level trades: that is a trade at or below the level rounded
+        *down* to the tick, so a long's stop rounds down and a short's up.  Rounding the other
+        way would fire on a tick the backtest does not stop on.
+        """
+        return self.round_price(price, "down" if position_side == "Buy" else "up")
 
     def take_profit_price(self, price: Decimal, position_side: Side) -> Decimal:
-        """A target never moves further from the market: a long's rounds down, a short's up."""
-        return self.round_price(price, "down" if position_side == "Buy" else "up")
+        """Likewise for a target: a long's rounds up (a trade at or above the level), a
+        short's down."""
+        return self.round_price(price, "up" if position_side == "Buy" else "down")
 
 
 def _to_step(value: Decimal, step: Decimal, rounding: str) -> Decimal:

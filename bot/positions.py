@@ -32,6 +32,7 @@ class Position:
     take_profit: Decimal = Decimal(0)
     stop_loss: Decimal = Decimal(0)
     updated_ms: int = 0
+    leverage: Decimal = Decimal(0)  # 0: not reported
 
     @classmethod
     def flat(cls) -> Position:
@@ -47,6 +48,7 @@ class Position:
             take_profit=Decimal(row.get("takeProfit") or 0),
             stop_loss=Decimal(row.get("stopLoss") or 0),
             updated_ms=int(row.get("updatedTime") or 0),
+            leverage=Decimal(row.get("leverage") or 0),
         )
 
     def same_holding(self, other: Position) -> bool:

@@ -96,6 +96,7 @@ class OpenTrade:
     exit_reason: str = ""
     exit_attempts: int = 0
     entry_atr: float | None = None  # the atr_stop's ATR at the entry decision (restart parity)
+    stop_reason: str | None = None  # the exit whose level is the exchange-side stop now
     exec_ids: list[str] = field(default_factory=list)
 
     @property

@@ -36,9 +36,10 @@ from bot.market_data import BookTop, Candle
 from bot.order_ids import is_own, order_link_id, parse_order_link_id
 from bot.orders import OPEN_STATUSES, Orders
 from bot.positions import AccountModel, Reconciliation
+from bot.protection import Levels, exit_reason, protect
 from bot.reporting import OpenTrade, Reporter, money
 from strategy.components.state import AccountState, PositionState
-from strategy.decision import ENTER_LONG, ENTER_SHORT, EXIT, WARMING_UP, Decision
+from strategy.decision import ENTER_LONG, ENTER_SHORT, EXIT, HOLD, WARMING_UP, Decision
 from strategy.evaluator import Candle as EvalCandle
 
 log = logging.getLogger(__name__)
@@ -146,6 +147,10 @@ class Trader:
                 ms = int(row.get("execTime") or 0)
                 self.trade = OpenTrade(seq, side, ms - ms % self.timeframe_ms)
                 self.next_seq = max(self.next_seq, seq + 1)
+            stop_order = row.get("stopOrderType") or ""
+            if stop_order and row["side"] != self.trade.entry_side and not self.trade.exit_reason:
+                # an exit the bot did not send: the exchange-side stop or target fired
+                self.trade.exit_reason = exit_reason(stop_order, self.trade.stop_reason)
             self.trade.add_execution(row)
             self.reporter.execution(row)
             if self.trade.closed:
@@ -275,6 +280,30 @@ class Trader:
             and self.trade is None
         ):
             await self._enter(decision, close_ms)
+        elif decision.action == HOLD and self.account.position.size:
+            await self._protect(
+                Levels(decision.stop_price, decision.stop_reason, decision.target_price)
+            )
+
+    async def _protect(self, levels: Levels) -> None:
+        """Keep the open trade's protective levels on the exchange (`bot.protection`); close
+        at market when the market is already beyond one."""
+        trade = self.trade
+        if trade is None or trade.open_qty <= 0:
+            return
+        trade.stop_reason = levels.stop_reason
+        self._save_trade()
+        position = self.account.position
+        held = (position.stop_loss, position.take_profit) if position.size else (None, None)
+        try:
+            passed = await protect(self.orders, levels, trade.entry_side, held)
+        except BybitError as exc:
+            self.reporter.event(
+                "exchange_error", f"protective levels not set: {exc}", level="warning"
+            )
+            return
+        if passed is not None:
+            await self.exit(passed)
 
     async def _enter(self, decision: Decision, close_ms: int) -> None:
         side = "long" if decision.action == ENTER_LONG else "short"
@@ -295,6 +324,12 @@ class Trader:
         if self.trade is trade and not trade.entry_qty:
             self.trade = None  # nothing filled: no trade
         self._save_trade()
+        if self.trade is trade and self.strategy is not None:
+            await self._protect(
+                Levels(
+                    *self.strategy.evaluator.entry_levels(side, trade.entry_price, trade.entry_atr)
+                )
+            )
 
     async def exit(self, reason: str) -> None:
         """Close the whole open position at market (reduce-only), remembering ``reason``."""
@@ -403,7 +438,7 @@ class Trader:
                     "unrealised_pnl": money(
                         sign * (candle.close - position.avg_price) * position.size
                     ),
-                    "leverage": Decimal(10),
+                    "leverage": position.leverage or self.leverage or Decimal(1),
                 }
             )
         self.reporter.positions(opened, close_ms, rows)

@@ -82,7 +82,6 @@ def backtest(
         ),
     ],
     equity: Annotated[str, typer.Option(help="Initial equity in quote currency.")] = "10000",
-    maker_fee: Annotated[str, typer.Option(help="Maker fee, fraction of notional.")] = "0.0002",
     taker_fee: Annotated[str, typer.Option(help="Taker fee, fraction of notional.")] = "0.00055",
     slippage_bps: Annotated[str, typer.Option(help="Slippage on market/stop fills, bps.")] = "0",
     spread_bps: Annotated[
@@ -99,7 +98,8 @@ def backtest(
 
     Stops and targets are checked inside candles; when both fit in one candle, the stop wins.
 
-    Taker fee and slippage on market and stop fills; maker fee on take-profit limits.
+    Every fill is a market order (stops and targets are exchange-side market orders):
+    taker fee and slippage on each.
     """
     console = Console()
     try:
@@ -127,7 +127,6 @@ def backtest(
         raise typer.Exit(2) from None
     config = BacktestConfig(
         initial_equity=_decimal("--equity", equity),
-        maker_fee=_decimal("--maker-fee", maker_fee),
         taker_fee=_decimal("--taker-fee", taker_fee),
         slippage_bps=_decimal("--slippage-bps", slippage_bps),
         spread_bps=spread_bps,

@@ -202,5 +202,16 @@ class Evaluator:
             return Decision(
                 EXIT, reason=check.reason, exit_price=to_price(check.price), signal_state=state
             )
-        stop, target = self.rules.levels(t.state)
-        return Decision(HOLD, stop_price=stop, target_price=target, signal_state=state)
+        stop, reason, target = self.rules.levels(t.state)
+        return Decision(
+            HOLD, stop_price=stop, target_price=target, stop_reason=reason, signal_state=state
+        )
+
+    def entry_levels(
+        self, side: str, entry_price: Decimal, entry_atr: float | None
+    ) -> tuple[Decimal | None, str | None, Decimal | None]:
+        """(stop, its exit, target) of a ``side`` position just filled at ``entry_price``:
+        what the bot sets on the exchange at once, before the next candle's decision."""
+        atr = math.nan if entry_atr is None else entry_atr
+        st = kernel.new_state(1 if side == "long" else -1, float(entry_price), atr)
+        return self.rules.levels(st)

@@ -149,7 +149,8 @@ async def test_market_order_fill_and_position_arrive_on_the_private_stream(order
     position = stream.rows("position")[-1]
     tick = orders.instrument.tick_size
     assert Decimal(position["takeProfit"]) % tick == 0 and Decimal(position["stopLoss"]) % tick == 0
-    assert entry * Decimal("0.9699") <= Decimal(position["stopLoss"]) < entry * Decimal("0.97")
+    level = entry * Decimal("0.9699")  # a long's stop: the tick at or below the level
+    assert level - tick < Decimal(position["stopLoss"]) <= level
 
     exit_link = order_link_id(BOT, 1, "exit")
     await orders.market_exit("Buy", Decimal("0.010"), exit_link)

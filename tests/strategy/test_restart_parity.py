@@ -181,7 +181,7 @@ def _loss_ms(pos, fill, exit_ms, last_loss):
 
 
 def backtest_trades(tpl, cs: Candles) -> list[tuple]:
-    config = BacktestConfig(maker_fee=Decimal(0), taker_fee=Decimal(0), spread_bps=SPREAD_BPS)
+    config = BacktestConfig(taker_fee=Decimal(0), spread_bps=SPREAD_BPS)
     return [
         (t.side, t.entry_index, t.exit_index, t.exit_reason, t.entry_price, t.exit_price)
         for t in run_backtest(tpl, cs, config).trades
