@@ -10,32 +10,25 @@ import httpx
 
 from backend.client import ClientError
 from bot.outbox import Outbox
-from bot.reporting import OpenTrade, Reporter, json_safe
+from bot.reporting import Reporter, json_safe
+from bot.trade import OpenTrade
+from bot.venue import Direction, Fill, Side
 
 D = Decimal
 
 
-def _exec(exec_id: str, side: str, qty: str, price: str, fee: str, ms: int) -> dict:
-    return {
-        "execId": exec_id,
-        "side": side,
-        "execQty": qty,
-        "execPrice": price,
-        "execFee": fee,
-        "execTime": str(ms),
-        "orderLinkId": "x",
-        "symbol": "BTCUSDT",
-    }
+def _fill(exec_id: str, side: Side, qty: str, price: str, fee: str, ms: int) -> Fill:
+    return Fill(exec_id, "o", "x", "BTCUSDT", side, D(qty), D(price), D(fee), ms)
 
 
 def test_a_long_trade_is_accounted_from_its_executions() -> None:
-    trade = OpenTrade(1, "long", 60_000, {"score": 1.0})
-    trade.add_execution(_exec("a", "Buy", "0.010", "100.0", "0.0005", 60_000))
-    trade.add_execution(_exec("b", "Buy", "0.010", "102.0", "0.0005", 60_001))
-    trade.add_execution(_exec("b", "Buy", "0.010", "102.0", "0.0005", 60_001))  # a repeat
+    trade = OpenTrade(1, Direction.LONG, 60_000, {"score": 1.0})
+    trade.add_fill(_fill("a", Side.BUY, "0.010", "100.0", "0.0005", 60_000))
+    trade.add_fill(_fill("b", Side.BUY, "0.010", "102.0", "0.0005", 60_001))
+    trade.add_fill(_fill("b", Side.BUY, "0.010", "102.0", "0.0005", 60_001))  # a repeat
     trade.observe(D("105"), D("99"))
     assert not trade.closed and trade.open_qty == D("0.020")
-    trade.add_execution(_exec("c", "Sell", "0.020", "104.0", "0.0011", 180_000))
+    trade.add_fill(_fill("c", Side.SELL, "0.020", "104.0", "0.0011", 180_000))
     assert trade.closed
     report = trade.report("BTCUSDT")
     assert report["quantity"] == D("0.02") and report["entry_price"] == D("101")
@@ -46,18 +39,18 @@ def test_a_long_trade_is_accounted_from_its_executions() -> None:
 
 
 def test_a_short_trade_profits_when_the_price_falls() -> None:
-    trade = OpenTrade(2, "short", 0)
-    trade.add_execution(_exec("a", "Sell", "1", "100", "0.1", 1))
+    trade = OpenTrade(2, Direction.SHORT, 0)
+    trade.add_fill(_fill("a", Side.SELL, "1", "100", "0.1", 1))
     trade.observe(D("103"), D("95"))
-    trade.add_execution(_exec("b", "Buy", "1", "97", "0.1", 2))
+    trade.add_fill(_fill("b", Side.BUY, "1", "97", "0.1", 2))
     assert trade.pnl == D("2.8")
     assert trade.best_price == D("95")
     assert trade.excursions() == (D("5"), D("3"))
 
 
 def test_open_trade_survives_a_restart_on_disk(tmp_path) -> None:
-    trade = OpenTrade(3, "long", 0, {"s": 1})
-    trade.add_execution(_exec("a", "Buy", "1", "100", "0.1", 1))
+    trade = OpenTrade(3, Direction.LONG, 0, {"s": 1})
+    trade.add_fill(_fill("a", Side.BUY, "1", "100", "0.1", 1))
     trade.save(tmp_path / "t.json")
     assert OpenTrade.load(tmp_path / "t.json") == trade
 
