@@ -7,8 +7,8 @@ from __future__ import annotations
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from infra.providers.local import LocalProvider
-from tests.e2e.harness import MINUTE, SYMBOL, World, template, wait_async, wait_for
-from tests.e2e.test_local_provider import _candle, _is, _position
+from tests.e2e.harness import MINUTE, SYMBOL, World, template, wait_for
+from tests.e2e.test_local_provider import _position, online_with_a_position
 
 STOP_PCT = Decimal("0.5")
 TARGET_PCT = Decimal(3)
@@ -40,12 +40,7 @@ async def test_a_killed_bots_position_is_closed_by_its_exchange_side_stop(
     )
     await world.call("mutation", "bots:update", {"bot_id": world.bot_id, "strategy_version": 2})
     await provider.deploy(world.bot_id)
-    await wait_async(lambda: _is(world, "online"), 30, "the bot online")
-    await world.subscribed(30)
-    for _ in range(40):
-        if _position(world):
-            break
-        await _candle(world)
+    await online_with_a_position(world, provider)
     position = world.exchange_account().positions[SYMBOL]
     assert position.size, "no position opened"
     long = position.size > 0
