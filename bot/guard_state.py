@@ -62,11 +62,5 @@ class GuardState:
             self.day, self.day_start_equity, self.day_pnl = day, equity, Decimal(0)
         if changed:
             self.save()
-        return AccountState(
-            equity,
-            self.peak_equity,
-            self.day_start_equity,
-            self.day_pnl,
-            open_positions,
-            self.last_loss_exit_ms,
-        )
+        return AccountState(equity, self.peak_equity, self.day_start_equity, self.day_pnl,
+                            open_positions, self.last_loss_exit_ms)

@@ -29,16 +29,10 @@ class Leg(BaseModel):
 
 
 @query
-async def echo(
-    ctx: Ctx, count: int, legs: list[Leg], bot_id: BotId, note: str | None = None
-) -> dict:
+async def echo(ctx: Ctx, count: int, legs: list[Leg], bot_id: BotId, note: str | None = None) -> dict:
     """Echo the validated arguments (test function)."""
-    return {
-        "count": count,
-        "legs": [leg.model_dump() for leg in legs],
-        "bot_id": bot_id,
-        "note": note,
-    }
+    return {"count": count, "legs": [leg.model_dump() for leg in legs], "bot_id": bot_id,
+            "note": note}
 
 
 @query
@@ -81,19 +75,14 @@ def counters_table(db_dsn: str) -> None:
     asyncio.run(create())
 
 
-def call(
-    url: str, kind: str, path: str, args: Any = None, token: str | None = None
-) -> httpx.Response:
+def call(url: str, kind: str, path: str, args: Any = None, token: str | None = None) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return httpx.post(
-        f"{url}/api/{kind}", json={"path": path, "args": args or {}}, headers=headers, timeout=30
-    )
+    return httpx.post(f"{url}/api/{kind}", json={"path": path, "args": args or {}},
+                      headers=headers, timeout=30)
 
 
 def login(url: str, email: str, password: str = "correct horse") -> str:
-    assert call(
-        url, "mutation", "auth:signup", {"email": email, "password": password}
-    ).status_code in (200, 409)
+    assert call(url, "mutation", "auth:signup", {"email": email, "password": password}).status_code in (200, 409)
     response = call(url, "action", "auth:login", {"email": email, "password": password})
     assert response.status_code == 200, response.text
     return response.json()["value"]["token"]
@@ -103,14 +92,8 @@ def test_valid_arguments_reach_the_function_with_their_types(api_url: str) -> No
     args = {"count": "3", "legs": [{"symbol": "BTCUSDT", "quantity": "0.001"}], "bot_id": 7}
     response = call(api_url, "query", "test_function_runtime:echo", args)
     assert response.status_code == 200
-    assert response.json() == {
-        "value": {
-            "count": 3,
-            "bot_id": 7,
-            "note": None,
-            "legs": [{"symbol": "BTCUSDT", "quantity": "0.001"}],
-        }
-    }
+    assert response.json() == {"value": {"count": 3, "bot_id": 7, "note": None,
+                                         "legs": [{"symbol": "BTCUSDT", "quantity": "0.001"}]}}
 
 
 @pytest.mark.parametrize(
@@ -118,10 +101,8 @@ def test_valid_arguments_reach_the_function_with_their_types(api_url: str) -> No
     [
         ({"legs": [], "bot_id": 1}, "count"),
         ({"count": "x", "legs": [], "bot_id": 1}, "count"),
-        (
-            {"count": 1, "legs": [{"symbol": "BTCUSDT", "quantity": "lots"}], "bot_id": 1},
-            "legs.0.quantity",
-        ),
+        ({"count": 1, "legs": [{"symbol": "BTCUSDT", "quantity": "lots"}], "bot_id": 1},
+         "legs.0.quantity"),
         ({"count": 1, "legs": [], "bot_id": 0}, "bot_id"),
         ({"count": 1, "legs": [], "bot_id": 1, "extra": True}, "extra"),
     ],
@@ -178,19 +159,13 @@ def test_a_query_cannot_write(api_url: str, db_dsn: str) -> None:
     assert asyncio.run(count()) == 0
 
 
-async def test_concurrent_read_modify_writes_never_lose_an_update(
-    api_url: str, db_dsn: str
-) -> None:
+async def test_concurrent_read_modify_writes_never_lose_an_update(api_url: str, db_dsn: str) -> None:
     async with httpx.AsyncClient(timeout=60) as client:
-        responses = await asyncio.gather(
-            *[
-                client.post(
-                    f"{api_url}/api/mutation",
-                    json={"path": "test_function_runtime:increment", "args": {"name": "shared"}},
-                )
-                for _ in range(12)
-            ]
-        )
+        responses = await asyncio.gather(*[
+            client.post(f"{api_url}/api/mutation",
+                        json={"path": "test_function_runtime:increment", "args": {"name": "shared"}})
+            for _ in range(12)
+        ])
     statuses = [r.status_code for r in responses]
     assert set(statuses) <= {200, 409}
     applied = statuses.count(200)
@@ -201,8 +176,7 @@ async def test_concurrent_read_modify_writes_never_lose_an_update(
         await conn.close()
     assert final == applied  # every 200 applied exactly once, every 409 not at all
     assert sorted(r.json()["value"] for r in responses if r.status_code == 200) == list(
-        range(1, applied + 1)
-    )
+        range(1, applied + 1))
     assert all(r.json()["version"] for r in responses if r.status_code == 200)
 
 
@@ -219,13 +193,9 @@ def test_signup_login_me_update_and_logout(api_url: str) -> None:
 
 def test_signup_refuses_duplicates_and_bad_input(api_url: str) -> None:
     login(api_url, "dup@example.com")
-    again = call(
-        api_url, "mutation", "auth:signup", {"email": "DUP@example.com", "password": "x" * 10}
-    )
+    again = call(api_url, "mutation", "auth:signup", {"email": "DUP@example.com", "password": "x" * 10})
     assert again.status_code == 409 and again.json()["error"]["field"] == "email"
-    short = call(
-        api_url, "mutation", "auth:signup", {"email": "s@example.com", "password": "short"}
-    )
+    short = call(api_url, "mutation", "auth:signup", {"email": "s@example.com", "password": "short"})
     assert short.status_code == 400 and short.json()["error"]["field"] == "password"
     bad = call(api_url, "mutation", "auth:signup", {"email": "not-an-email", "password": "x" * 10})
     assert bad.status_code == 400 and bad.json()["error"]["field"] == "email"
@@ -243,10 +213,8 @@ def test_an_expired_session_is_refused(api_url: str, db_dsn: str) -> None:
 
     async def expire() -> None:
         conn = await asyncpg.connect(db_dsn)
-        await conn.execute(
-            "UPDATE sessions SET expires_at = now() - interval '1 second' "
-            "WHERE user_id = (SELECT id FROM users WHERE email = 'expiring@example.com')"
-        )
+        await conn.execute("UPDATE sessions SET expires_at = now() - interval '1 second' "
+                           "WHERE user_id = (SELECT id FROM users WHERE email = 'expiring@example.com')")
         await conn.close()
 
     asyncio.run(expire())
@@ -256,19 +224,10 @@ def test_an_expired_session_is_refused(api_url: str, db_dsn: str) -> None:
 def test_failed_logins_are_rate_limited_per_account(api_url: str) -> None:
     login(api_url, "target@example.com")
     for _ in range(5):
-        wrong = call(
-            api_url,
-            "action",
-            "auth:login",
-            {"email": "target@example.com", "password": "wrong-one"},
-        )
+        wrong = call(api_url, "action", "auth:login", {"email": "target@example.com", "password": "wrong-one"})
         assert wrong.status_code == 401
-    blocked = call(
-        api_url,
-        "action",
-        "auth:login",
-        {"email": "target@example.com", "password": "correct horse"},
-    )
+    blocked = call(api_url, "action", "auth:login",
+                   {"email": "target@example.com", "password": "correct horse"})
     assert blocked.status_code == 429
 
 
@@ -294,12 +253,7 @@ def test_a_bot_token_cannot_call_user_functions(api_url: str, db_dsn: str) -> No
     bot_token = asyncio.run(make_bot_token())
     response = call(api_url, "query", "auth:me", token=bot_token)
     assert response.status_code == 403
-    assert (
-        call(
-            api_url, "mutation", "auth:updateProfile", {"display_name": "x"}, bot_token
-        ).status_code
-        == 403
-    )
+    assert call(api_url, "mutation", "auth:updateProfile", {"display_name": "x"}, bot_token).status_code == 403
 
 
 def test_openapi_is_valid_3_1_and_lists_every_public_function(api_url: str) -> None:
@@ -314,11 +268,8 @@ def test_openapi_is_valid_3_1_and_lists_every_public_function(api_url: str) -> N
 
 
 def test_each_function_is_callable_at_its_own_url(api_url: str) -> None:
-    response = httpx.post(
-        f"{api_url}/api/query/test_function_runtime:echo",
-        json={"count": 1, "legs": [], "bot_id": 2},
-        timeout=10,
-    )
+    response = httpx.post(f"{api_url}/api/query/test_function_runtime:echo",
+                          json={"count": 1, "legs": [], "bot_id": 2}, timeout=10)
     assert response.status_code == 200 and response.json()["value"]["bot_id"] == 2
 
 

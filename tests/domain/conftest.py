@@ -23,10 +23,7 @@ from backend.runtime.runner import Runtime
 
 SECRET = "sk-plutarc-TEST-SECRET-5e1f0c7a9b"
 TEMPLATE: dict[str, Any] = {
-    "schema_version": 1,
-    "name": "MA cross",
-    "symbol": "BTCUSDT",
-    "timeframe": "1h",
+    "schema_version": 1, "name": "MA cross", "symbol": "BTCUSDT", "timeframe": "1h",
     "signals": [{"type": "ma_cross", "params": {"fast": 10, "slow": 30}}],
     "combination": {"mode": "weighted_sum", "threshold": 0.5},
     "risk": {"sizing": {"mode": "fixed_quantity", "value": 0.01}},
@@ -78,13 +75,11 @@ class Api:
         self.url = url
         self.http = httpx.Client(timeout=30)  # keep-alive: one connection for the module
 
-    def call(
-        self, kind: str, path: str, args: Any = None, token: str | None = None
-    ) -> httpx.Response:
+    def call(self, kind: str, path: str, args: Any = None, token: str | None = None
+             ) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        response = self.http.post(
-            f"{self.url}/api/{kind}", json={"path": path, "args": args or {}}, headers=headers
-        )
+        response = self.http.post(f"{self.url}/api/{kind}",
+                                  json={"path": path, "args": args or {}}, headers=headers)
         SEEN.append(response.text)
         return response
 
@@ -158,40 +153,17 @@ class Trader:
 def make_trader(api: Api, dsn: str, email: str, label: str) -> Trader:
     token = api.login(email)
     user_id = api.q("auth:me", token=token)["id"]
-    key = api.m(
-        "apiKeys:add",
-        {
-            "exchange": "local",
-            "label": label,
-            "api_key": f"KEY-{label}",
-            "api_secret": SECRET,
-            "testnet": False,
-        },
-        token,
-    )
+    key = api.m("apiKeys:add", {"exchange": "local", "label": label, "api_key": f"KEY-{label}",
+                                "api_secret": SECRET, "testnet": False}, token)
     strategy = api.m("strategies:create", {"template": TEMPLATE}, token)
-    bot = api.m(
-        "bots:create",
-        {"name": f"bot-{label}", "strategy_id": strategy["id"], "api_key_id": key["id"]},
-        token,
-    )
+    bot = api.m("bots:create", {"name": f"bot-{label}", "strategy_id": strategy["id"],
+                                "api_key_id": key["id"]}, token)
     deployment = internal(dsn, "bots:beginDeployment", {"bot_id": bot["id"]})
-    internal(
-        dsn,
-        "bots:markLifecycle",
-        {"bot_id": bot["id"], "lifecycle": "deploying", "instance_id": f"local-{label}"},
-    )
+    internal(dsn, "bots:markLifecycle", {"bot_id": bot["id"], "lifecycle": "deploying",
+                                         "instance_id": f"local-{label}"})
     api.m("bot:heartbeat", {"report_id": "hb-0", "at": ts()}, deployment["token"])
-    return Trader(
-        label,
-        token,
-        user_id,
-        key["id"],
-        strategy["id"],
-        bot["id"],
-        deployment["token"],
-        deployment["deployment_id"],
-    )
+    return Trader(label, token, user_id, key["id"], strategy["id"], bot["id"], deployment["token"],
+                  deployment["deployment_id"])
 
 
 @dataclass
@@ -206,20 +178,11 @@ class World:
 def world(api_url: str, db_dsn: str) -> World:
     """Two users, each with one online bot, on this module's database and server."""
     api = Api(api_url)
-    internal(
-        db_dsn,
-        "apiKeys:setExchangeEndpoint",
-        {
-            "exchange": "local",
-            "rest_url": "https://127.0.0.1:9443",
-            "ws_public_url": "wss://127.0.0.1:9443/v5/public/linear",
-            "ws_private_url": "wss://127.0.0.1:9443/v5/private",
-            "ca_pem": "-----BEGIN CERTIFICATE-----\nTEST\n-----END CERTIFICATE-----\n",
-        },
-    )
-    return World(
-        api,
-        db_dsn,
-        make_trader(api, db_dsn, "alice@example.com", "ALICE"),
-        make_trader(api, db_dsn, "bob@example.com", "BOBB"),
-    )
+    internal(db_dsn, "apiKeys:setExchangeEndpoint", {
+        "exchange": "local", "rest_url": "https://127.0.0.1:9443",
+        "ws_public_url": "wss://127.0.0.1:9443/v5/public/linear",
+        "ws_private_url": "wss://127.0.0.1:9443/v5/private",
+        "ca_pem": "-----BEGIN CERTIFICATE-----\nTEST\n-----END CERTIFICATE-----\n",
+    })
+    return World(api, db_dsn, make_trader(api, db_dsn, "alice@example.com", "ALICE"),
+                 make_trader(api, db_dsn, "bob@example.com", "BOBB"))

@@ -30,13 +30,9 @@ async def test_a_user_cannot_subscribe_to_another_users_bot(world: World) -> Non
             await next_value(trades)
 
 
-async def test_each_user_lists_only_their_own_bots_and_sees_only_their_own_changes(
-    world: World,
-) -> None:
-    async with (
-        Client(world.api.url, world.a.token) as alice,
-        Client(world.api.url, world.b.token) as bob,
-    ):
+async def test_each_user_lists_only_their_own_bots_and_sees_only_their_own_changes(world: World) -> None:
+    async with Client(world.api.url, world.a.token) as alice, \
+            Client(world.api.url, world.b.token) as bob:
         alice_bots = alice.subscribe("bots:list", {})
         bob_bots = bob.subscribe("bots:list", {})
         assert {b["id"] for b in await next_value(alice_bots)} == {world.a.bot_id}
@@ -52,12 +48,9 @@ async def test_each_user_lists_only_their_own_bots_and_sees_only_their_own_chang
 
 
 async def test_a_bot_token_subscribes_only_to_its_own_config_which_never_holds_the_secret(
-    world: World,
-) -> None:
-    async with (
-        Client(world.api.url, world.a.bot_token) as bot,
-        Client(world.api.url, world.a.token) as owner,
-    ):
+        world: World) -> None:
+    async with Client(world.api.url, world.a.bot_token) as bot, \
+            Client(world.api.url, world.a.token) as owner:
         config = bot.subscribe("bot:config", {})
         first = await next_value(config)
         assert first["bot_id"] == world.a.bot_id

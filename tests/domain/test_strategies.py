@@ -13,7 +13,8 @@ def test_saving_a_template_creates_versions_and_keeps_old_ones(world: World) -> 
     assert created["version"] == 1 and created["symbol"] == "BTCUSDT"
     assert created["template"]["signals"][0]["params"]["ma"] == "sma"  # engine defaults
     changed = copy.deepcopy(TEMPLATE) | {"name": "Faster", "timeframe": "15m"}
-    updated = api.m("strategies:update", {"strategy_id": created["id"], "template": changed}, token)
+    updated = api.m("strategies:update", {"strategy_id": created["id"], "template": changed},
+                    token)
     assert updated["version"] == 2 and updated["timeframe"] == "15m"
     got = api.q("strategies:get", {"strategy_id": created["id"]}, token)
     assert got["template_version"] == 2 and got["template"]["name"] == "Faster"
@@ -47,12 +48,8 @@ def test_an_update_with_an_invalid_template_changes_nothing(world: World) -> Non
     api, token = world.api, world.a.token
     before = api.q("strategies:get", {"strategy_id": world.a.strategy_id}, token)
     bad = copy.deepcopy(TEMPLATE) | {"exits": [{"type": "no_such_exit"}]}
-    response = api.call(
-        "mutation",
-        "strategies:update",
-        {"strategy_id": world.a.strategy_id, "template": bad},
-        token,
-    )
+    response = api.call("mutation", "strategies:update",
+                        {"strategy_id": world.a.strategy_id, "template": bad}, token)
     assert response.status_code == 400
     assert response.json()["error"]["field"] == "template.exits[0].type"
     assert api.q("strategies:get", {"strategy_id": world.a.strategy_id}, token) == before
@@ -61,11 +58,8 @@ def test_an_update_with_an_invalid_template_changes_nothing(world: World) -> Non
 def test_a_strategy_run_by_a_bot_cannot_be_removed_until_the_bot_stops(world: World) -> None:
     api, token = world.api, world.a.token
     strategy = api.m("strategies:create", {"template": TEMPLATE}, token)
-    bot = api.m(
-        "bots:create",
-        {"name": "idle", "strategy_id": strategy["id"], "api_key_id": world.a.api_key_id},
-        token,
-    )
+    bot = api.m("bots:create", {"name": "idle", "strategy_id": strategy["id"],
+                                "api_key_id": world.a.api_key_id}, token)
     refused = api.call("mutation", "strategies:remove", {"strategy_id": strategy["id"]}, token)
     assert refused.status_code == 409 and "'idle'" in refused.json()["error"]["message"]
     api.m("bots:setDesiredState", {"bot_id": bot["id"], "state": "stop"}, token)

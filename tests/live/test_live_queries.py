@@ -25,9 +25,8 @@ TOTAL = 1000
 @query
 async def account(ctx: Ctx, account_id: int) -> dict[str, Any] | None:
     """One account."""
-    return await ctx.db.fetchrow(
-        "SELECT id, owner_id, balance, status FROM accounts WHERE id = $1", account_id
-    )
+    return await ctx.db.fetchrow("SELECT id, owner_id, balance, status FROM accounts WHERE id = $1",
+                                 account_id)
 
 
 @query
@@ -35,8 +34,7 @@ async def activeAccounts(ctx: Ctx, owner_id: int) -> list[dict[str, Any]]:
     """The owner's active accounts."""
     return await ctx.db.fetch(
         "SELECT id, balance FROM accounts WHERE owner_id = $1 AND status = 'active' ORDER BY id",
-        owner_id,
-    )
+        owner_id)
 
 
 @mutation
@@ -70,9 +68,8 @@ async def myNotes(ctx: Ctx) -> list[dict[str, Any]]:
 async def note(ctx: Ctx, note_id: int) -> dict[str, Any]:
     """One of the caller's notes (404 for anyone else's)."""
     user_id = ctx.auth.require_user()
-    row = await ctx.db.fetchrow(
-        "SELECT id, body FROM notes WHERE id = $1 AND user_id = $2", note_id, user_id
-    )
+    row = await ctx.db.fetchrow("SELECT id, body FROM notes WHERE id = $1 AND user_id = $2",
+                                note_id, user_id)
     if row is None:
         raise NotFound("no such note", field="note_id")
     return row
@@ -82,9 +79,8 @@ async def note(ctx: Ctx, note_id: int) -> dict[str, Any]:
 async def addNote(ctx: Ctx, body: str) -> int:
     """Add a note for the caller."""
     user_id = ctx.auth.require_user()
-    return await ctx.db.fetchval(
-        "INSERT INTO notes (user_id, body) VALUES ($1, $2) RETURNING id", user_id, body
-    )
+    return await ctx.db.fetchval("INSERT INTO notes (user_id, body) VALUES ($1, $2) RETURNING id",
+                                 user_id, body)
 
 
 async def _setup(dsn: str) -> None:
@@ -92,14 +88,10 @@ async def _setup(dsn: str) -> None:
     try:
         await conn.execute(
             "CREATE TABLE accounts (id bigint PRIMARY KEY, owner_id bigint NOT NULL, "
-            "balance bigint NOT NULL, status varchar(16) NOT NULL DEFAULT 'active')"
-        )
+            "balance bigint NOT NULL, status varchar(16) NOT NULL DEFAULT 'active')")
+        await conn.execute("CREATE TABLE notes (id bigserial PRIMARY KEY, user_id bigint NOT NULL, body text)")
         await conn.execute(
-            "CREATE TABLE notes (id bigserial PRIMARY KEY, user_id bigint NOT NULL, body text)"
-        )
-        await conn.execute(
-            "INSERT INTO accounts SELECT g, g % 10, 100, 'active' FROM generate_series(1, 1000) g"
-        )
+            "INSERT INTO accounts SELECT g, g % 10, 100, 'active' FROM generate_series(1, 1000) g")
         await conn.execute("UPDATE accounts SET balance = $1 WHERE id = 1", TOTAL)
         await conn.execute("UPDATE accounts SET balance = 0 WHERE id = 2")
         for table in ("accounts", "notes"):
@@ -129,14 +121,10 @@ async def next_value(sub: Any, timeout: float = 10) -> Any:
 
 async def token_for(url: str, email: str) -> str:
     async with httpx.AsyncClient(base_url=url, timeout=30) as http:
-        await http.post(
-            "/api/mutation",
-            json={"path": "auth:signup", "args": {"email": email, "password": "long enough"}},
-        )
-        reply = await http.post(
-            "/api/action",
-            json={"path": "auth:login", "args": {"email": email, "password": "long enough"}},
-        )
+        await http.post("/api/mutation", json={"path": "auth:signup",
+                                               "args": {"email": email, "password": "long enough"}})
+        reply = await http.post("/api/action", json={"path": "auth:login",
+                                                     "args": {"email": email, "password": "long enough"}})
         return reply.json()["value"]["token"]
 
 
@@ -155,9 +143,8 @@ async def test_rolled_back_writes_never_reach_a_client(live_url: str) -> None:
         sub = client.subscribe("test_live_queries:account", {"account_id": 7})
         await next_value(sub)
         with pytest.raises(ClientError) as failure:
-            await client.mutation(
-                "test_live_queries:setBalanceThenFail", {"account_id": 7, "balance": 999_999}
-            )
+            await client.mutation("test_live_queries:setBalanceThenFail",
+                                  {"account_id": 7, "balance": 999_999})
         assert failure.value.status == 404
         await client.mutation("test_live_queries:transfer", {"src": 7, "dst": 8, "amount": 1})
         assert (await next_value(sub))["balance"] == 99  # never 999999
@@ -165,14 +152,11 @@ async def test_rolled_back_writes_never_reach_a_client(live_url: str) -> None:
 
 async def test_a_write_re_runs_only_the_subscriptions_it_can_touch(live_url: str) -> None:
     async with Client(live_url) as client:
-        subs = [
-            client.subscribe("test_live_queries:account", {"account_id": i}) for i in range(1, 1001)
-        ]
+        subs = [client.subscribe("test_live_queries:account", {"account_id": i})
+                for i in range(1, 1001)]
         await asyncio.gather(*(next_value(s, 60) for s in subs))
         before = reruns(live_url, "test_live_queries:account")
-        await client.mutation(
-            "test_live_queries:setStatus", {"account_id": 500, "status": "frozen"}
-        )
+        await client.mutation("test_live_queries:setStatus", {"account_id": 500, "status": "frozen"})
         assert (await next_value(subs[499]))["status"] == "frozen"
         await client.wait_for_version(client.last_version)
         assert reruns(live_url, "test_live_queries:account") - before == 1
@@ -196,29 +180,18 @@ async def test_no_message_ever_breaks_an_invariant_across_queries(live_url: str)
         await ws.send(json.dumps({"type": "connect"}))
         await ws.recv()
         for sub_id, account_id in (("a", 1), ("b", 2)):
-            await ws.send(
-                json.dumps(
-                    {
-                        "type": "subscribe",
-                        "id": sub_id,
-                        "path": "test_live_queries:account",
-                        "args": {"account_id": account_id},
-                    }
-                )
-            )
+            await ws.send(json.dumps({"type": "subscribe", "id": sub_id,
+                                      "path": "test_live_queries:account",
+                                      "args": {"account_id": account_id}}))
         values: dict[str, int] = {}
 
         async def transfers() -> None:
             async with httpx.AsyncClient(base_url=live_url, timeout=30) as http:
                 for i in range(40):
                     src, dst = (1, 2) if i % 2 == 0 else (2, 1)
-                    await http.post(
-                        "/api/mutation",
-                        json={
-                            "path": "test_live_queries:transfer",
-                            "args": {"src": src, "dst": dst, "amount": 3 + i},
-                        },
-                    )
+                    await http.post("/api/mutation", json={
+                        "path": "test_live_queries:transfer",
+                        "args": {"src": src, "dst": dst, "amount": 3 + i}})
 
         writer = asyncio.create_task(transfers())
         while not writer.done() or len(values) < 2:
@@ -234,11 +207,9 @@ async def test_no_message_ever_breaks_an_invariant_across_queries(live_url: str)
                     values[change["id"]] = change["value"]["balance"]
                 else:
                     from backend.reactive.diff import apply_diff
-
                     current = {"balance": values[change["id"]]}
-                    values[change["id"]] = apply_diff(
-                        current | {"id": 0, "owner_id": 0, "status": ""}, change["diff"]
-                    )["balance"]
+                    values[change["id"]] = apply_diff(current | {"id": 0, "owner_id": 0, "status": ""},
+                                                      change["diff"])["balance"]
             seen.append(dict(values))
             if len(values) == 2:
                 assert values["a"] + values["b"] == TOTAL, seen
@@ -253,10 +224,8 @@ async def test_a_dropped_listener_re_runs_every_subscription(live_url: str, db_d
         before = reruns(live_url, "test_live_queries:account")
         conn = await asyncpg.connect(db_dsn)
         try:
-            await conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE application_name = 'plutarc-listener' AND datname = current_database()"
-            )
+            await conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                               "WHERE application_name = 'plutarc-listener' AND datname = current_database()")
             # written while the listener is gone: its notice is lost, the re-run must catch it
             await conn.execute("UPDATE accounts SET balance = 4242 WHERE id = 20")
         finally:
@@ -271,17 +240,13 @@ async def test_a_reconnecting_client_resumes_without_gaps_or_duplicates(live_url
         assert (await next_value(sub))["balance"] == 100
         await client._ws.close()  # the connection drops
         async with Client(live_url) as writer:
-            await writer.mutation(
-                "test_live_queries:transfer", {"src": 30, "dst": 31, "amount": 10}
-            )
+            await writer.mutation("test_live_queries:transfer", {"src": 30, "dst": 31, "amount": 10})
         assert (await next_value(sub, 20))["balance"] == 90
         await client.mutation("test_live_queries:transfer", {"src": 30, "dst": 31, "amount": 5})
         assert (await next_value(sub))["balance"] == 85
 
 
-async def test_bulk_insert_of_10000_rows_sends_few_notices_and_stays_correct(
-    live_url: str, db_dsn: str
-) -> None:
+async def test_bulk_insert_of_10000_rows_sends_few_notices_and_stays_correct(live_url: str, db_dsn: str) -> None:
     notices: list[str] = []
     listener = await asyncpg.connect(db_dsn)
     await listener.add_listener(CHANNEL, lambda *args: notices.append(args[-1]))
@@ -293,8 +258,7 @@ async def test_bulk_insert_of_10000_rows_sends_few_notices_and_stays_correct(
             conn = await asyncpg.connect(db_dsn)
             try:
                 await conn.execute(
-                    "INSERT INTO accounts SELECT g, 77, 1, 'active' FROM generate_series(100001, 110000) g"
-                )
+                    "INSERT INTO accounts SELECT g, 77, 1, 'active' FROM generate_series(100001, 110000) g")
             finally:
                 await conn.close()
             rows = await next_value(sub, 30)
@@ -311,11 +275,9 @@ async def test_bulk_insert_of_10000_rows_sends_few_notices_and_stays_correct(
 async def test_sse_streams_a_query_to_a_plain_http_client(live_url: str) -> None:
     token = await token_for(live_url, "sse@example.com")
     async with httpx.AsyncClient(base_url=live_url, timeout=30) as http:
-        await http.post(
-            "/api/mutation",
-            json={"path": "test_live_queries:addNote", "args": {"body": "first"}},
-            headers={"Authorization": f"Bearer {token}"},
-        )
+        await http.post("/api/mutation", json={"path": "test_live_queries:addNote",
+                                               "args": {"body": "first"}},
+                        headers={"Authorization": f"Bearer {token}"})
         events: list[dict[str, Any]] = []
         params = {"path": "test_live_queries:myNotes", "args": "{}", "token": token}
         async with http.stream("GET", "/api/sse", params=params) as stream:
@@ -324,11 +286,9 @@ async def test_sse_streams_a_query_to_a_plain_http_client(live_url: str) -> None
                 if line.startswith("data:"):
                     events.append(json.loads(line[5:]))
                     if len(events) == 1:
-                        await http.post(
-                            "/api/mutation",
-                            json={"path": "test_live_queries:addNote", "args": {"body": "second"}},
-                            headers={"Authorization": f"Bearer {token}"},
-                        )
+                        await http.post("/api/mutation", json={"path": "test_live_queries:addNote",
+                                                               "args": {"body": "second"}},
+                                        headers={"Authorization": f"Bearer {token}"})
                     else:
                         break
     assert [n["body"] for n in events[0]["changes"][0]["value"]] == ["first"]
@@ -342,9 +302,7 @@ async def test_a_user_cannot_subscribe_to_another_users_data(live_url: str) -> N
         note_id = await client.mutation("test_live_queries:addNote", {"body": "alice's secret"})
     async with httpx.AsyncClient(base_url=live_url, timeout=30) as http:
         params = {"path": "test_live_queries:note", "args": json.dumps({"note_id": note_id})}
-        denied = await http.get(
-            "/api/sse", params=params, headers={"Authorization": f"Bearer {bob}"}
-        )
+        denied = await http.get("/api/sse", params=params, headers={"Authorization": f"Bearer {bob}"})
         assert denied.status_code == 404 and "secret" not in denied.text
         anonymous = await http.get("/api/sse", params=params)
         assert anonymous.status_code == 401
@@ -358,8 +316,7 @@ async def test_a_user_cannot_subscribe_to_another_users_data(live_url: str) -> N
 
 
 async def test_the_client_serves_its_disk_cache_while_the_backend_is_unreachable(
-    live_url: str, db_dsn: str, tmp_path
-) -> None:
+        live_url: str, db_dsn: str, tmp_path) -> None:
     port = free_port()
     with ServerThread(create_app(db_dsn), port=port) as url:
         async with Client(url, cache_dir=tmp_path) as client:

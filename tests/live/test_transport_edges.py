@@ -35,18 +35,13 @@ async def bump(ctx: Ctx, blob_id: int) -> int:
     """Change the whole large value."""
     return await ctx.db.fetchval(
         "UPDATE blobs SET version = version + 1, body = repeat(md5(random()::text), $2 / 32) "
-        "WHERE id = $1 RETURNING version",
-        blob_id,
-        BLOB,
-    )
+        "WHERE id = $1 RETURNING version", blob_id, BLOB)
 
 
 async def _setup(dsn: str) -> None:
     conn = await asyncpg.connect(dsn)
     try:
-        await conn.execute(
-            "CREATE TABLE blobs (id bigint PRIMARY KEY, version int NOT NULL, body text)"
-        )
+        await conn.execute("CREATE TABLE blobs (id bigint PRIMARY KEY, version int NOT NULL, body text)")
         await conn.execute("INSERT INTO blobs VALUES (1, 0, '')")
         await install_capture(conn, "blobs")
     finally:
@@ -65,29 +60,18 @@ async def test_a_slow_client_gets_the_latest_state_not_every_change(edge_url: st
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)  # no receive autotuning
     sock.connect(("127.0.0.1", int(edge_url.rsplit(":", 1)[1])))
-    async with websockets.connect(
-        edge_url.replace("http", "ws") + "/api/sync", max_size=None, max_queue=1, sock=sock
-    ) as ws:
+    async with websockets.connect(edge_url.replace("http", "ws") + "/api/sync", max_size=None,
+                                  max_queue=1, sock=sock) as ws:
         await ws.send(json.dumps({"type": "connect"}))
         await ws.recv()
-        await ws.send(
-            json.dumps(
-                {
-                    "type": "subscribe",
-                    "id": "b",
-                    "path": "test_transport_edges:blob",
-                    "args": {"blob_id": 1},
-                }
-            )
-        )
+        await ws.send(json.dumps({"type": "subscribe", "id": "b", "path": "test_transport_edges:blob",
+                                  "args": {"blob_id": 1}}))
         first = json.loads(await ws.recv())
         value = first["changes"][0]["value"]
         async with httpx.AsyncClient(base_url=edge_url, timeout=60) as http:
             for _ in range(changes):  # the client reads nothing meanwhile
-                reply = await http.post(
-                    "/api/mutation",
-                    json={"path": "test_transport_edges:bump", "args": {"blob_id": 1}},
-                )
+                reply = await http.post("/api/mutation", json={"path": "test_transport_edges:bump",
+                                                               "args": {"blob_id": 1}})
                 assert reply.status_code == 200
         received = 0
         while value["version"] != changes:
@@ -99,9 +83,7 @@ async def test_a_slow_client_gets_the_latest_state_not_every_change(edge_url: st
             change = message["changes"][0]
             value = change["value"] if "value" in change else apply_diff(value, change["diff"])
     assert value["version"] == changes
-    assert received < changes / 2, (
-        f"{received} transitions for {changes} changes: nothing coalesced"
-    )
+    assert received < changes / 2, f"{received} transitions for {changes} changes: nothing coalesced"
 
 
 def test_sse_tokens_never_reach_the_access_log(db_dsn: str, edge_url: str) -> None:
@@ -118,11 +100,8 @@ def test_sse_tokens_never_reach_the_access_log(db_dsn: str, edge_url: str) -> No
     token = "pls_" + "S3cretSessionTokenValue" * 2
     try:
         with server as url:
-            response = httpx.get(
-                f"{url}/api/sse",
-                params={"path": "test_transport_edges:blob", "args": "{}", "token": token},
-                timeout=10,
-            )
+            response = httpx.get(f"{url}/api/sse", params={
+                "path": "test_transport_edges:blob", "args": "{}", "token": token}, timeout=10)
             assert response.status_code == 401
     finally:
         access.removeHandler(handler)
