@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from infra.providers.local import LocalProvider
-from tests.e2e.harness import MINUTE, SYMBOL, World, template, wait_for
+from tests.e2e.harness import MINUTE, SYMBOL, World, template, wait_async, wait_for
 from tests.e2e.test_local_provider import _position, online_with_a_position
 
 STOP_PCT = Decimal("0.5")
@@ -54,6 +54,13 @@ async def test_a_killed_bots_position_is_closed_by_its_exchange_side_stop(
     assert abs(position.stop_loss - stop) <= tick, (position.stop_loss, stop)
     assert abs(position.take_profit - target) <= tick, (position.take_profit, target)
     assert position.leverage == 3  # the template's, set on the exchange at start
+
+    async def reported_leverage() -> list:
+        rows = await world.sql("SELECT leverage FROM positions WHERE bot_id = $1", world.bot_id)
+        return [r["leverage"] for r in rows]
+
+    await wait_async(reported_leverage, 15, "a positions report")
+    assert set(await reported_leverage()) == {3}  # reported as the exchange holds it
 
     await provider.kill(world.bot_id)
     held = abs(position.size)
