@@ -81,6 +81,14 @@ class OpenTrade:
             self.exit_value += fill.qty * fill.price
             self.exit_ms = max(self.exit_ms, fill.time_ms)
 
+    def add_funding(self, fill: Fill) -> None:
+        """Account one funding payment while the trade is open: a fee > 0 was paid, < 0
+        received; it counts in the trade's fees, hence in its PnL."""
+        if fill.exec_id in self.exec_ids:
+            return
+        self.exec_ids.append(fill.exec_id)
+        self.fees += fill.fee
+
     def observe(self, high: Decimal, low: Decimal) -> None:
         """Extend the price range seen while the position is open."""
         self.high = high if self.high is None else max(self.high, high)

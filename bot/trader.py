@@ -38,7 +38,7 @@ from bot.protection import Levels, exit_reason, protect
 from bot.reporting import Reporter, money
 from bot.settling import settle
 from bot.trade import OpenTrade
-from bot.venue import Direction, Fill, NoPosition, Order, Venue, VenueError
+from bot.venue import Direction, Fill, FillKind, NoPosition, Order, Venue, VenueError
 from strategy.components.state import AccountState, PositionState
 from strategy.decision import ENTER_LONG, ENTER_SHORT, EXIT, HOLD, WARMING_UP, Decision
 from strategy.evaluator import Candle as EvalCandle
@@ -133,6 +133,11 @@ class Trader:
     def on_fills(self, fills: list[Fill]) -> None:
         """New fills of the symbol (from the stream or found by reconciliation)."""
         for fill in sorted(fills, key=lambda f: f.time_ms):
+            if fill.kind is FillKind.FUNDING:
+                # funding paid or received while the trade is open is part of its PnL
+                if self.trade is not None:
+                    self.trade.add_funding(fill)
+                continue
             if self.trade is None:
                 intent = parse_order_link_id(fill.link_id)
                 own = intent is not None and is_own(fill.link_id, self.bot_id)

@@ -62,12 +62,22 @@ class OrderStatus(StrEnum):
 
 
 class Trigger(StrEnum):
-    """What made an order the bot did not send itself: a position level on the venue."""
+    """What made an order the bot did not send itself: a position level on the venue, or
+    the venue's liquidation of the position."""
 
     NONE = ""
     STOP_LOSS = "stop_loss"
     TAKE_PROFIT = "take_profit"
     TRAILING_STOP = "trailing_stop"
+    LIQUIDATION = "liquidation"
+
+
+class FillKind(StrEnum):
+    """A trade of an order (including a liquidation's), or a funding payment on the open
+    position (its ``fee`` > 0 paid, < 0 received; no quantity changes hands)."""
+
+    TRADE = "trade"
+    FUNDING = "funding"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +109,7 @@ class Fill:
     time_ms: int
     leaves_qty: Decimal = ZERO  # what the order still has to fill after this one
     trigger: Trigger = Trigger.NONE
+    kind: FillKind = FillKind.TRADE
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from bot.venue import (
     AccountUpdate,
     Direction,
     Fill,
+    FillKind,
     Order,
     OrderStatus,
     Position,
@@ -69,12 +70,18 @@ def order(row: Row) -> Order:
     )
 
 
-def is_trade(row: Row) -> bool:
-    """An execution that is a trade (not funding, delivery or a settlement)."""
-    return row.get("execType", "Trade") == "Trade"
+# execTypes the bot accounts: trades, a liquidation's trade (BustTrade), funding payments
+FILL_KINDS = {"Trade": FillKind.TRADE, "BustTrade": FillKind.TRADE, "Funding": FillKind.FUNDING}
+
+
+def is_fill(row: Row) -> bool:
+    """An execution the bot accounts (not a delivery, settlement or ADL notice)."""
+    return row.get("execType", "Trade") in FILL_KINDS
 
 
 def fill(row: Row) -> Fill:
+    exec_type = row.get("execType", "Trade")
+    trigger = TRIGGERS.get(row.get("stopOrderType") or "", Trigger.NONE)
     return Fill(
         exec_id=str(row["execId"]),
         order_id=str(row.get("orderId", "")),
@@ -86,7 +93,8 @@ def fill(row: Row) -> Fill:
         fee=_dec(row.get("execFee")),
         time_ms=int(row.get("execTime") or 0),
         leaves_qty=_dec(row.get("leavesQty")),
-        trigger=TRIGGERS.get(row.get("stopOrderType") or "", Trigger.NONE),
+        trigger=Trigger.LIQUIDATION if exec_type == "BustTrade" else trigger,
+        kind=FILL_KINDS[exec_type],
     )
 
 
@@ -121,7 +129,7 @@ def account_update(msg: Row) -> AccountUpdate:
     elif topic == "position":
         update.positions = [(str(r.get("symbol", "")), position(r)) for r in rows]
     elif topic == "execution":
-        update.fills = [fill(r) for r in rows if is_trade(r)]
+        update.fills = [fill(r) for r in rows if is_fill(r)]
     return update
 
 

@@ -58,7 +58,7 @@ class BybitVenue:
     async def fills(self, since_ms: int | None) -> list[Fill]:
         query = {**self._base, "limit": 100} | ({"startTime": since_ms} if since_ms else {})
         rows = [e async for e in self.rest.pages("/v5/execution/list", query)]
-        fills = [convert.fill(e) for e in rows if convert.is_trade(e)]
+        fills = [convert.fill(e) for e in rows if convert.is_fill(e)]
         return sorted(fills, key=lambda f: f.time_ms)
 
     async def order_history(self, max_pages: int) -> list[Order]:

@@ -9,10 +9,11 @@ from decimal import Decimal
 import httpx
 
 from backend.client import ClientError
+from bot.bybit.convert import fill
 from bot.outbox import Outbox
 from bot.reporting import Reporter, json_safe
 from bot.trade import OpenTrade
-from bot.venue import Direction, Fill, Side
+from bot.venue import Direction, Fill, FillKind, Side, Trigger
 
 D = Decimal
 
@@ -97,3 +98,32 @@ async def test_reports_wait_while_the_backend_is_away_and_arrive_in_order_once(t
         ("bot:reportEquity", "equity:60000"),
     ]
     assert reporter.dropped == 1
+
+
+def test_funding_paid_and_received_while_open_counts_in_the_trade_pnl() -> None:
+    trade = OpenTrade(4, Direction.LONG, 0)
+    trade.add_fill(_fill("a", Side.BUY, "1", "100", "0.1", 1))
+    bybit = {"side": "Buy", "execQty": "1", "execPrice": "100", "execType": "Funding"}
+    paid = fill({**bybit, "execId": "f1", "execFee": "0.05", "execTime": "2"})
+    received = fill({**bybit, "execId": "f2", "execFee": "-0.02", "execTime": "3"})
+    assert paid.kind is FillKind.FUNDING  # converted at the edge
+    for f in (paid, received, paid):  # the repeat is ignored
+        trade.add_funding(f)
+    trade.add_fill(_fill("b", Side.SELL, "1", "103", "0.1", 4))
+    assert trade.closed and trade.fees == D("0.23")
+    assert trade.pnl == D("3") - D("0.2") - D("0.03")
+
+
+def test_a_liquidation_fills_the_trade_and_says_so() -> None:
+    bust = fill(
+        {
+            "execId": "l1",
+            "side": "Sell",
+            "execQty": "1",
+            "execPrice": "90",
+            "execFee": "0.5",
+            "execTime": "5",
+            "execType": "BustTrade",
+        }
+    )
+    assert (bust.kind, bust.trigger) == (FillKind.TRADE, Trigger.LIQUIDATION)
