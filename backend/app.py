@@ -35,8 +35,12 @@ async def stats(request: Request) -> JSONResponse:
     return JSONResponse(request.app.state.engine.stats.to_json())
 
 
-def create_app(dsn: str, *, targeted: bool = True, services: list[Service] | None = None) -> Starlette:
-    """The API for the database at `dsn` (already migrated)."""
+def create_app(
+    dsn: str, *, targeted: bool = True, services: list[Service] | None = None,
+    reactive: dict[str, Any] | None = None,
+) -> Starlette:
+    """The API for the database at `dsn` (already migrated); `reactive` tunes the engine
+    (lanes, rerun_timeout, budget, wave: see backend/reactive/engine.py)."""
     install_redaction()
 
     @contextlib.asynccontextmanager
@@ -44,7 +48,7 @@ def create_app(dsn: str, *, targeted: bool = True, services: list[Service] | Non
         install_redaction()  # again: the server has configured its log handlers by now
         pool = await create_pool(dsn)
         runtime = app.state.runtime = Runtime(pool, load_functions())
-        engine = app.state.engine = Engine(runtime, dsn, targeted=targeted)
+        engine = app.state.engine = Engine(runtime, dsn, targeted=targeted, **(reactive or {}))
         await engine.start()
         try:
             async with contextlib.AsyncExitStack() as stack:

@@ -36,6 +36,7 @@ class SyncConnection:
         self.lock = asyncio.Lock()
         self.session: ClientSession | None = None
         self.calls: set[asyncio.Task[None]] = set()
+        self.subscribes = 0  # subscribe messages received: the epoch of the latest
 
     async def send_text(self, text: str) -> None:
         async with self.lock:
@@ -104,14 +105,16 @@ class SyncConnection:
         assert self.session is not None
         kind = message["type"]
         if kind == "subscribe":
+            self.subscribes += 1  # every subscribe message counts, even one answered an error
             sub_id = str(message.get("id", ""))
             try:
                 if not sub_id:
                     raise BadRequest("subscribe needs an 'id'", "id")
                 self.engine.subscribe(self.session, sub_id, message.get("path", ""),
-                                      message.get("args", {}), message.get("hash"))
+                                      message.get("args", {}), message.get("hash"),
+                                      epoch=self.subscribes)
             except ApiError as exc:
-                await self.error(exc, id=sub_id)
+                await self.error(exc, id=sub_id, epoch=self.subscribes)
         elif kind == "unsubscribe":
             self.engine.unsubscribe(self.session, str(message.get("id", "")))
         elif kind in CALL_KINDS:
@@ -151,7 +154,7 @@ class SyncConnection:
                 "field": None}})
             return
         reply: dict[str, Any] = {"type": "result", "request_id": request_id, "value": outcome.value}
-        if kind == "mutation":
+        if kind != "action":  # a query's snapshot, a mutation's transaction id
             reply["version"] = outcome.version
         try:
             await self.send(reply)
