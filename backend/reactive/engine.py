@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import itertools
 import json
 import logging
 import time
@@ -248,8 +249,9 @@ class Engine:
         if len(touched) > self.backlog.wave_size:  # a stampede: spread it over cycles
             self.backlog.wait(touched)
             touched = set()
-        run = [q for q in self._new if not self.backlog.late(q)] + list(touched - self._new)
-        self._new.clear()
+        new = list(itertools.islice(self._new, self.backlog.wave_size))  # the rest: next cycles
+        self._new.difference_update(new)
+        run = [q for q in new if not self.backlog.late(q)] + list(touched - set(new))
         return run + self.backlog.wave(self.backlog.wave_size - len(run), set(run))
 
     def _reading_tables(self, tables: set[str]) -> set[SharedQuery]:

@@ -26,6 +26,16 @@ log = logging.getLogger("plutarc.sync")
 CALL_KINDS = ("query", "mutation", "action")
 
 
+def subscription_id(raw: Any) -> str:
+    """A subscription id as the server names it: a string as is, an integer as its decimal
+    text (so 7 and "7" are one subscription); anything else is no id ("")."""
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return str(raw)
+    return ""
+
+
 class SyncConnection:
     """One client's socket: reads requests, runs calls, and lets its session write."""
 
@@ -106,17 +116,17 @@ class SyncConnection:
         kind = message["type"]
         if kind == "subscribe":
             self.subscribes += 1  # every subscribe message counts, even one answered an error
-            sub_id = str(message.get("id", ""))
+            sub_id = subscription_id(message.get("id"))
             try:
                 if not sub_id:
-                    raise BadRequest("subscribe needs an 'id'", "id")
+                    raise BadRequest("subscribe needs an 'id': a non-empty string or an integer", "id")
                 self.engine.subscribe(self.session, sub_id, message.get("path", ""),
                                       message.get("args", {}), message.get("hash"),
                                       epoch=self.subscribes)
             except ApiError as exc:
                 await self.error(exc, id=sub_id, epoch=self.subscribes)
         elif kind == "unsubscribe":
-            self.engine.unsubscribe(self.session, str(message.get("id", "")))
+            self.engine.unsubscribe(self.session, subscription_id(message.get("id")))
         elif kind in CALL_KINDS:
             task = asyncio.create_task(self._call(kind, message))
             self.calls.add(task)
