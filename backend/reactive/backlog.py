@@ -9,7 +9,8 @@ current again (a client never sees two of its queries disagree); sessions that d
 it are never delayed by it.
 
 Waiting queries are re-run in waves of at most `wave` per cycle, the most watched (most
-subscribers) first, between the normal targeted cycles.
+subscribers) first, then grouped by connection (a connection is released once all its
+stale queries ran), between the normal targeted cycles.
 
 A late re-run read the snapshot S_k of its cycle; when it ends, the engine is at a later
 cycle n. Its result is still the query's value at S_n iff no change handled by the cycles
@@ -72,7 +73,7 @@ class Backlog:
         if room <= 0 or not self._waiting:
             return []
         if not self._ordered:
-            order = sorted(self._waiting, key=lambda q: -len(q.subscribers))
+            order = sorted(self._waiting, key=_priority)
             self._waiting = dict.fromkeys(order)
             self._ordered = True
         picked = []
@@ -125,6 +126,11 @@ class Backlog:
         self._waiting.pop(query, None)
         self._late.pop(query, None)
         query.stale = False
+
+
+def _priority(query: SharedQuery) -> tuple[int, int]:
+    """Most subscribers first; then by connection, so whole connections are released early."""
+    return (-len(query.subscribers), min((s.id for s, _ in query.subscribers), default=0))
 
 
 def _touched(result: RunResult, changes: list[Change]) -> bool:

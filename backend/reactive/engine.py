@@ -154,7 +154,7 @@ class Engine:
         query.subscribers.add((session, sub_id))
         session.subs[sub_id] = query
         session.epochs[sub_id] = epoch
-        session.hold(sub_id, known_hash, query.known_values())
+        session.hold(sub_id, known_hash, query)
         self.stats.path(path).subscribers += 1
         if query.computed:
             session.mark({sub_id}, str(self.version) if self.version else None)

@@ -12,7 +12,9 @@ Each re-run
   SQL error aborts its lane's transaction, so that lane takes no more jobs this cycle (the
   results it already has stand, they were read in S) and the job is marked for a savepoint;
 - has a time limit, `timeout`: past it the lane's connection is terminated (PostgreSQL drops
-  the statement) and the job's result is a `timeout` error;
+  the statement) and the job's result is a `timeout` error (the limit interrupts a query
+  waiting on the database, which is where a query's time goes; Python code that never
+  awaits the database is not interrupted);
 - is waited for at most `budget` seconds by its cycle: jobs still running then finish in the
   background and are handed to `on_late` with S; jobs not started by then are returned
   unrun. So one slow query never holds a cycle for longer than `budget`.
@@ -227,18 +229,20 @@ class Cycle:
     ) -> R | None:
         """One job on `lane`: its result, or None when the lane's connection was lost."""
         executor = Executor(lane.conn)
+        expired = False
+
+        def expire() -> None:  # past the limit: PostgreSQL drops the statement with the link
+            nonlocal expired
+            expired = True
+            _kill(lane)
+
+        watchdog = asyncio.get_running_loop().call_later(self.lanes.timeout, expire)
         try:
             if savepoint:
                 await lane.conn.execute("SAVEPOINT plutarc_rerun")
-            task = asyncio.ensure_future(run(executor, job))
-            done, _ = await asyncio.wait({task}, timeout=self.lanes.timeout)
-            if not done:
-                _kill(lane)  # PostgreSQL drops the statement with the connection
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
-                outcome.timeouts += 1
-                return timed_out(executor, job)
-            result = task.result()
+            result = await run(executor, job)
+            if expired:  # it caught the lost connection's error itself
+                raise asyncpg.exceptions.ConnectionDoesNotExistError("re-run over its time limit")
             if executor.failed:
                 if not savepoint:
                     lane.failed = True  # its transaction is aborted: no more jobs on it
@@ -248,9 +252,14 @@ class Cycle:
                 await lane.conn.execute("RELEASE SAVEPOINT plutarc_rerun")
             return result
         except LINK_ERRORS:
+            if expired:
+                outcome.timeouts += 1
+                return timed_out(executor, job)
             log.warning("a re-run connection was lost; its job runs on another", exc_info=True)
             _kill(lane)
             return None
+        finally:
+            watchdog.cancel()
 
     async def finish(self) -> None:
         """End the cycle's transactions (lanes with a late job end theirs when it finishes)."""

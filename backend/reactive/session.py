@@ -84,10 +84,13 @@ class ClientSession:
         self.bump = self.bump or bump
         self.wake.set()
 
-    def hold(self, sub_id: str, known_hash: str | None, known: dict[str, Any]) -> None:
-        """On resume: the client says it holds the value with `known_hash` (`known`: values
-        the server still has, by hash)."""
-        if known_hash is not None and known_hash in known:
+    def hold(self, sub_id: str, known_hash: str | None, query: SharedQuery) -> None:
+        """On resume: the client says it holds the value with `known_hash` (if the query
+        still knows that value)."""
+        if known_hash is None:
+            return
+        known = query.known_values()
+        if known_hash in known:
             self.sent[sub_id] = Held(known_hash, known[known_hash])
             self.resumed.add(sub_id)
 
