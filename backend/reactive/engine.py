@@ -300,7 +300,8 @@ class Engine:
             query.savepoint = True
         self.stats.rerun(query.fdef.path, time.perf_counter() - started, result.value)
         # what it read before failing counts too: a row appearing may cure the error
-        result.readset = self.readsets.readset((s.sql, s.params) for s in executor.statements)
+        result.readset = await self.readsets.readset_in(
+            executor, [(s.sql, s.params) for s in executor.statements])
         return result
 
     def _timed_out(self, executor: Executor, query: SharedQuery) -> RunResult:
