@@ -35,8 +35,9 @@ WHERE user_id = ANY($1)`), up to MAX_LOOKUP of them. A bot moving in or out of t
 changes a bots row keyed by user_id, which re-runs the query and so reads them again. Without
 the read (`readset`), or past MAX_LOOKUP, trades is read whole.
 
-Tables only change visibly to the index if capture triggers are on them: application tables
-of the public schema (capture.py); partitioned tables and other schemas are not captured.
+Tables only change visibly to the index if capture triggers are on them: the application
+tables of catalog.py - every user schema, partitioned tables under their own name (a query
+naming a partition depends on everything). An unqualified name is taken to be public's.
 """
 
 from __future__ import annotations
