@@ -8,6 +8,7 @@ the difference for a recent rate.
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -105,6 +106,7 @@ class Stats:
         uptime = time.monotonic() - self.started
         per_cycle = 1000 / self.cycles if self.cycles else 0.0
         return {
+            "pid": os.getpid(),  # which API process answered (there may be several)
             "uptime_s": uptime,
             "cycles": self.cycles,
             "cycle_ms_avg": self.cycle_seconds * per_cycle,
