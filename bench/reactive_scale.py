@@ -34,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import asyncpg
+import httpx
 import websockets
 
 from backend.reactive.diff import apply_diff
@@ -160,14 +161,36 @@ async def sweep(dsn: str, urls: list[str], subs: int, rates: list[float], second
     writer, windows = Writer(pool, "items", "key_id"), []
     try:
         for rate in rates:
+            before = [(s.cpu_seconds(), _stats(s)) for s in servers]
+            started = time.perf_counter()
             seqs = await writer.run(keys, rate, seconds, probe)
             await drain(probe, 10)
-            windows.append(window(f"{label}, {rate:.0f} w/s", probe, seqs, writer.elapsed))
+            windows.append(window(f"{label}, {rate:.0f} w/s", probe, seqs, writer.elapsed,
+                                  _server_note(servers, before, time.perf_counter() - started)))
             print(windows[-1].row(), flush=True)
     finally:
         await pool.close()
         await stop(tasks)
     return windows, per_sub
+
+
+def _stats(server: Server) -> dict:
+    return httpx.get(f"{server.url}/api/stats", timeout=60).json()
+
+
+def _server_note(servers: list[Server], before: list[tuple[float, dict]], wall: float) -> str:
+    """Server CPU (% of a core, summed over processes), cycles, and - on code that reports
+    them - fences skipped and re-runs per cycle."""
+    cpu = sum(s.cpu_seconds() - b[0] for s, b in zip(servers, before, strict=True))
+    after = [_stats(s) for s in servers]
+    cycles = sum(a["cycles"] - b[1]["cycles"] for a, b in zip(after, before, strict=True))
+    reruns = sum(a["reruns"] - b[1]["reruns"] for a, b in zip(after, before, strict=True))
+    note = f"srv CPU {100 * cpu / wall:.0f}%, {cycles} cycles, {reruns / max(cycles, 1):.1f} rr/cycle"
+    if all("fences_skipped" in a for a in after):
+        skipped = sum(a["fences_skipped"] - b[1]["fences_skipped"]
+                      for a, b in zip(after, before, strict=True))
+        note += f", fences skipped {100 * skipped / max(cycles, 1):.0f}%"
+    return note
 
 
 async def stampede(dsn: str, url: str, subs: int, label: str, seq: int) -> tuple[float, Window]:

@@ -41,7 +41,7 @@ from backend.reactive.catalog import load_catalog
 from backend.reactive.invalidation import InvalidationIndex
 from backend.reactive.listener import Change, Listener
 from backend.reactive.readset import ReadSets
-from backend.reactive.reruns import LINK_ERRORS, Lanes
+from backend.reactive.reruns import LINK_ERRORS, PARALLEL_FROM, Lanes
 from backend.reactive.retained import Retained
 from backend.reactive.session import ClientSession
 from backend.reactive.shared import RunResult, SharedQuery, fingerprint
@@ -65,19 +65,21 @@ class Engine:
     """Owns the listener, the shared queries, the invalidation index and the cycle loop.
 
     `targeted=False` re-runs every query reading a changed table (the benchmark's baseline).
-    `lanes`, `rerun_timeout` and `budget` are the re-run connections, the time limit of one
-    re-run and how long a cycle waits for its re-runs (reruns.py); `wave` caps the re-runs
-    of one cycle (backlog.py).
+    `lanes`, `rerun_timeout`, `budget` and `parallel_from` are the re-run connections, the
+    time limit of one re-run, how long a cycle waits for its re-runs and from how many re-runs
+    a cycle uses several connections (reruns.py); `wave` caps the re-runs of one cycle
+    (backlog.py).
     """
 
     def __init__(
         self, runtime: Runtime, dsn: str, targeted: bool = True, *, lanes: int = 3,
         rerun_timeout: float = 5.0, budget: float = 0.1, wave: int = 500,
+        parallel_from: int = PARALLEL_FROM,
     ) -> None:
         self.runtime = runtime
         self.targeted = targeted
         self.listener = Listener(dsn, self._on_changes, self._on_reset)
-        self.lanes = Lanes(dsn, lanes, rerun_timeout, budget)
+        self.lanes = Lanes(dsn, lanes, rerun_timeout, budget, parallel_from)
         self.index = InvalidationIndex()
         self.readsets = ReadSets()
         self.queries: dict[tuple[str, str, str], SharedQuery] = {}
@@ -271,7 +273,7 @@ class Engine:
             to_run = self._select(snapshot, rerun_all)
             results = self.backlog.settle()
             batch = await cycle.run(to_run, self._run, self._timed_out,
-                                    lambda q: q.savepoint, self._on_late)
+                                    lambda q: q.savepoint, self._on_late, self._unwaited)
             for query in batch.late:
                 self.backlog.start_late(query)
         self.backlog.wait(batch.unstarted)
@@ -279,6 +281,11 @@ class Engine:
         results.update(batch.done)
         self._install(snapshot, results)
         self.stats.cycle_seconds += time.perf_counter() - started
+
+    def _unwaited(self) -> bool:
+        """Nothing waits for the next cycle: no change, no new subscription, no `wait`."""
+        return not (self._pending or self._new or self._rerun_all
+                    or any(s.waiting for s in self.sessions))
 
     def _on_late(self, query: SharedQuery, result: RunResult | None, _snapshot: Snapshot) -> None:
         self.backlog.end_late(query, result)

@@ -2,7 +2,7 @@
 snapshot.
 
 A cycle opens a READ ONLY, REPEATABLE READ transaction on one lane (the leader) and reads its
-snapshot S. When it has several queries to run, the leader exports S (`pg_export_snapshot()`)
+snapshot S. When it has many queries to run (PARALLEL_FROM), the leader exports S (`pg_export_snapshot()`)
 and up to `lanes - 1` more lanes import it (`SET TRANSACTION SNAPSHOT`): every query still
 reads S, and PostgreSQL works on several of them at once. The lanes are the engine's own
 connections, not the pool's: no acquire/reset round trips, no competing with mutations.
@@ -15,9 +15,10 @@ Each re-run
   the statement) and the job's result is a `timeout` error (the limit interrupts a query
   waiting on the database, which is where a query's time goes; Python code that never
   awaits the database is not interrupted);
-- is waited for at most `budget` seconds by its cycle: jobs still running then finish in the
-  background and are handed to `on_late` with S; jobs not started by then are returned
-  unrun. So one slow query never holds a cycle for longer than `budget`.
+- is waited for at most `budget` seconds by its cycle once other work waits (changes, new
+  subscriptions): jobs still running then finish in the background and are handed to
+  `on_late` with S; jobs not started by then are returned unrun. So one slow query never
+  holds up other work for longer than `budget`.
 
 Invariant: a lane in `_idle` has no open transaction; a lane is in at most one of `_idle`,
 a running cycle, or a late job.
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 APPLICATION_NAME = "plutarc-reruns"
 BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 MAX_LATE = 8  # lanes that may be busy with late jobs at once (beyond `lanes`)
+PARALLEL_FROM = 32  # re-runs in a cycle from which it runs them on several lanes (default)
 
 type RunJob[J, R] = Callable[[Executor, J], Awaitable[R]]
 type TimedOut[J, R] = Callable[[Executor, J], R]
@@ -71,11 +73,15 @@ class Outcome[J: Hashable, R]:
 class Lanes:
     """The engine's connections; see the module docstring."""
 
-    def __init__(self, dsn: str, lanes: int = 3, timeout: float = 5.0, budget: float = 0.1) -> None:
-        if lanes < 1 or timeout <= 0 or budget <= 0:
-            raise ValueError("lanes must be >= 1, timeout and budget > 0")
+    def __init__(
+        self, dsn: str, lanes: int = 3, timeout: float = 5.0, budget: float = 0.1,
+        parallel_from: int = PARALLEL_FROM,
+    ) -> None:
+        if lanes < 1 or timeout <= 0 or budget <= 0 or parallel_from < 2:
+            raise ValueError("lanes must be >= 1, timeout and budget > 0, parallel_from >= 2")
         self.dsn = dsn
         self.size = lanes
+        self.parallel_from = parallel_from
         self.timeout = timeout
         self.budget = budget
         self._idle: list[Lane] = []
@@ -178,7 +184,9 @@ class Cycle:
         return lane
 
     async def _lanes_for(self, jobs: int) -> list[Lane]:
-        extra = min(self.lanes.size - 1, (jobs - 1) // 2)  # an import pays from ~3 jobs on
+        # an export and its imports cost round trips and PostgreSQL CPU; on a busy host they
+        # only pay for a big batch (a wave, a burst), not for a cycle of a few re-runs
+        extra = self.lanes.size - 1 if jobs >= self.lanes.parallel_from else 0
         if not extra:
             return list(self._mine)
         snapshot_id = await self._mine[0].conn.fetchval("SELECT pg_export_snapshot()")
@@ -189,9 +197,13 @@ class Cycle:
     async def run[J: Hashable, R](
         self, jobs: list[J], run: RunJob[J, R], timed_out: TimedOut[J, R],
         savepoint: Callable[[J], bool], on_late: OnLate[J, R],
+        unwaited: Callable[[], bool] = lambda: False,
     ) -> Outcome[J, R]:
         """Run `jobs` (taken in order by parallel lanes) in this cycle's snapshot; see the module
-        docstring for what happens past the budget and the time limit."""
+        docstring for what happens past the budget and the time limit. While jobs are left to
+        start and `unwaited()` says nothing else waits for a cycle, the cycle runs on past the
+        budget, a budget at a time (a stampede with no other work goes in fewer, longer
+        cycles); jobs still running when none is left to start go late."""
         outcome: Outcome[J, R] = Outcome()
         if not jobs:
             return outcome
@@ -214,7 +226,11 @@ class Cycle:
                     outcome.done[job] = result
 
         tasks = {asyncio.create_task(work(lane)): lane for lane in await self._lanes_for(len(jobs))}
-        _, pending = await asyncio.wait(tasks, timeout=self.lanes.budget)
+        pending: set[asyncio.Task[None]] = set(tasks)
+        while pending:
+            _, pending = await asyncio.wait(pending, timeout=self.lanes.budget)
+            if not queue or not unwaited():  # only running ones left: slow, let them go late
+                break
         closed = True
         for task in pending:
             lane = tasks[task]

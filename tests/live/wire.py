@@ -5,7 +5,9 @@ and diffs, acks every transition, and fails loudly on a diff with no base."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import websockets
@@ -103,3 +105,14 @@ class Wire:
         async with asyncio.timeout(timeout):
             async with self.changed:
                 await self.changed.wait_for(lambda: predicate(self))
+
+
+@contextlib.asynccontextmanager
+async def wires(url: str, count: int = 1) -> AsyncIterator[list[Wire]]:
+    """`count` open connections, closed when the block ends."""
+    opened = [await Wire.open(url) for _ in range(count)]
+    try:
+        yield opened
+    finally:
+        for wire in opened:
+            await wire.close()
