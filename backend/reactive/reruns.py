@@ -67,7 +67,6 @@ class Outcome[J: Hashable, R]:
     done: dict[J, R] = field(default_factory=dict)
     unstarted: list[J] = field(default_factory=list)
     late: list[J] = field(default_factory=list)
-    timeouts: int = 0
 
 
 class Lanes:
@@ -88,6 +87,7 @@ class Lanes:
         self._busy = 0  # lanes out of _idle (in a cycle or running a late job)
         self._freed = asyncio.Event()
         self._fence: asyncpg.Connection | None = None
+        self._closed = False
 
     async def _open(self) -> asyncpg.Connection:
         conn = await asyncpg.connect(
@@ -108,6 +108,7 @@ class Lanes:
 
     def close(self) -> None:
         """Close the idle lanes and the fence connection (late lanes close as they finish)."""
+        self._closed = True
         for lane in self._idle:
             lane.conn.terminate()
         self._idle.clear()
@@ -129,7 +130,9 @@ class Lanes:
     async def _give_back(self, lane: Lane) -> None:
         """End the lane's transaction and make it idle (or drop it if its connection is gone)."""
         try:
-            if not lane.dead:
+            if self._closed:
+                lane.conn.terminate()
+            elif not lane.dead:
                 await lane.conn.execute("ROLLBACK" if lane.failed else "COMMIT")
                 lane.failed = False
                 self._idle.append(lane)
@@ -214,7 +217,7 @@ class Cycle:
         async def work(lane: Lane) -> None:
             while queue and not closed and not lane.failed and not lane.dead:
                 job = current[lane] = queue.popleft()
-                result = await self._one(lane, job, run, timed_out, savepoint(job), outcome)
+                result = await self._one(lane, job, run, timed_out, savepoint(job))
                 del current[lane]
                 if closed:  # the cycle went on without this job: hand it over late
                     on_late(job, result, self.snapshot)
@@ -241,7 +244,7 @@ class Cycle:
 
     async def _one[J: Hashable, R](
         self, lane: Lane, job: J, run: RunJob[J, R], timed_out: TimedOut[J, R],
-        savepoint: bool, outcome: Outcome[J, R],
+        savepoint: bool,
     ) -> R | None:
         """One job on `lane`: its result, or None when the lane's connection was lost."""
         executor = Executor(lane.conn)
@@ -269,7 +272,6 @@ class Cycle:
             return result
         except LINK_ERRORS:
             if expired:
-                outcome.timeouts += 1
                 return timed_out(executor, job)
             log.warning("a re-run connection was lost; its job runs on another", exc_info=True)
             _kill(lane)
