@@ -4,16 +4,18 @@ callable in-process as the system only, never by clients.
 - `deployer:work`, a live query: every bot a supervisor may have to act on (active lifecycle,
   or an instance still open), with its open deployment;
 - `deployer:claim` / `deployer:renew` / `deployer:release`: the lease that makes one
-  supervisor, and only one, act on a bot (table `bot_claims`, one row per bot).
+  supervisor, and only one, act on a bot (table `bot_claims`, one row per bot);
+- `deployer:event`: the supervisor's notes in the bot's activity feed.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
-from backend.runtime import Ctx, Forbidden, Id, mutation, query
+from backend.domain.botstate import add_event
+from backend.runtime import Ctx, Forbidden, Id, NotFound, mutation, query
 
 BotId = Id["bots"]
 SupervisorId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -74,3 +76,17 @@ async def release(ctx: Ctx, bot_id: BotId, supervisor: SupervisorId) -> bool:
         bot_id, supervisor,
     )
     return gone is not None
+
+
+@mutation(internal=True)
+async def event(
+    ctx: Ctx, bot_id: BotId, kind: Annotated[str, StringConstraints(min_length=1, max_length=32)],
+    message: Annotated[str, StringConstraints(max_length=4000)],
+    level: Literal["info", "warning", "error"] = "info", data: dict[str, Any] | None = None,
+) -> None:
+    """A supervisor's note in the bot's activity feed (a crash, a restart, kept reports)."""
+    _system(ctx)
+    bot = await ctx.db.fetchrow("SELECT id, user_id FROM bots WHERE id = $1", bot_id)
+    if bot is None:
+        raise NotFound(f"no bot {bot_id}", field="bot_id")
+    await add_event(ctx.db, bot, kind, message, level, data)
