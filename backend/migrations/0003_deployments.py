@@ -57,4 +57,10 @@ class Migration(migrations.Migration):
             name='removed_at',
             field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
         ),
+        # hand-added: the generated CreateModel leaves out a ForeignKeyField's unique=True,
+        # and deployer:claim's ON CONFLICT (bot_id) needs it (one claim per bot)
+        ops.RunSQL(
+            "CREATE UNIQUE INDEX bot_claims_bot_id_key ON bot_claims (bot_id)",
+            "DROP INDEX bot_claims_bot_id_key",
+        ),
     ]

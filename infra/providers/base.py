@@ -43,7 +43,7 @@ class Backend:
 
     @classmethod
     async def connect(cls, dsn: str) -> Backend:
-        return cls(Runtime(await create_pool(dsn, min_size=1, max_size=4), load_functions()))
+        return cls(Runtime(await create_pool(dsn, min_size=1, max_size=6), load_functions()))
 
     async def close(self) -> None:
         await self.runtime.pool.close()
