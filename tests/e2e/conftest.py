@@ -13,10 +13,10 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
+from backend.reactive.engine import Engine
 from exchange.admin import AdminClient
 from exchange.config import ExchangeConfig
 from exchange.server import ExchangeServer
-from backend.reactive.engine import Engine
 from infra.providers.base import Backend
 from infra.providers.local import LocalProvider
 from infra.supervisor.core import Supervisor, SupervisorOptions
