@@ -60,6 +60,8 @@ class Supervisor:
         self.ident = ident
         self.options = options or SupervisorOptions()
         self.runners: dict[int, tuple[BotRunner, asyncio.Task[None]]] = {}
+        # one deployment opened at a time: concurrent ones only make each other retry
+        self.deploying = asyncio.Semaphore(1)
         self._live: LiveQuery | None = None
         self._tasks: list[asyncio.Task[None]] = []
 

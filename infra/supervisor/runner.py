@@ -15,7 +15,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from backend.runtime.errors import ApiError
+from backend.runtime.errors import ApiError, Contention
 from bot.main import UNDELIVERED
 from infra.providers.base import Launch, Provider, ProviderUnavailable
 from infra.supervisor.crashes import Crashes
@@ -73,8 +73,11 @@ class BotRunner:
     async def _deploy(self, restart: bool) -> bool:
         """Open a deployment and start its instance; False (bot in error) when it cannot."""
         try:
-            begun = await self.backend.system(
-                "bots:beginDeployment", {"bot_id": self.bot_id, "restart": restart})
+            async with self.sup.deploying:
+                begun = await self.backend.system(
+                    "bots:beginDeployment", {"bot_id": self.bot_id, "restart": restart})
+        except Contention:
+            raise  # not the bot's fault: the supervisor's sweep tries again
         except ApiError as exc:
             await self._mark("error", f"could not deploy: {exc.message}")
             return False
