@@ -17,7 +17,7 @@ from backend.reactive.engine import Engine
 from exchange.admin import AdminClient
 from exchange.config import ExchangeConfig
 from exchange.server import ExchangeServer
-from infra.providers.base import Backend
+from infra.providers.base import Backend, Provider
 from infra.providers.local import LocalProvider
 from infra.supervisor.core import Supervisor, SupervisorOptions
 from infra.supervisor.crashes import CrashPolicy
@@ -131,13 +131,13 @@ class Supervised:
 
     async def start(
         self, ident: str = "sup-test", command: list[str] | None = None,
-        options: SupervisorOptions = TEST_OPTIONS,
+        options: SupervisorOptions = TEST_OPTIONS, extra: dict[str, Provider] | None = None,
     ) -> Supervisor:
         engine = Engine(self.world.backend.runtime, self.world.dsn)
         await engine.start()
         local = LocalProvider(self.world.server.url, self.data_dir, command=command)
-        supervisor = await Supervisor(self.world.backend, engine, {"local": local}, ident,
-                                      options).start()
+        supervisor = await Supervisor(self.world.backend, engine, {"local": local, **(extra or {})},
+                                      ident, options).start()
         self.running.append((supervisor, engine))
         return supervisor
 
