@@ -148,8 +148,16 @@ class Supervised:
         await engine.stop()
 
     async def close(self) -> None:
+        """End every supervisor and what it ran; the bots left open in the module's database
+        are closed too, so the next test's supervisor does not take them up."""
         for supervisor, _ in list(self.running):
             await self.stop(supervisor, terminate=True)
+        for row in await self.world.sql(
+            "SELECT d.bot_id, d.id FROM deployments d WHERE d.ended_at IS NULL"
+        ):
+            await self.world.backend.system("bots:endDeployment", {
+                "bot_id": row["bot_id"], "deployment_id": row["id"], "outcome": "failed",
+                "detail": "the test ended"})
 
 
 @pytest.fixture
