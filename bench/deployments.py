@@ -53,8 +53,9 @@ class Api:
         self.token = ""
 
     async def call(self, kind: str, path: str, args: dict) -> dict:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         answer = await self.http.post(f"/api/{kind}", json={"path": path, "args": args},
-                                      headers={"Authorization": f"Bearer {self.token}"})
+                                      headers=headers)
         answer.raise_for_status()
         return answer.json()["value"]
 

@@ -17,8 +17,9 @@ from infra.providers.local import _alive
 from tests.e2e.conftest import Supervised
 from tests.e2e.harness import MINUTE, World, wait_async
 
-ONLINE_WITHIN_S = 10.0
-STOPPED_WITHIN_S = 10.0
+# 5× the p50 measured by bench/deployments.py on a loaded host (3.8 s and 1.1 s)
+ONLINE_WITHIN_S = 20.0
+STOPPED_WITHIN_S = 6.0
 
 
 async def _bot(world: World) -> dict:
@@ -74,7 +75,7 @@ async def test_created_bot_runs_pauses_resumes_and_stops_leaving_nothing(
     world: World, supervised: Supervised
 ) -> None:
     await supervised.start()
-    online_s = await _until(world, "online", ONLINE_WITHIN_S * 3)
+    online_s = await _until(world, "online", ONLINE_WITHIN_S * 2)
     assert online_s < ONLINE_WITHIN_S
     deployment = (await world.call("query", "bots:deployments", {"bot_id": world.bot_id}))[0]
     pid = int(deployment["instance_id"].removeprefix("local:"))
@@ -90,7 +91,7 @@ async def test_created_bot_runs_pauses_resumes_and_stops_leaving_nothing(
     assert await world.call("query", "bots:positions", {"bot_id": world.bot_id}), "no position"
 
     await world.set_desired("stop", close_positions=True)
-    stopped_s = await _until(world, "stopped", STOPPED_WITHIN_S * 3)
+    stopped_s = await _until(world, "stopped", STOPPED_WITHIN_S * 5)
     assert stopped_s < STOPPED_WITHIN_S
     assert not _position(world), "stop with close_positions left the position open"
     assert not _alive(pid), "the bot process is still running"
