@@ -28,17 +28,17 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from backend.app import create_app  # noqa: E402
-from backend.reactive.engine import Engine  # noqa: E402
-from exchange.admin import AdminClient  # noqa: E402
-from exchange.config import ExchangeConfig  # noqa: E402
-from exchange.server import ExchangeServer  # noqa: E402
-from infra.providers.base import Backend  # noqa: E402
-from infra.providers.local import LocalProvider  # noqa: E402
-from infra.supervisor.core import Supervisor  # noqa: E402
-from tests.e2e.harness import SYMBOL, template  # noqa: E402
-from tests.support.databases import create_database, create_migrated_template, drop_database  # noqa: E402
-from tests.support.servers import ServerThread  # noqa: E402
+from backend.app import create_app
+from backend.reactive.engine import Engine
+from exchange.admin import AdminClient
+from exchange.config import ExchangeConfig
+from exchange.server import ExchangeServer
+from infra.providers.base import Backend
+from infra.providers.local import LocalProvider
+from infra.supervisor.core import Supervisor
+from tests.e2e.harness import SYMBOL, template
+from tests.support.databases import create_database, create_migrated_template, drop_database
+from tests.support.servers import ServerThread
 
 
 def baseline_s() -> float:
