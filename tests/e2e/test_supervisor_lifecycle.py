@@ -88,7 +88,13 @@ async def test_created_bot_runs_pauses_resumes_and_stops_leaving_nothing(
     assert (await _bot(world))["lifecycle"] == "paused"
     await world.set_desired("run")
     assert (await _bot(world))["lifecycle"] == "online"
-    assert await world.call("query", "bots:positions", {"bot_id": world.bot_id}), "no position"
+
+    async def position_reported() -> bool:
+        return bool(await world.call("query", "bots:positions", {"bot_id": world.bot_id}))
+
+    await wait_async(position_reported, 15, "the open position reported")
+    overview = await world.call("query", "dashboard:overview", {})
+    assert overview["open_positions"]["count"] == 1
 
     await world.set_desired("stop", close_positions=True)
     stopped_s = await _until(world, "stopped", STOPPED_WITHIN_S * 5)
@@ -100,7 +106,7 @@ async def test_created_bot_runs_pauses_resumes_and_stops_leaving_nothing(
     assert bot["connection"]["status"] == "offline"
     assert await world.call("query", "bots:positions", {"bot_id": world.bot_id}) == []
     overview = await world.call("query", "dashboard:overview", {})
-    assert not [p for p in overview.get("positions", []) if p["bot_id"] == world.bot_id]
+    assert overview["open_positions"]["count"] == 0  # the world's user has this one bot
     history = await world.call("query", "bots:deployments", {"bot_id": world.bot_id})
     assert [(d["outcome"], d["ended_at"] is not None) for d in history] == [("stopped", True)]
     assert await world.backend.runtime.pool.fetchval(
