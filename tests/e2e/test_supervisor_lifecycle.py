@@ -2,8 +2,8 @@
 process): a bot created through the API is deployed by the supervisor, comes online and
 trades; pause → resume → stop ends in `stopped` with no process and no file left, positions
 empty, its token revoked (its live session closed with 4401) and one deployment in its
-history; `kill -9` → restarted, position
-adopted; a key the exchange refuses → `error` with the reason after the retries."""
+history; `kill -9` → restarted, position adopted; a key the exchange refuses → `error` with
+the reason after the retries."""
 
 from __future__ import annotations
 
