@@ -2,9 +2,8 @@
 the server process that serves them.
 
 The server runs in its own process, so that its CPU is measured alone and the load generator
-does not share its GIL. That process imports this module before the app loads its
-functions, which registers `reactive_functions:item` (a function's path is its module name,
-then its own name).
+does not share its GIL. That process serves the app's functions plus this module's
+(`reactive_functions:item`: a function's path is its module name, then its own name).
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from typing import Any, Self
+from typing import Any, Self, TypedDict
 
 import asyncpg
 import httpx
@@ -30,14 +29,25 @@ NOTE_PATH = "reactive_functions:note"
 START_TIMEOUT_S = 60
 
 
+class Item(TypedDict):
+    id: int
+    key_id: int
+    value: int
+
+
 @query
-async def item(ctx: Ctx, key_id: int) -> dict[str, Any] | None:
+async def item(ctx: Ctx, key_id: int) -> Item | None:
     """The row of one key; `value` is the sequence number of the last write to it."""
     return await ctx.db.fetchrow("SELECT id, key_id, value FROM items WHERE key_id = $1", key_id)
 
 
+class Note(TypedDict):
+    id: int
+    value: int
+
+
 @query
-async def note(ctx: Ctx, note_id: int) -> dict[str, Any] | None:
+async def note(ctx: Ctx, note_id: int) -> Note | None:
     """A row of a second table, for updates that must flow while `items` stampedes."""
     return await ctx.db.fetchrow("SELECT id, value FROM notes WHERE id = $1", note_id)
 
@@ -68,11 +78,15 @@ def serve(dsn: str, port: int, targeted: bool, reactive: str = "") -> None:
 
     from backend.app import create_app
 
-    options = {"reactive": json.loads(reactive)} if reactive else {}
-    uvicorn.run(
-        create_app(dsn, targeted=targeted, **options), host="127.0.0.1", port=port,
-        log_level="warning",
-    )
+    options: dict[str, Any] = {"reactive": json.loads(reactive)} if reactive else {}
+    try:
+        from backend.runtime import Functions, discover
+    except ImportError:  # an older tree (a bench baseline): the decorators registered them
+        pass
+    else:
+        options["functions"] = discover() | Functions.from_modules(sys.modules[__name__])
+    uvicorn.run(create_app(dsn, targeted=targeted, **options), host="127.0.0.1", port=port,
+                log_level="warning")
 
 
 def free_port() -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 
 import typer
 from rich.console import Console
@@ -58,13 +59,17 @@ def up(
     """Run everything: the database (embedded when DATABASE_URL is unset) with migrations
     applied, the API, the local exchange simulator, the demo account and its demo bot trading
     a moving-average cross. Ctrl-C or SIGTERM stops all of it."""
+    options = {"exchange": exchange, "exchange_port": exchange_port, "speed": speed,
+               "demo_bot": demo_bot, "api_workers": api_workers}
+    _main_job(host, port, demo_password, options)
+
+
+def _main_job(host: str, port: int, demo_password: str, options: dict[str, object]) -> None:
     from plutarc.up import Up, default_parts, run_up
 
     logging.basicConfig(level=logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     console = Console()
-    options = {"exchange": exchange, "exchange_port": exchange_port, "speed": speed,
-               "demo_bot": demo_bot, "api_workers": api_workers}
     up_state = Up(get_settings(), host, port, demo_password, options)
     _run(run_up(up_state, default_parts(options), console))
 
@@ -85,6 +90,53 @@ def api(
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     dsn, _ = resolve_dsn(get_settings())
     _run(serve_api(dsn, host, port, reuse_port))
+
+
+@app.command()
+def dev(
+    port: int = typer.Option(8000, help="Port of the API."),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    exchange: bool = typer.Option(True, help="Start the local exchange simulator (:8443)."),
+) -> None:
+    """The main job for developers writing functions: `plutarc up` (without the demo bot)
+    plus hot reload. Saving a file in backend/functions re-imports it and re-runs the live
+    queries of its functions (clients stay connected); a broken file prints file, line and
+    message and the last good version keeps serving; results are checked against their
+    types."""
+    from backend.runtime.results import CHECK_ENV
+
+    os.environ[CHECK_ENV] = "1"
+    options = {"exchange": exchange, "demo_bot": False, "reload": True}
+    _main_job(host, port, DEFAULT_DEMO_PASSWORD, options)
+
+
+@app.command()
+def deployer(
+    api_url: str = typer.Option(..., help="The API URL local bot processes connect to, e.g. "
+                                "http://127.0.0.1:8000"),
+) -> None:
+    """Run the deployment supervisor alone (for operators whose API runs on several machines):
+    it deploys, restarts and stops every bot of the database (DATABASE_URL) on its provider,
+    local bot processes under the data directory. Ctrl-C or SIGTERM stops the supervisor; the
+    bots keep running and a restarted deployer adopts them."""
+    import signal
+
+    from backend.db.dsn import resolve_dsn
+    from infra.supervisor.service import run_deployer
+
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = get_settings()
+    dsn, _ = resolve_dsn(settings)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_deployer(dsn, api_url, settings.data_dir, stop)
+
+    _run(main())
 
 
 @db_app.command("migrate")

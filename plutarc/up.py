@@ -3,7 +3,8 @@ Ctrl-C / SIGTERM stops them in reverse order so that no process is left behind.
 
 A part is anything with `name`, `async start(up) -> list[str]` (lines to print) and
 `async stop()`. Parts share facts through `Up.facts` (e.g. the API URL, the exchange URLs).
-To add a part (exchange simulator, demo bot, dashboard), append it in `default_parts`.
+To add a part (exchange simulator, deployer, demo bot, dashboard), append it in
+`default_parts`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from backend.config import Settings
 from backend.db.dsn import resolve_dsn
 from backend.db.migrate import migrate
 from backend.demo import DEMO_EMAIL, ensure_demo_user
-from backend.monitor import bot_monitor_service
+from backend.runtime.scheduler import scheduler_service
 from plutarc.apiworkers import ApiWorkers, listening_socket
 from plutarc.server import EmbeddedServer, make_server
 
@@ -68,7 +69,8 @@ class DatabasePart:
 
 class ApiPart:
     """The backend API (HTTP, WebSocket, SSE) on host:port; with `api_workers` N > 1, N-1 more
-    API processes share the port (plutarc/apiworkers.py; the bot monitor runs here only)."""
+    API processes share the port (plutarc/apiworkers.py; the background services run here
+    only)."""
 
     name = "api"
 
@@ -78,7 +80,12 @@ class ApiPart:
         self.workers: ApiWorkers | None = None
 
     async def start(self, up: Up) -> list[str]:
-        app = create_app(up.facts["dsn"], services=[bot_monitor_service()])
+        services = [scheduler_service()]
+        if up.options.get("reload"):  # `plutarc dev`
+            from backend.runtime.reload import reload_service
+
+            services.append(reload_service())
+        app = create_app(up.facts["dsn"], services=services)
         self.server = make_server(app, up.host, up.port)
         count = up.options.get("api_workers", 1)
         sockets = [listening_socket(up.host, up.port, reuse_port=True)] if count > 1 else None
@@ -89,7 +96,7 @@ class ApiPart:
                 raise RuntimeError(f"the API could not listen on {up.host}:{up.port}")
             await asyncio.sleep(0.02)
         url = f"http://{up.host}:{up.port}"
-        up.facts["api_url"] = url
+        up.facts["api_url"], up.facts["app_state"] = url, app.state
         if count > 1:
             self.workers = ApiWorkers(count - 1, up.host, up.port, up.facts["dsn"])
             await self.workers.start()
@@ -152,13 +159,15 @@ async def _record_local_endpoint(dsn: str, server: Any) -> None:
 
 def default_parts(options: dict[str, Any] | None = None) -> list[Part]:
     options = options or {}
+    from infra.providers.demo import DemoBotPart
+    from infra.supervisor.service import SupervisorPart
+
     parts: list[Part] = [DatabasePart(), ApiPart()]
     if options.get("exchange", True):
         parts.append(ExchangePart())
-        if options.get("demo_bot", True):
-            from infra.providers.demo import DemoBotPart
-
-            parts.append(DemoBotPart())
+    parts.append(SupervisorPart())
+    if options.get("exchange", True) and options.get("demo_bot", True):
+        parts.append(DemoBotPart())
     return parts
 
 

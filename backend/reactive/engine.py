@@ -148,12 +148,13 @@ class Engine:
 
     def subscribe(
         self, session: ClientSession, sub_id: str, path: str, raw_args: Any,
-        known_hash: str | None = None, epoch: int = 1,
+        known_hash: str | None = None, internal_ok: bool = False, epoch: int = 1,
     ) -> None:
-        """Add a subscription; raises ApiError for an unknown path or bad arguments."""
+        """Add a subscription; raises ApiError for an unknown path or bad arguments.
+        `internal_ok`: an in-process subscriber (never a client) may follow internal queries."""
         if sub_id in session.subs:
             self.unsubscribe(session, sub_id)
-        fdef = self.runtime.lookup("query", path)
+        fdef = self.runtime.lookup("query", path, internal_ok)
         args = fdef.args.validate(raw_args)
         key = (path, json.dumps(to_jsonable(args), sort_keys=True), session.auth.scope)
         query = self.queries.get(key)
@@ -183,6 +184,29 @@ class Engine:
             self._new.discard(query)
             self.backlog.done(query)
             self.retained.keep(query.key, query.known_values())
+
+    def reload(self, paths: set[str]) -> int:
+        """The functions at `paths` were redefined (`plutarc dev`): their live queries switch
+        to the new definitions and re-run in the next cycle; how many will re-run. A query
+        whose function is gone or no longer accepts its arguments gets that error."""
+        count = 0
+        for query in [q for q in self.queries.values() if q.fdef.path in paths]:
+            try:
+                fdef = self.runtime.lookup("query", query.fdef.path)
+                query.fdef, query.args = fdef, fdef.args.validate(json.loads(query.key[1]))
+            except ApiError as exc:
+                query.error, query.computed = exc.to_json(), True
+                for session, sub_id in query.subscribers:
+                    session.mark({sub_id}, str(self.version) if self.version else None)
+                continue
+            self._new.add(query)
+            count += 1
+        self._wake.set()
+        return count
+
+    def refresh(self) -> None:
+        """Run a cycle soon even if no notice arrives (for tools that wait for a version)."""
+        self._wake.set()
 
     def wait_for(self, session: ClientSession, xid: int) -> None:
         """Answer the session with a transition once the version includes `xid`."""

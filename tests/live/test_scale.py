@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -18,9 +19,9 @@ import pytest
 
 from backend.app import create_app
 from backend.runtime import Ctx, query
+from backend.testing.databases import create_captured
 from tests.live.wire import Wire, wires
-from tests.support.databases import create_captured
-from tests.support.servers import ServerThread
+from tests.support.servers import ServerThread, app_and_module_functions
 
 TIMEOUT_S = 3.0  # the test server's time limit per re-run
 WAVE = 100  # re-runs per cycle, small so a stampede of 1,200 takes several waves
@@ -70,8 +71,8 @@ INSERT INTO scale_notes VALUES (1, 'first');
 def scale_url(db_dsn: str) -> Iterator[str]:
     asyncio.run(create_captured(db_dsn, SETUP, ["scale_items", "scale_notes"]))
     # every cycle of more than one re-run uses several connections (the default waits for 32)
-    app = create_app(db_dsn, reactive={"rerun_timeout": TIMEOUT_S, "wave": WAVE,
-                                       "parallel_from": 2})
+    app = create_app(db_dsn, functions=app_and_module_functions(sys.modules[__name__]),
+                     reactive={"rerun_timeout": TIMEOUT_S, "wave": WAVE, "parallel_from": 2})
     with ServerThread(app) as url:
         yield url
 
