@@ -1,8 +1,8 @@
 """The real stack for the dashboard's browser tests and bench: database, API, dashboard
-(built and served as `plutarc up` does), local exchange and the demo user's demo bot — the
-parts of `plutarc up`, run on a background event loop — plus a second trader whose bot is a
-"reporter": the test commits its reports (trades, equity) itself, so it knows each commit's
-moment exactly.
+(built and served as `plutarc up` does), local exchange, deployment supervisor and the demo
+user's demo bot — the parts of `plutarc up`, run on a background event loop — plus a second
+trader whose bot is a "reporter": the test holds its claim (the supervisor leaves it alone)
+and commits its reports (trades, equity) itself, so it knows each commit's moment exactly.
 """
 
 from __future__ import annotations
@@ -20,10 +20,8 @@ import httpx
 
 from backend.config import Settings
 from backend.demo import DEMO_EMAIL, ensure_demo_user
-from frontend.part import DashboardPart
 from infra.providers.base import Backend
-from infra.providers.demo import DemoBotPart
-from plutarc.up import ApiPart, DatabasePart, ExchangePart, Up
+from plutarc.up import Up, default_parts
 from tests.support.servers import free_port
 
 DEMO_PASSWORD = "dashboard-demo-pass"
@@ -115,8 +113,8 @@ def start_stack(dsn: str, data_dir: Path) -> Stack:
     settings = Settings(database_url=dsn, data_dir=data_dir)
     options = {"exchange_port": free_port(), "speed": 60.0, "dashboard_port": free_port()}
     up = Up(settings, "127.0.0.1", free_port(), DEMO_PASSWORD, options)
-    parts = [DatabasePart(), _DemoUser(), ApiPart(), DashboardPart(), ExchangePart(),
-             DemoBotPart()]
+    parts = default_parts(options)  # as `plutarc up` runs them, with the demo user made here
+    parts.insert(1, _DemoUser())
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
@@ -134,7 +132,6 @@ def _add_other_trader(stack: Stack) -> None:
     other.email = f"other-{uuid.uuid4().hex[:6]}@example.com"
     stack.call("mutation", "auth:signup", {"email": other.email, "password": other.password})
     token = stack.login(other)
-    exchange = stack.up.facts["exchange"]
     key = stack.call("mutation", "apiKeys:add", {
         "exchange": "local", "label": "reporter", "api_key": "reporterKey0001",
         "api_secret": "reporter-secret-not-used"}, token)
@@ -143,19 +140,26 @@ def _add_other_trader(stack: Stack) -> None:
     strategy = stack.call("mutation", "strategies:create",
                           {"template": template(name="Reporter strategy")}, token)
     bot = stack.call("mutation", "bots:create", {
-        "name": "Reporter bot", "strategy_id": strategy["id"], "api_key_id": key["id"]}, token)
+        "name": "Reporter bot", "strategy_id": strategy["id"], "api_key_id": key["id"],
+        "start": False}, token)
     other.bot_id = bot["id"]
 
     async def deploy() -> str:
+        """Deploy it as the test: hold its claim (so the stack's supervisor leaves it alone),
+        set it to run, and open its deployment for the token."""
         backend = await Backend.connect(stack.up.facts["dsn"])
         try:
+            claimed = await backend.system("deployer:claim", {
+                "bot_id": bot["id"], "supervisor": "dashboard-tests", "lease_s": 3600})
+            assert claimed
+            await asyncio.to_thread(stack.call, "mutation", "bots:setDesiredState",
+                                    {"bot_id": bot["id"], "state": "run"}, token)
             begun = await backend.system("bots:beginDeployment", {"bot_id": bot["id"]})
             return begun["token"]
         finally:
             await backend.close()
 
     other.bot_token = stack.run(deploy())
-    assert exchange is not None
 
 
 def stop_stack(stack: Stack) -> None:
