@@ -31,13 +31,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from playwright.sync_api import sync_playwright
 
 from backend.client import Client
-from tests.dashboard.stack import CHROMIUM, Stack, market_now, start_stack, stop_stack
-from tests.support.databases import (
+from backend.testing.databases import (
     create_database,
     create_migrated_template,
     drop_database,
     unique_name,
 )
+from tests.dashboard.stack import CHROMIUM, Stack, market_now, start_stack, stop_stack
 
 OBSERVER = """() => {
   window.__seen = {};
