@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
+from backend.billing import limits
 from backend.domain import deployments, history, lifecycle
 from backend.domain.botstate import (
     BOT_COLUMNS,
@@ -116,6 +117,7 @@ async def create(
     user_id = ctx.auth.require_user()
     version = await _strategy_version(ctx, user_id, strategy_id, strategy_version)
     await _check_key(ctx, user_id, api_key_id)
+    await limits.check_bot(ctx.db, user_id, region, api_key_id, running=start)
     state, desired = ("provisioning", "run") if start else ("stopped", "stop")
     bot = await ctx.db.fetchrow(
         "INSERT INTO bots (user_id, name, strategy_id, strategy_version, symbol, api_key_id, "
@@ -190,6 +192,8 @@ async def setDesiredState(
     bot = await owned_bot(ctx.db, bot_id, user_id)
     if state == "run" and (bot["api_key_id"] is None or bot["strategy_id"] is None):
         raise Conflict("give the bot an API key and a strategy before running it", field="state")
+    if state == "run":
+        await limits.check_bot(ctx.db, user_id, bot["region"], bot["api_key_id"], True, bot_id)
     deployed = await open_deployment(ctx.db, bot_id) is not None
     try:
         target = lifecycle.for_desired(bot["lifecycle"], state, deployed)

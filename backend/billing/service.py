@@ -1,0 +1,70 @@
+"""The billing part of an API process: records whether billing is on (the `billing_settings`
+row every process reads limits from), says so once in the log, makes the Stripe
+configuration active for this process's actions and webhook route, and runs the grace-period
+clock (a mutation ends grace periods that are over, since queries cannot read the clock).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from backend.billing import config as billing_config
+from backend.billing.config import BillingConfig
+from backend.runtime.context import ANONYMOUS
+from backend.runtime.runner import Runtime
+
+log = logging.getLogger("plutarc.billing")
+
+
+async def _configure(runtime: Runtime, cfg: BillingConfig | None) -> None:
+    args: dict[str, Any] = {"enabled": False, "mode": "off",
+                            "grace_s": billing_config.DEFAULT_GRACE_S}
+    if cfg is not None:
+        args = {"enabled": True, "mode": cfg.mode, "grace_s": cfg.grace_s,
+                "publishable_key": cfg.publishable_key or None, "js_url": cfg.js_url}
+    await runtime.call("mutation", "billing:configure", args, ANONYMOUS, internal_ok=True)
+
+
+async def _grace_clock(runtime: Runtime, interval_s: float) -> None:
+    while True:
+        try:
+            users = (await runtime.call("mutation", "billing:expireGrace", {}, ANONYMOUS,
+                                        internal_ok=True)).value
+            if users:
+                log.info("grace periods ended for users %s", users)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("grace-period check failed; retrying in %.0fs", interval_s)
+        await asyncio.sleep(interval_s)
+
+
+def billing_service(cfg: BillingConfig | None, interval_s: float = 30.0
+                    ) -> Callable[[Any], AbstractAsyncContextManager[None]]:
+    """A service for `create_app(dsn, services=[billing_service(cfg)])`; `cfg` None: off."""
+
+    @contextlib.asynccontextmanager
+    async def service(state: Any) -> AsyncIterator[None]:
+        runtime: Runtime = state.runtime
+        await _configure(runtime, cfg)
+        if cfg is None:
+            log.warning("billing is off (no STRIPE_SECRET_KEY): no plan limits apply")
+            yield
+            return
+        log.warning("billing is on (%s): plan limits apply", cfg.mode)
+        billing_config.activate(cfg)
+        task = asyncio.create_task(_grace_clock(runtime, interval_s), name="plutarc-grace")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            billing_config.activate(None)
+
+    return service
