@@ -7,6 +7,11 @@ command, because that one listens on every interface (`::`) and keeps its state 
 /tmp/localstripe.pickle, one file shared by every localstripe on the machine (parallel runs
 would load each other's customers). Here it listens on 127.0.0.1 only and keeps its state in
 memory, or in `--store` (plutarc up keeps it in the data directory).
+
+One gap of localstripe 1.15 is filled here, as Stripe documents the behaviour: when an
+invoice payment fails (`POST /v1/invoices/{id}/pay` with a card that declines charges, as at
+a renewal) Stripe sends `invoice.payment_failed` and moves the subscription to `past_due`;
+localstripe did neither (the invoice just stayed open).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -107,10 +113,30 @@ def main(argv: list[str] | None = None) -> None:
 
     resources.Store.dump_to_disk = dump  # type: ignore[method-assign]
     resources.Store.try_load_from_disk = load  # type: ignore[method-assign]
+    _fail_invoices_like_stripe(resources)
     if store_file is not None:
         store_file.touch(mode=0o600)
         resources.store.try_load_from_disk()
     web.run_app(server.app, host="127.0.0.1", port=args.port, access_log=None, print=None)
+
+
+def _fail_invoices_like_stripe(resources: Any) -> None:
+    """Invoice payments confirm their PaymentIntent with a no-op failure callback; wrap
+    `PaymentIntent._confirm` (looked up at call time, unlike the routes, which localstripe
+    binds at import) so that a failed charge of an invoice is reported to the invoice."""
+    confirm = resources.PaymentIntent._confirm
+
+    def confirm_reporting(self: Any, on_failure_now: Any) -> None:
+        silent = on_failure_now != self._report_failure  # _report_failure already reports
+
+        def on_failure() -> None:
+            on_failure_now()
+            if silent and self.invoice:
+                resources.Invoice._api_retrieve(self.invoice)._on_payment_failure_now()
+
+        confirm(self, on_failure)
+
+    resources.PaymentIntent._confirm = confirm_reporting
 
 
 if __name__ == "__main__":

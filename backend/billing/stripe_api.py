@@ -121,12 +121,12 @@ async def _subscriptions(config: BillingConfig, customer_id: str) -> list[dict[s
 
 def _pick(subs: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The subscription that decides the plan: the newest live one, else the newest
-    incomplete one (a first payment still failing), else none."""
+    incomplete one (a first payment still failing), else the newest ended one, else none."""
     for wanted in (LIVE, ("incomplete",)):
         for sub in subs:
             if sub.get("status") in wanted:
                 return sub
-    return None
+    return subs[0] if subs else None
 
 
 def _item(sub: dict[str, Any]) -> dict[str, Any]:
@@ -190,13 +190,16 @@ async def change_plan(config: BillingConfig, customer_id: str, target: Plan) -> 
 
 async def pay_open_invoices(config: BillingConfig, customer_id: str) -> int:
     """Try again to pay the customer's open invoices with the default card; returns how many
-    were paid."""
+    were paid. A declined card is a 400 (Stripe answers 402; localstripe leaves it open)."""
     client, paid = config.client(), 0
     listed = await _call(client.v1.invoices.list_async({"customer": customer_id, "limit": 20}))
     for invoice in (_dict(i) for i in listed.data):
         if invoice.get("status") == "open":
             after = await _call(client.v1.invoices.pay_async(invoice["id"]))
-            paid += after.status == "paid"
+            if after.status != "paid":
+                raise BadRequest("the card was declined: the invoice is still open",
+                                 field="payment_method_id")
+            paid += 1
     return paid
 
 

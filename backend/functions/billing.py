@@ -60,7 +60,7 @@ async def status(ctx: Ctx) -> dict[str, Any]:
         "mode": settings["mode"] if settings else "off",
         "publishable_key": settings["publishable_key"] if enabled else None,
         "js_url": settings["js_url"] if enabled else None,
-        "plan": info(subscribed), "effective_plan": info(effective),
+        "plan": info(subscribed).model_dump(), "effective_plan": info(effective).model_dump(),
         "status": acct.get("status", "none"),
         "period_start": acct.get("period_start"), "period_end": acct.get("period_end"),
         "cancel_at_period_end": acct.get("cancel_at_period_end", False),

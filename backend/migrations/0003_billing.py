@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
             name='BillingAccount',
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
-                ('user', fields.ForeignKeyField('plutarc.User', source_field='user_id', unique=True, db_constraint=True, to_field='id', related_name='billing', on_delete=OnDelete.CASCADE)),
+                ('user', fields.OneToOneField('plutarc.User', source_field='user_id', db_constraint=True, to_field='id', related_name='billing', on_delete=OnDelete.CASCADE)),
                 ('customer_id', fields.CharField(null=True, unique=True, max_length=100)),
                 ('subscription_id', fields.CharField(null=True, max_length=100)),
                 ('plan', fields.CharField(default='free', max_length=16)),
@@ -50,7 +50,7 @@ class Migration(migrations.Migration):
             name='BillingPausedBot',
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
-                ('bot', fields.ForeignKeyField('plutarc.Bot', source_field='bot_id', unique=True, db_constraint=True, to_field='id', related_name='billing_pause', on_delete=OnDelete.CASCADE)),
+                ('bot', fields.OneToOneField('plutarc.Bot', source_field='bot_id', db_constraint=True, to_field='id', related_name='billing_pause', on_delete=OnDelete.CASCADE)),
                 ('user', fields.ForeignKeyField('plutarc.User', source_field='user_id', db_constraint=True, to_field='id', related_name='billing_paused_bots', on_delete=OnDelete.CASCADE)),
                 ('reason', fields.TextField(unique=False)),
                 ('paused_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),

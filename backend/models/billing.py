@@ -31,8 +31,7 @@ class BillingAccount(Model):
     free. It is written (never derived by queries, which cannot read the clock)."""
 
     id = fields.BigIntField(primary_key=True)
-    user = fields.ForeignKeyField("plutarc.User", related_name="billing", on_delete=fields.CASCADE,
-                                  unique=True)
+    user = fields.OneToOneField("plutarc.User", related_name="billing", on_delete=fields.CASCADE)
     customer_id = fields.CharField(max_length=100, null=True, unique=True)
     subscription_id = fields.CharField(max_length=100, null=True)
     plan = fields.CharField(max_length=16, default="free")
@@ -83,8 +82,8 @@ class BillingPausedBot(Model):
     here) when the plan covers it again, unless its owner has changed its desired state."""
 
     id = fields.BigIntField(primary_key=True)
-    bot = fields.ForeignKeyField("plutarc.Bot", related_name="billing_pause",
-                                 on_delete=fields.CASCADE, unique=True)
+    bot = fields.OneToOneField("plutarc.Bot", related_name="billing_pause",
+                               on_delete=fields.CASCADE)
     user = fields.ForeignKeyField("plutarc.User", related_name="billing_paused_bots",
                                   on_delete=fields.CASCADE)
     reason = fields.TextField()
