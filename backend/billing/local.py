@@ -63,10 +63,15 @@ class LocalStripe:
                 raise RuntimeError(f"localstripe did not start on port {self.port}")
             time.sleep(0.05)
 
-    def register_webhook(self, url: str, secret: str, name: str = "plutarc") -> None:
-        """Have localstripe sign its events with `secret` and POST them to `url`."""
-        httpx.post(f"{self.url}/_config/webhooks/{name}", json={"url": url, "secret": secret},
-                   timeout=5).raise_for_status()
+    def register_webhook(self, url: str, secret: str, name: str = "plutarc",
+                         events: list[str] | None = None) -> None:
+        """Have localstripe sign its events with `secret` and POST them to `url` (only the
+        event types in `events`, if given). Registering `name` again replaces it."""
+        body: dict[str, object] = {"url": url, "secret": secret}
+        if events is not None:
+            body["events"] = events
+        httpx.post(f"{self.url}/_config/webhooks/{name}", json=body, timeout=5
+                   ).raise_for_status()
 
     def config(self, webhook_secret: str, grace_s: int | None = None) -> BillingConfig:
         return BillingConfig(

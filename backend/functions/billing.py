@@ -61,7 +61,7 @@ async def status(ctx: Ctx) -> dict[str, Any]:
         "publishable_key": settings["publishable_key"] if enabled else None,
         "js_url": settings["js_url"] if enabled else None,
         "plan": info(subscribed).model_dump(), "effective_plan": info(effective).model_dump(),
-        "status": acct.get("status", "none"),
+        "status": acct.get("status", "none"), "subscription_id": acct.get("subscription_id"),
         "period_start": acct.get("period_start"), "period_end": acct.get("period_end"),
         "cancel_at_period_end": acct.get("cancel_at_period_end", False),
         "grace_until": acct.get("grace_until"),
