@@ -42,14 +42,17 @@ class Billing:
 
 
 class Trader:
-    """A new user, signed up and logged in."""
+    """A user, logged in: a new one, or the one whose session `token` is given."""
 
-    def __init__(self, billing: Billing) -> None:
+    def __init__(self, billing: Billing, token: str | None = None) -> None:
         self.billing = billing
         self.http = httpx.Client(base_url=billing.url, timeout=30)
-        email, password = f"b-{uuid.uuid4().hex[:8]}@example.com", "correct horse battery"
-        self.ok("mutation", "auth:signup", {"email": email, "password": password})
-        self.token = self.ok("action", "auth:login", {"email": email, "password": password})["token"]
+        if token is None:
+            email, password = f"b-{uuid.uuid4().hex[:8]}@example.com", "correct horse battery"
+            self.ok("mutation", "auth:signup", {"email": email, "password": password})
+            token = self.ok("action", "auth:login", {"email": email, "password": password}
+                            )["token"]
+        self.token = token
         self.http.headers["Authorization"] = f"Bearer {self.token}"
         self.user_id: int = self.ok("query", "auth:me")["id"]
 
