@@ -52,6 +52,9 @@ def up(
                                 "candle per second)."),
     demo_bot: bool = typer.Option(True, help="Deploy the demo user's demo bot on the local "
                                   "exchange (needs --exchange)."),
+    stripe: str = typer.Option("off", help="Billing without STRIPE_SECRET_KEY: `local` runs "
+                               "localstripe (a fake Stripe) with the plans; `off`: no limits."),
+    stripe_port: int = typer.Option(8420, help="Port of localstripe (with --stripe local)."),
 ) -> None:
     """Run everything: the database (embedded when DATABASE_URL is unset) with migrations
     applied, the API, the local exchange simulator, the demo account and its demo bot trading
@@ -61,8 +64,10 @@ def up(
     logging.basicConfig(level=logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     console = Console()
+    if stripe not in ("off", "local"):
+        raise typer.BadParameter("--stripe is `local` or `off`", param_hint="--stripe")
     options = {"exchange": exchange, "exchange_port": exchange_port, "speed": speed,
-               "demo_bot": demo_bot}
+               "demo_bot": demo_bot, "stripe": stripe, "stripe_port": stripe_port}
     up_state = Up(get_settings(), host, port, demo_password, options)
     _run(run_up(up_state, default_parts(options), console))
 

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from rich.console import Console
 
 from backend.app import create_app
+from backend.billing.service import billing_service
 from backend.config import Settings
 from backend.db.dsn import resolve_dsn
 from backend.db.migrate import migrate
@@ -75,7 +76,8 @@ class ApiPart:
         self.task: asyncio.Task[None] | None = None
 
     async def start(self, up: Up) -> list[str]:
-        app = create_app(up.facts["dsn"], services=[bot_monitor_service()])
+        app = create_app(up.facts["dsn"], services=[bot_monitor_service(),
+                                                    billing_service(up.facts.get("billing"))])
         self.server = make_server(app, up.host, up.port)
         self.task = asyncio.create_task(self.server.serve())
         while not self.server.started:
@@ -140,7 +142,9 @@ async def _record_local_endpoint(dsn: str, server: Any) -> None:
 
 def default_parts(options: dict[str, Any] | None = None) -> list[Part]:
     options = options or {}
-    parts: list[Part] = [DatabasePart(), ApiPart()]
+    from plutarc.stripe_part import StripePart
+
+    parts: list[Part] = [DatabasePart(), StripePart(), ApiPart()]
     if options.get("exchange", True):
         parts.append(ExchangePart())
         if options.get("demo_bot", True):

@@ -108,8 +108,10 @@ def main(argv: list[str] | None = None) -> None:
 
     def dump(self: resources.Store) -> None:
         if store_file is not None:
-            tmp = store_file.with_suffix(".tmp")
-            tmp.write_bytes(pickle.dumps(dict(self), protocol=pickle.HIGHEST_PROTOCOL))
+            tmp = store_file.with_suffix(".tmp")  # written whole, then renamed: never half a file
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as out:
+                out.write(pickle.dumps(dict(self), protocol=pickle.HIGHEST_PROTOCOL))
             tmp.replace(store_file)
 
     def load(self: resources.Store) -> None:

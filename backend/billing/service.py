@@ -53,7 +53,7 @@ def billing_service(cfg: BillingConfig | None, interval_s: float = 30.0
         runtime: Runtime = state.runtime
         await _configure(runtime, cfg)
         if cfg is None:
-            log.warning("billing is off (no STRIPE_SECRET_KEY): no plan limits apply")
+            log.info("billing is off (no STRIPE_SECRET_KEY): no plan limits apply")
             yield
             return
         log.warning("billing is on (%s): plan limits apply", cfg.mode)
