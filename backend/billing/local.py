@@ -122,6 +122,7 @@ def main(argv: list[str] | None = None) -> None:
     resources.Store.try_load_from_disk = load  # type: ignore[method-assign]
     _fail_invoices_like_stripe(resources)
     if store_file is not None:
+        store_file.parent.mkdir(parents=True, exist_ok=True)
         store_file.touch(mode=0o600)
         resources.store.try_load_from_disk()
     web.run_app(server.app, host="127.0.0.1", port=args.port, access_log=None, print=None)
