@@ -94,3 +94,18 @@ def test_the_way_up_is_the_smallest_plan_that_allows_it() -> None:
     assert way_up(FREE, lambda p: p.max_bots > 1).key == "pro"
     assert way_up(FREE, lambda p: p.max_bots > 5).key == "team"
     assert way_up(BY_KEY["team"], lambda p: p.max_bots > 25) is None
+
+
+def test_two_bots_created_at_once_on_free_cannot_both_run(billing: Billing) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    trader = Trader(billing)
+    key_id, strategy_id = trader.bot_setup()
+    others = [Trader(billing, trader.token) for _ in range(4)]  # a connection each
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda t: t.bot(key_id, strategy_id), others))
+    assert sorted(a.status_code for a in answers) == [200, 403, 403, 403], [
+        a.text for a in answers]
+    running = sql(billing.dsn, "SELECT count(*) AS n FROM bots WHERE user_id = $1 AND "
+                  "desired_state = 'run'", trader.user_id)
+    assert running[0]["n"] == 1

@@ -118,3 +118,28 @@ def test_a_declined_card_leaves_the_plan_as_it_was_with_a_clear_error(billing: B
     no_card = Trader(billing)
     answer = no_card.call("action", "billing:changePlan", {"plan": "pro"})
     assert answer.status_code == 400 and "needs a card" in answer.json()["error"]["message"]
+
+
+async def test_billing_status_is_live_over_the_websocket(billing: Billing) -> None:
+    import asyncio
+
+    from backend.client import Client
+
+    trader = Trader(billing)
+    pm = await asyncio.to_thread(trader.card_id)
+    async with Client(billing.url, trader.token) as client:
+        values = client.subscribe("billing:status", {})
+        first = await asyncio.wait_for(anext(values), 10)
+        assert first["plan"]["key"] == "free"
+        await asyncio.to_thread(subscribe_directly, billing, trader.customer_id(), pm, "team")
+
+        async def pushed() -> dict:
+            async for value in values:
+                if value["plan"]["key"] == "team":
+                    return value
+            raise AssertionError("the subscription ended")
+
+        value = await asyncio.wait_for(pushed(), 10)  # pushed by the webhook's commit
+        assert value["usage"]["max_bots"] == 25 and value["status"] == "active"
+    text = str(value) + str(first)
+    assert billing.config.secret_key not in text and billing.config.webhook_secret not in text
