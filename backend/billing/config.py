@@ -16,7 +16,9 @@ but from the `billing_settings` row, so every process sharing the database agree
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import stripe
@@ -47,12 +49,17 @@ class BillingConfig:
         """Stripe.js (localstripe serves its stand-in under the same path)."""
         return f"{self.api_base}/js.stripe.com/v3/" if self.local else STRIPE_JS
 
-    def client(self) -> stripe.StripeClient:
+    @contextlib.asynccontextmanager
+    async def client(self) -> AsyncIterator[stripe.StripeClient]:
+        """A Stripe client on its own async HTTP connection pool, closed on exit (one per
+        operation: its pool belongs to the event loop that made it)."""
+        http = stripe.HTTPXClient(allow_sync_methods=False)
         bases = {"api": self.api_base} if self.api_base else None
-        return stripe.StripeClient(
-            self.secret_key, base_addresses=bases,  # type: ignore[arg-type]
-            http_client=stripe.HTTPXClient(allow_sync_methods=False), max_network_retries=2,
-        )
+        try:
+            yield stripe.StripeClient(self.secret_key, base_addresses=bases,  # type: ignore[arg-type]
+                                      http_client=http, max_network_retries=2)
+        finally:
+            await http.close_async()
 
     def __repr__(self) -> str:  # never print the keys
         return f"BillingConfig(mode={self.mode}, api_base={self.api_base}, grace_s={self.grace_s})"

@@ -15,6 +15,7 @@ from typing import Any
 
 import stripe
 from pydantic import BaseModel
+from stripe import StripeClient as Client
 
 from backend.billing.config import BillingConfig
 from backend.billing.plans import BY_PRICE, FREE, PLANS, Plan
@@ -65,55 +66,59 @@ async def _call(coro: Any) -> Any:
 async def ensure_catalog(config: BillingConfig) -> list[str]:
     """Create each paid plan's product and price if Stripe does not have them yet; returns the
     ids created (idempotent: a second run creates nothing)."""
-    client, created = config.client(), []
-    for p in PLANS:
-        if not p.paid:
-            continue
-        try:
-            await client.v1.products.retrieve_async(p.stripe_product)
-        except stripe.InvalidRequestError:
-            await _call(client.v1.products.create_async(
-                {"id": p.stripe_product, "name": f"plutarc {p.name}"}))
-            created.append(p.stripe_product)
-        try:
-            await client.v1.plans.retrieve_async(p.stripe_price)
-        except stripe.InvalidRequestError:
-            await _call(client.v1.plans.create_async({
-                "id": p.stripe_price, "product": p.stripe_product, "amount": p.monthly_cents,
-                "currency": p.currency, "interval": "month", "nickname": f"{p.name} monthly",
-            }))
-            created.append(p.stripe_price)
+    created: list[str] = []
+    async with config.client() as client:
+        for p in PLANS:
+            if not p.paid:
+                continue
+            try:
+                await client.v1.products.retrieve_async(p.stripe_product)
+            except stripe.InvalidRequestError:
+                await _call(client.v1.products.create_async(
+                    {"id": p.stripe_product, "name": f"plutarc {p.name}"}))
+                created.append(p.stripe_product)
+            try:
+                await client.v1.plans.retrieve_async(p.stripe_price)
+            except stripe.InvalidRequestError:
+                await _call(client.v1.plans.create_async({
+                    "id": p.stripe_price, "product": p.stripe_product,
+                    "amount": p.monthly_cents, "currency": p.currency, "interval": "month",
+                    "nickname": f"{p.name} monthly",
+                }))
+                created.append(p.stripe_price)
     return created
 
 
 async def create_customer(config: BillingConfig, email: str, user_id: int) -> str:
-    customer = await _call(config.client().v1.customers.create_async(
-        {"email": email, "metadata": {"plutarc_user_id": str(user_id)}}))
+    async with config.client() as client:
+        customer = await _call(client.v1.customers.create_async(
+            {"email": email, "metadata": {"plutarc_user_id": str(user_id)}}))
     return customer.id
 
 
 async def setup_intent(config: BillingConfig, customer_id: str) -> str:
     """A SetupIntent for a card; its client secret goes to Stripe.js on the billing page."""
-    intent = await _call(config.client().v1.setup_intents.create_async(
-        {"customer": customer_id, "payment_method_types": ["card"], "usage": "off_session"}))
+    async with config.client() as client:
+        intent = await _call(client.v1.setup_intents.create_async(
+            {"customer": customer_id, "payment_method_types": ["card"], "usage": "off_session"}))
     return intent.client_secret
 
 
 async def use_payment_method(config: BillingConfig, customer_id: str, pm_id: str) -> None:
     """Attach the card (if not yet) and make it the customer's default for invoices."""
-    client = config.client()
-    pm = await _call(client.v1.payment_methods.retrieve_async(pm_id))
-    if pm.customer not in (None, customer_id):
-        raise BadRequest("this payment method belongs to another customer",
-                         field="payment_method_id")
-    if pm.customer is None:
-        await _call(client.v1.payment_methods.attach_async(pm_id, {"customer": customer_id}))
-    await _call(client.v1.customers.update_async(
-        customer_id, {"invoice_settings": {"default_payment_method": pm_id}}))
+    async with config.client() as client:
+        pm = await _call(client.v1.payment_methods.retrieve_async(pm_id))
+        if pm.customer not in (None, customer_id):
+            raise BadRequest("this payment method belongs to another customer",
+                             field="payment_method_id")
+        if pm.customer is None:
+            await _call(client.v1.payment_methods.attach_async(pm_id, {"customer": customer_id}))
+        await _call(client.v1.customers.update_async(
+            customer_id, {"invoice_settings": {"default_payment_method": pm_id}}))
 
 
-async def _subscriptions(config: BillingConfig, customer_id: str) -> list[dict[str, Any]]:
-    listed = await _call(config.client().v1.subscriptions.list_async(
+async def _subscriptions(client: Client, customer_id: str) -> list[dict[str, Any]]:
+    listed = await _call(client.v1.subscriptions.list_async(
         {"customer": customer_id, "status": "all", "limit": 20}))
     return sorted((_dict(s) for s in listed.data), key=lambda s: s.get("created") or 0,
                   reverse=True)
@@ -138,9 +143,7 @@ def _price_id(sub: dict[str, Any]) -> str | None:
     return ((item.get("price") or item.get("plan")) or {}).get("id")
 
 
-async def card(config: BillingConfig, customer_id: str) -> str | None:
-    """The customer's default card as shown to them ("visa •••• 4242"), or None."""
-    client = config.client()
+async def _card(client: Client, customer_id: str) -> str | None:
     customer = _dict(await _call(client.v1.customers.retrieve_async(customer_id)))
     pm_id = (customer.get("invoice_settings") or {}).get("default_payment_method")
     if not pm_id:
@@ -150,10 +153,17 @@ async def card(config: BillingConfig, customer_id: str) -> str | None:
     return f"{details.get('brand') or 'card'} •••• {details.get('last4') or '????'}"
 
 
+async def card(config: BillingConfig, customer_id: str) -> str | None:
+    """The customer's default card as shown to them ("visa •••• 4242"), or None."""
+    async with config.client() as client:
+        return await _card(client, customer_id)
+
+
 async def current_subscription(config: BillingConfig, customer_id: str) -> SubscriptionState:
     """What Stripe says now (read, not taken from an event: events may arrive in any order)."""
-    sub = _pick(await _subscriptions(config, customer_id))
-    default_card = await card(config, customer_id)
+    async with config.client() as client:
+        sub = _pick(await _subscriptions(client, customer_id))
+        default_card = await _card(client, customer_id)
     if sub is None:
         return SubscriptionState(payment_method=default_card)
     item = _item(sub)
@@ -169,44 +179,46 @@ async def current_subscription(config: BillingConfig, customer_id: str) -> Subsc
 async def change_plan(config: BillingConfig, customer_id: str, target: Plan) -> None:
     """Move the customer to `target`: Free cancels the subscription now; a paid plan updates
     the live subscription's item, or starts one (an incomplete leftover is cancelled first)."""
-    client = config.client()
-    subs = await _subscriptions(config, customer_id)
-    live = next((s for s in subs if s.get("status") in LIVE), None)
-    for sub in subs:
-        if sub.get("status") == "incomplete" or (sub is live and not target.paid):
-            await _call(client.v1.subscriptions.cancel_async(sub["id"]))
-    if not target.paid:
-        return
     key = "plan" if config.local else "price"
-    if live is not None:
-        if _price_id(live) != target.stripe_price:
+    async with config.client() as client:
+        subs = await _subscriptions(client, customer_id)
+        live = next((s for s in subs if s.get("status") in LIVE), None)
+        for sub in subs:
+            if sub.get("status") == "incomplete" or (sub is live and not target.paid):
+                await _call(client.v1.subscriptions.cancel_async(sub["id"]))
+        if not target.paid:
+            return
+        if live is None:
+            await _call(client.v1.subscriptions.create_async(
+                {"customer": customer_id, "items": [{key: target.stripe_price}],
+                 "payment_behavior": "allow_incomplete", "metadata": {"plutarc_plan": target.key}}))
+        elif _price_id(live) != target.stripe_price:
             await _call(client.v1.subscriptions.update_async(
                 live["id"], {"items": [{"id": _item(live)["id"], key: target.stripe_price}]}))
-        return
-    await _call(client.v1.subscriptions.create_async(
-        {"customer": customer_id, "items": [{key: target.stripe_price}],
-         "payment_behavior": "allow_incomplete", "metadata": {"plutarc_plan": target.key}}))
 
 
 async def pay_open_invoices(config: BillingConfig, customer_id: str) -> int:
     """Try again to pay the customer's open invoices with the default card; returns how many
     were paid. A declined card is a 400 (Stripe answers 402; localstripe leaves it open)."""
-    client, paid = config.client(), 0
-    listed = await _call(client.v1.invoices.list_async({"customer": customer_id, "limit": 20}))
-    for invoice in (_dict(i) for i in listed.data):
-        if invoice.get("status") == "open":
-            after = await _call(client.v1.invoices.pay_async(invoice["id"]))
-            if after.status != "paid":
-                raise BadRequest("the card was declined: the invoice is still open",
-                                 field="payment_method_id")
-            paid += 1
+    paid = 0
+    async with config.client() as client:
+        listed = await _call(client.v1.invoices.list_async({"customer": customer_id,
+                                                            "limit": 20}))
+        for invoice in (_dict(i) for i in listed.data):
+            if invoice.get("status") == "open":
+                after = await _call(client.v1.invoices.pay_async(invoice["id"]))
+                if after.status != "paid":
+                    raise BadRequest("the card was declined: the invoice is still open",
+                                     field="payment_method_id")
+                paid += 1
     return paid
 
 
 async def invoices(config: BillingConfig, customer_id: str) -> list[dict[str, Any]]:
     """The customer's invoices, newest first, as the billing page lists them."""
-    listed = await _call(config.client().v1.invoices.list_async(
-        {"customer": customer_id, "limit": 24}))
+    async with config.client() as client:
+        listed = await _call(client.v1.invoices.list_async({"customer": customer_id,
+                                                            "limit": 24}))
     rows = [_dict(i) for i in listed.data]
     return [
         {"id": i["id"], "number": i.get("number"), "status": i.get("status"),
