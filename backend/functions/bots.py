@@ -167,6 +167,8 @@ async def update(
                        f"(it is {bot['lifecycle']})", field=next(iter(redeploy)))
     if "api_key_id" in redeploy:
         await _check_key(ctx, user_id, redeploy["api_key_id"])
+    if region is not None:
+        await limits.check_bot(ctx.db, user_id, region, None, running=False)
     changes.update(redeploy)
     if not changes:
         return bot

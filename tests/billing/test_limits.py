@@ -40,6 +40,9 @@ def test_free_refuses_a_second_running_bot_a_live_key_and_other_regions(billing:
     assert _refused(run, "Free plan allows 1 running bot", "upgrade to Pro") == "state"
     region = trader.bot(key_id, strategy_id, region="asia-southeast1", start=False)
     assert _refused(region, "Free plan", "'asia-southeast1'", "upgrade to Pro") == "region"
+    moved = trader.call("mutation", "bots:update", {
+        "bot_id": stopped.json()["value"]["id"], "region": "asia-southeast1"})
+    assert _refused(moved, "Free plan", "'asia-southeast1'") == "region"
     live = trader.call("mutation", "apiKeys:add", {
         "exchange": "bybit", "label": "live", "api_key": "LIVEKEY1", "api_secret": "s"})
     assert _refused(live, "Free plan allows local-exchange and testnet keys only",
