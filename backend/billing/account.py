@@ -18,7 +18,7 @@ from backend.runtime.executor import Executor
 PAYING = ("active", "trialing")
 IN_ARREARS = ("past_due", "unpaid")  # a payment failed: the plan holds until grace ends
 ACCOUNT = ("user_id, customer_id, subscription_id, plan, status, effective_plan, period_start, "
-           "period_end, cancel_at_period_end, grace_until, payment_method")
+           "period_end, cancel_at_period_end, grace_until, payment_method, stripe_read_at")
 
 
 def effective_plan(plan_key: str, status: str, grace_until: datetime | None,
@@ -46,10 +46,14 @@ async def grace_seconds(db: Executor) -> int:
     return int(await db.fetchval("SELECT grace_s FROM billing_settings WHERE id = 1") or 0)
 
 
-async def apply_state(db: Executor, user_id: int, state: SubscriptionState) -> dict[str, Any]:
-    """Make the account say what Stripe says now; start or end the grace period; pause or
-    resume bots. Applying the same state twice changes nothing the second time."""
+async def apply_state(db: Executor, user_id: int, state: SubscriptionState,
+                      read_at: datetime) -> dict[str, Any] | None:
+    """Make the account say what Stripe said at `read_at`; start or end the grace period;
+    pause or resume bots. None (nothing done) when a later read was applied already.
+    Applying the same state twice changes nothing the second time."""
     old = await ensure_account(db, user_id)
+    if old["stripe_read_at"] is not None and old["stripe_read_at"] >= read_at:
+        return None
     now: datetime = await db.fetchval("SELECT now()")
     grace = old["grace_until"]
     if state.status in IN_ARREARS:
@@ -60,10 +64,10 @@ async def apply_state(db: Executor, user_id: int, state: SubscriptionState) -> d
     new = await db.fetchrow(
         "UPDATE billing_accounts SET subscription_id = $2, plan = $3, status = $4, "
         "effective_plan = $5, period_start = $6, period_end = $7, cancel_at_period_end = $8, "
-        "grace_until = $9, payment_method = $10, updated_at = now() WHERE user_id = $1 "
-        f"RETURNING {ACCOUNT}",
+        "grace_until = $9, payment_method = $10, stripe_read_at = $11, updated_at = now() "
+        f"WHERE user_id = $1 RETURNING {ACCOUNT}",
         user_id, state.subscription_id, state.plan, state.status, effective, state.period_start,
-        state.period_end, state.cancel_at_period_end, grace, state.payment_method,
+        state.period_end, state.cancel_at_period_end, grace, state.payment_method, read_at,
     )
     assert new is not None
     await _describe(db, old, new)

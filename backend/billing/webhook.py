@@ -6,14 +6,14 @@
    in one transaction, so an event is applied exactly once even when Stripe retries).
 3. For `customer.subscription.*` and `invoice.payment_succeeded|payment_failed` the
    customer's subscription is read back from Stripe and that current state is applied: the
-   order in which events arrive does not matter. A per-customer advisory lock (held across
-   the read and the write) keeps two deliveries from applying an older read after a newer one.
+   order in which events arrive does not matter. The database clock taken before the read
+   goes with it, and only a later read is applied (billing_accounts.stripe_read_at), so two
+   deliveries racing never leave the older read in place; no lock is held over the network.
 """
 
 from __future__ import annotations
 
 import logging
-import zlib
 
 import stripe
 from starlette.requests import Request
@@ -59,18 +59,13 @@ async def stripe_webhook(request: Request) -> Response:
     if not customer_id or not (kind.startswith("customer.subscription.") or kind in HANDLED):
         return json_response({"received": True, "ignored": kind})
     try:
-        async with runtime.pool.acquire() as lock:
-            key = zlib.crc32(f"stripe:{customer_id}".encode())
-            await lock.execute("SELECT pg_advisory_lock($1)", key)
-            try:
-                state = await stripe_api.current_subscription(cfg, customer_id)
-                outcome = await runtime.call(
-                    "mutation", "billing:applyStripe",
-                    {"customer_id": customer_id, "state": state.model_dump(mode="json"),
-                     "event_id": event_id, "event_type": kind},
-                    ANONYMOUS, internal_ok=True)
-            finally:
-                await lock.execute("SELECT pg_advisory_unlock($1)", key)
+        read_at = await runtime.pool.fetchval("SELECT clock_timestamp()")
+        state = await stripe_api.current_subscription(cfg, customer_id)
+        outcome = await runtime.call(
+            "mutation", "billing:applyStripe",
+            {"customer_id": customer_id, "state": state.model_dump(mode="json"),
+             "read_at": read_at.isoformat(), "event_id": event_id, "event_type": kind},
+            ANONYMOUS, internal_ok=True)
     except ApiError as exc:  # Stripe unreachable: a non-2xx makes Stripe deliver it again
         log.warning("stripe webhook %s (%s) not applied: %s", event_id, kind, exc.message)
         return json_response({"error": exc.to_json()}, exc.status)

@@ -9,9 +9,10 @@ mutations are for the webhook route, these actions and the grace-period clock.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import StringConstraints
+from pydantic import AwareDatetime, StringConstraints
 
 from backend.billing import account, config, stripe_api
 from backend.billing.enforce import billing_event
@@ -108,8 +109,9 @@ async def _customer(ctx: Ctx) -> str:
 
 async def _sync(ctx: Ctx, customer_id: str) -> dict[str, Any]:
     assert ctx.mutation is not None
+    read_at = await ctx.mutation("billing:clock", {})
     state = await stripe_api.current_subscription(config.active(), customer_id)
-    await ctx.mutation("billing:applyStripe", {"customer_id": customer_id,
+    await ctx.mutation("billing:applyStripe", {"customer_id": customer_id, "read_at": read_at,
                                                "state": state.model_dump(mode="json")})
     assert ctx.query is not None
     return await ctx.query("billing:status", {})
@@ -184,11 +186,18 @@ async def linkCustomer(ctx: Ctx, customer_id: StripeId) -> str:
 
 
 @mutation(internal=True)
+async def clock(ctx: Ctx) -> datetime:
+    """The database's clock now: taken before a Stripe read, it orders the reads applied."""
+    return await ctx.db.fetchval("SELECT clock_timestamp()")
+
+
+@mutation(internal=True)
 async def applyStripe(ctx: Ctx, customer_id: StripeId, state: SubscriptionState,
-                      event_id: StripeId | None = None, event_type: str | None = None
-                      ) -> dict[str, Any]:
-    """Apply Stripe's current state of a customer's subscription. With `event_id` (a webhook)
-    the event is recorded and applied once: a replay changes nothing."""
+                      read_at: AwareDatetime, event_id: StripeId | None = None,
+                      event_type: str | None = None) -> dict[str, Any]:
+    """Apply the state of a customer's subscription read from Stripe at `read_at` (unless a
+    later read was applied). With `event_id` (a webhook) the event is recorded and applied
+    once: a replay changes nothing."""
     if ctx.auth.kind == "bot":
         raise Forbidden("bots cannot call this function")
     if event_id is not None:
@@ -207,8 +216,8 @@ async def applyStripe(ctx: Ctx, customer_id: StripeId, state: SubscriptionState,
     if event_type == "invoice.payment_failed":
         await billing_event(ctx.db, user_id, "payment", "a payment failed: the card was "
                             "declined or could not be charged", "warning")
-    await account.apply_state(ctx.db, user_id, state)
-    return {"applied": True, "duplicate": False}
+    applied = await account.apply_state(ctx.db, user_id, state, read_at) is not None
+    return {"applied": applied, "duplicate": False}
 
 
 @mutation(internal=True)

@@ -27,6 +27,7 @@ class Migration(migrations.Migration):
                 ('cancel_at_period_end', fields.BooleanField(default=False)),
                 ('grace_until', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('payment_method', fields.CharField(null=True, max_length=64)),
+                ('stripe_read_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
             options={'table': 'billing_accounts', 'app': 'plutarc', 'pk_attr': 'id', 'table_description': "A user's billing state. Invariant: `effective_plan` is the plan whose limits apply now:"},

@@ -42,6 +42,10 @@ class BillingAccount(Model):
     cancel_at_period_end = fields.BooleanField(default=False)
     grace_until = fields.DatetimeField(null=True)
     payment_method = fields.CharField(max_length=64, null=True)
+    # When the state applied last was read from Stripe (database clock, taken before the
+    # read). Invariant: only a later read is applied, so an older read that arrives last
+    # (two webhooks racing, in one process or several) never overwrites a newer one.
+    stripe_read_at = fields.DatetimeField(null=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

@@ -131,3 +131,23 @@ def test_events_in_reverse_order_end_in_the_current_state(billing: Billing,
     assert status["status"] == "canceled" and status["plan"]["key"] == "free", (
         "the last event to arrive (created, active) must not bring Pro back")
     assert status["effective_plan"]["key"] == "free"
+
+
+def test_an_older_read_arriving_last_never_overwrites_a_newer_one(billing: Billing) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from tests.domain.conftest import internal
+
+    trader = Trader(billing)
+    trader.card_id()  # links the Stripe customer
+    customer = trader.customer_id()
+    newer = datetime.now(UTC)
+    canceled = {"subscription_id": "sub_x", "status": "canceled", "plan": "free"}
+    active = {"subscription_id": "sub_x", "status": "active", "plan": "team"}
+    first = internal(billing.dsn, "billing:applyStripe", {
+        "customer_id": customer, "state": canceled, "read_at": newer.isoformat()})
+    late = internal(billing.dsn, "billing:applyStripe", {
+        "customer_id": customer, "state": active,
+        "read_at": (newer - timedelta(milliseconds=5)).isoformat(), "event_id": "evt_late"})
+    assert first["applied"] and late == {"applied": False, "duplicate": False}
+    assert trader.status()["status"] == "canceled" and trader.status()["plan"]["key"] == "free"
