@@ -52,12 +52,17 @@ def _dict(obj: Any) -> dict[str, Any]:
 
 
 async def _call(coro: Any) -> Any:
-    """Await a Stripe call; a declined card is the caller's 400, anything else a 502."""
+    """Await a Stripe call; a declined card or a request Stripe refuses (an unknown card) is
+    the caller's 400, anything else (Stripe unreachable, its 5xx) a 502."""
     try:
         return await coro
     except stripe.CardError as exc:
         raise BadRequest(f"the card was declined: {exc.user_message or 'declined'}",
                          field="payment_method_id") from None
+    except stripe.InvalidRequestError as exc:  # e.g. no such payment method
+        raise BadRequest(f"Stripe refused the request: {exc.user_message or 'invalid'}",
+                         field="payment_method_id" if exc.param in (None, "payment_method")
+                         else exc.param) from None
     except stripe.StripeError as exc:
         raise StripeFailed(f"Stripe answered {exc.http_status or 'nothing'}: "
                            f"{exc.user_message or type(exc).__name__}") from None

@@ -115,6 +115,9 @@ def test_a_declined_card_leaves_the_plan_as_it_was_with_a_clear_error(billing: B
     status = trader.status()
     assert status["plan"]["key"] == status["effective_plan"]["key"] == "free"
     assert status["status"] == "incomplete"
+    unknown = trader.call("action", "billing:changePlan",
+                          {"plan": "pro", "payment_method_id": "pm_doesnotexist"})
+    assert unknown.status_code == 400 and unknown.json()["error"]["field"] == "payment_method_id"
     no_card = Trader(billing)
     answer = no_card.call("action", "billing:changePlan", {"plan": "pro"})
     assert answer.status_code == 400 and "needs a card" in answer.json()["error"]["message"]
