@@ -18,7 +18,7 @@ from tests.billing.support import CARD_DECLINES_CHARGES, CARD_OK, Billing, Trade
 from tests.e2e.conftest import close_world, make_world
 from tests.e2e.harness import World, wait_async, wait_for
 
-GRACE_S = 3
+GRACE_S = 5
 
 
 @pytest.fixture
