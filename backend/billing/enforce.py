@@ -16,6 +16,7 @@ from backend.billing.plans import Plan
 from backend.domain.botstate import add_event
 from backend.functions import bots as bot_functions
 from backend.runtime.context import Auth, Ctx
+from backend.runtime.errors import Conflict
 from backend.runtime.executor import Executor
 
 BOTS = (
@@ -34,19 +35,27 @@ async def billing_event(db: Executor, user_id: int, kind: str, message: str,
     )
 
 
-async def _desire(db: Executor, bot: dict[str, Any], state: str) -> None:
+async def _desire(db: Executor, bot: dict[str, Any], state: str) -> bool:
+    """Set the bot's desired state as its owner would; False when its lifecycle refuses now
+    (the refusal comes before any write, so the transaction goes on)."""
     ctx = Ctx(Auth(kind="user", user_id=bot["user_id"]), db)
-    await bot_functions.setDesiredState(ctx, bot["id"], state)
+    try:
+        await bot_functions.setDesiredState(ctx, bot["id"], state)
+    except Conflict:
+        return False
+    return True
 
 
 async def reconcile(db: Executor, user_id: int, p: Plan) -> dict[str, list[int]]:
     """Pause what plan `p` does not cover, resume what it covers again; returns the ids."""
     bots = await db.fetch(BOTS, user_id)
     running = [b for b in bots if runs(b)]
-    pause = over_limit(running, p)
+    pause, paused = over_limit(running, p), []
     for bot in pause:
         why = refusal(p, bot) or f"the {p.name} plan allows {p.max_bots} running bot(s)"
-        await _desire(db, bot, "pause")
+        if not await _desire(db, bot, "pause"):
+            continue  # its lifecycle refuses a pause now; the next reconcile tries again
+        paused.append(bot["id"])
         await db.execute(
             "INSERT INTO billing_paused_bots (bot_id, user_id, reason, paused_at) "
             "VALUES ($1, $2, $3, now()) ON CONFLICT (bot_id) DO NOTHING", bot["id"], user_id, why,
@@ -67,9 +76,8 @@ async def reconcile(db: Executor, user_id: int, p: Plan) -> dict[str, list[int]]
         if bot["desired_state"] != "pause" or bot["lifecycle"] in ("stopped", "error"):
             await db.execute("DELETE FROM billing_paused_bots WHERE bot_id = $1", bot["id"])
             continue  # its owner decided since: leave it as they set it
-        if room <= 0 or refusal(p, bot):
+        if room <= 0 or refusal(p, bot) or not await _desire(db, bot, "run"):
             continue
-        await _desire(db, bot, "run")
         await db.execute("DELETE FROM billing_paused_bots WHERE bot_id = $1", bot["id"])
         await add_event(db, bot, "billing", f"resumed: the {p.name} plan covers it again",
                         data={"plan": p.key})
@@ -77,4 +85,4 @@ async def reconcile(db: Executor, user_id: int, p: Plan) -> dict[str, list[int]]
                             data={"bot_id": bot["id"]})
         resumed.append(bot["id"])
         room -= 1
-    return {"paused": [b["id"] for b in pause], "resumed": resumed}
+    return {"paused": paused, "resumed": resumed}
