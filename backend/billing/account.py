@@ -18,7 +18,8 @@ from backend.runtime.executor import Executor
 PAYING = ("active", "trialing")
 IN_ARREARS = ("past_due", "unpaid")  # a payment failed: the plan holds until grace ends
 ACCOUNT = ("user_id, customer_id, subscription_id, plan, status, effective_plan, period_start, "
-           "period_end, cancel_at_period_end, grace_until, payment_method, stripe_read_at")
+           "period_end, cancel_at_period_end, grace_until, payment_method, next_invoice_cents, "
+           "next_invoice_currency, next_invoice_at, stripe_read_at")
 
 
 def effective_plan(plan_key: str, status: str, grace_until: datetime | None,
@@ -64,10 +65,12 @@ async def apply_state(db: Executor, user_id: int, state: SubscriptionState,
     new = await db.fetchrow(
         "UPDATE billing_accounts SET subscription_id = $2, plan = $3, status = $4, "
         "effective_plan = $5, period_start = $6, period_end = $7, cancel_at_period_end = $8, "
-        "grace_until = $9, payment_method = $10, stripe_read_at = $11, updated_at = now() "
+        "grace_until = $9, payment_method = $10, stripe_read_at = $11, next_invoice_cents = $12, "
+        "next_invoice_currency = $13, next_invoice_at = $14, updated_at = now() "
         f"WHERE user_id = $1 RETURNING {ACCOUNT}",
         user_id, state.subscription_id, state.plan, state.status, effective, state.period_start,
         state.period_end, state.cancel_at_period_end, grace, state.payment_method, read_at,
+        state.next_invoice_cents, state.next_invoice_currency, state.next_invoice_at,
     )
     assert new is not None
     await _describe(db, old, new)

@@ -41,6 +41,9 @@ class SubscriptionState(BaseModel):
     period_end: datetime | None = None
     cancel_at_period_end: bool = False
     payment_method: str | None = None
+    next_invoice_cents: int | None = None  # Stripe's preview: prorations included
+    next_invoice_currency: str | None = None
+    next_invoice_at: datetime | None = None
 
 
 def _time(ts: Any) -> datetime | None:
@@ -164,11 +167,25 @@ async def card(config: BillingConfig, customer_id: str) -> str | None:
         return await _card(client, customer_id)
 
 
+async def _next_invoice(client: Client, customer_id: str, sub: dict[str, Any]
+                        ) -> dict[str, Any]:
+    """The subscription's next invoice as Stripe previews it, or nothing if it will not renew."""
+    if sub["status"] not in LIVE or sub.get("cancel_at_period_end"):
+        return {}
+    preview = _dict(await _call(client.v1.invoices.create_preview_async(
+        {"customer": customer_id, "subscription": sub["id"]})))
+    return {"next_invoice_cents": preview.get("amount_due"),
+            "next_invoice_currency": preview.get("currency"),
+            "next_invoice_at": _time(preview.get("next_payment_attempt") or preview.get("date")
+                                     or preview.get("period_end"))}
+
+
 async def current_subscription(config: BillingConfig, customer_id: str) -> SubscriptionState:
     """What Stripe says now (read, not taken from an event: events may arrive in any order)."""
     async with config.client() as client:
         sub = _pick(await _subscriptions(client, customer_id))
         default_card = await _card(client, customer_id)
+        upcoming = await _next_invoice(client, customer_id, sub) if sub else {}
     if sub is None:
         return SubscriptionState(payment_method=default_card)
     item = _item(sub)
@@ -178,6 +195,7 @@ async def current_subscription(config: BillingConfig, customer_id: str) -> Subsc
         period_start=_time(item.get("current_period_start") or sub.get("current_period_start")),
         period_end=_time(item.get("current_period_end") or sub.get("current_period_end")),
         cancel_at_period_end=bool(sub.get("cancel_at_period_end")), payment_method=default_card,
+        **upcoming,
     )
 
 

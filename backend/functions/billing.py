@@ -53,9 +53,9 @@ async def status(ctx: Ctx) -> dict[str, Any]:
         "ORDER BY id DESC LIMIT 10", user_id)
     subscribed, effective = plan(acct.get("plan", "free")), plan(acct.get("effective_plan", "free"))
     next_invoice = None
-    if acct.get("status") in account.PAYING and not acct.get("cancel_at_period_end"):
-        next_invoice = {"amount_cents": subscribed.monthly_cents, "currency": subscribed.currency,
-                        "at": acct.get("period_end")}
+    if acct.get("next_invoice_cents") is not None:
+        next_invoice = {"amount_cents": acct["next_invoice_cents"],
+                        "currency": acct["next_invoice_currency"], "at": acct["next_invoice_at"]}
     return {
         "enabled": enabled,
         "mode": settings["mode"] if settings else "off",

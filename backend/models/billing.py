@@ -42,6 +42,9 @@ class BillingAccount(Model):
     cancel_at_period_end = fields.BooleanField(default=False)
     grace_until = fields.DatetimeField(null=True)
     payment_method = fields.CharField(max_length=64, null=True)
+    next_invoice_cents = fields.BigIntField(null=True)  # Stripe's preview of the next invoice
+    next_invoice_currency = fields.CharField(max_length=8, null=True)
+    next_invoice_at = fields.DatetimeField(null=True)
     # When the state applied last was read from Stripe (database clock, taken before the
     # read). Invariant: only a later read is applied, so an older read that arrives last
     # (two webhooks racing, in one process or several) never overwrites a newer one.

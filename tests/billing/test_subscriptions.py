@@ -68,9 +68,12 @@ def test_the_billing_page_flow_upgrades_downgrades_and_upgrades_again(billing: B
     bots = [trader.bot(key_id, strategy_id).json()["value"]["id"] for _ in range(3)]
     assert trader.status()["usage"]["running_bots"] == 3
 
-    assert trader.ok("action", "billing:changePlan", {"plan": "team"})["plan"]["key"] == "team"
+    team = trader.ok("action", "billing:changePlan", {"plan": "team"})
+    assert team["plan"]["key"] == "team"
+    assert team["next_invoice"]["amount_cents"] == 9900 - 2900, "Stripe's proration credit"
     down = trader.ok("action", "billing:changePlan", {"plan": "free"})
     assert down["plan"]["key"] == "free" and down["status"] == "canceled"
+    assert down["next_invoice"] is None
     rows = {r["id"]: r for r in sql(billing.dsn, "SELECT id, desired_state, lifecycle FROM bots "
                                     "WHERE user_id = $1", trader.user_id)}
     assert rows[bots[0]]["desired_state"] == "run", "the oldest bot keeps running"
