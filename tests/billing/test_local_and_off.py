@@ -71,3 +71,25 @@ def test_up_with_stripe_local_runs_localstripe_with_the_plans_and_the_webhook(
         assert kept.status_code == 200
     finally:
         asyncio.run(again.stop())
+
+
+def test_stripe_keys_come_from_the_environment_with_clear_errors(monkeypatch) -> None:
+    import pytest
+
+    from backend.billing.config import DEFAULT_GRACE_S, from_env
+
+    for name in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE",
+                 "PLUTARC_BILLING_GRACE_S"):
+        monkeypatch.delenv(name, raising=False)
+    assert from_env() is None
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_123")
+    with pytest.raises(ValueError, match="STRIPE_WEBHOOK_SECRET is not"):
+        from_env()
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_456")
+    config = from_env()
+    assert config is not None and config.grace_s == DEFAULT_GRACE_S and not config.local
+    assert config.js_url == "https://js.stripe.com/v3/"
+    assert "sk_test_123" not in repr(config) and "whsec_456" not in repr(config)
+    monkeypatch.setenv("PLUTARC_BILLING_GRACE_S", "a week")
+    with pytest.raises(ValueError, match="whole number of seconds"):
+        from_env()
