@@ -1,12 +1,11 @@
 """The billing part of an API process: records whether billing is on (the `billing_settings`
-row every process reads limits from), says so once in the log, makes the Stripe
-configuration active for this process's actions and webhook route, and runs the grace-period
-clock (a mutation ends grace periods that are over, since queries cannot read the clock).
+row every process reads limits from), says so once in the log, and makes the Stripe
+configuration active for this process's actions and webhook route. (Grace periods are ended
+by the `billing:expireGrace` cron, which the scheduler runs.)
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -30,21 +29,7 @@ async def _configure(runtime: Runtime, cfg: BillingConfig | None) -> None:
     await runtime.call("mutation", "billing:configure", args, ANONYMOUS, internal_ok=True)
 
 
-async def _grace_clock(runtime: Runtime, interval_s: float) -> None:
-    while True:
-        try:
-            users = (await runtime.call("mutation", "billing:expireGrace", {}, ANONYMOUS,
-                                        internal_ok=True)).value
-            if users:
-                log.info("grace periods ended for users %s", users)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("grace-period check failed; retrying in %.0fs", interval_s)
-        await asyncio.sleep(interval_s)
-
-
-def billing_service(cfg: BillingConfig | None, interval_s: float = 30.0
+def billing_service(cfg: BillingConfig | None
                     ) -> Callable[[Any], AbstractAsyncContextManager[None]]:
     """A service for `create_app(dsn, services=[billing_service(cfg)])`; `cfg` None: off."""
 
@@ -58,13 +43,9 @@ def billing_service(cfg: BillingConfig | None, interval_s: float = 30.0
             return
         log.warning("billing is on (%s): plan limits apply", cfg.mode)
         billing_config.activate(cfg)
-        task = asyncio.create_task(_grace_clock(runtime, interval_s), name="plutarc-grace")
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
             billing_config.activate(None)
 
     return service

@@ -4,7 +4,7 @@ billing events and invoices, and the one upgrade/downgrade/cancel flow:
     billing:setupIntent → Stripe.js confirms a card → billing:changePlan(plan, payment_method_id)
 
 Stripe's answer is applied at once (and again by its webhooks, idempotently). The internal
-mutations are for the webhook route, these actions and the grace-period clock.
+mutations are for the webhook route and these actions; `expireGrace` is a cron.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from backend.billing.enforce import billing_event
 from backend.billing.limits import is_live_key, runs
 from backend.billing.plans import BY_KEY, PLANS, PlanInfo, info, plan
 from backend.billing.stripe_api import SubscriptionState
-from backend.runtime import BadRequest, Ctx, Forbidden, action, mutation, query
+from backend.runtime import BadRequest, Ctx, Forbidden, action, cron, mutation, query
 
 PlanKey = Literal[tuple(BY_KEY)]  # type: ignore[valid-type]
 StripeId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{3,100}$")]
@@ -220,9 +220,10 @@ async def applyStripe(ctx: Ctx, customer_id: StripeId, state: SubscriptionState,
     return {"applied": applied, "duplicate": False}
 
 
+@cron(every_s=10)
 @mutation(internal=True)
 async def expireGrace(ctx: Ctx) -> list[int]:
-    """End the grace periods that are over (the billing service calls this periodically)."""
+    """End the grace periods that are over (a cron: queries cannot read the clock)."""
     if ctx.auth.kind != "anonymous":
         raise Forbidden("only the system ends grace periods")
     return await account.expire_grace(ctx.db)

@@ -47,7 +47,7 @@ def billing_server(db_dsn: str, localstripe: LocalStripe, grace_s: int
     Stripe secret key nor the webhook secret may be in one."""
     secret = new_webhook_secret()
     config = localstripe.config(secret, grace_s=grace_s)
-    app = create_app(db_dsn, services=[billing_service(config, interval_s=0.2)])
+    app = create_app(db_dsn, services=[billing_service(config)])
     root, lines = logging.getLogger(), _Lines()
     level, root.level = root.level, logging.DEBUG
     root.addHandler(lines)

@@ -14,11 +14,13 @@ import pytest
 
 from backend.billing.local import LocalStripe
 from backend.billing.service import billing_service
+from backend.runtime.scheduler import scheduler_service
 from tests.billing.support import CARD_DECLINES_CHARGES, CARD_OK, Billing, Trader, renew
 from tests.e2e.conftest import close_world, make_world
 from tests.e2e.harness import World, wait_async, wait_for
 
 GRACE_S = 5
+CRON_S = 10  # billing:expireGrace runs every 10 s
 
 
 @pytest.fixture
@@ -30,7 +32,8 @@ async def paying(db_dsn: str, tmp_path, localstripe: LocalStripe
 
     secret = new_webhook_secret()
     config = localstripe.config(secret, grace_s=GRACE_S)
-    world = await make_world(db_dsn, tmp_path, services=[billing_service(config, 0.2)])
+    services = [scheduler_service(poll_s=0.2), billing_service(config)]  # + the grace cron
+    world = await make_world(db_dsn, tmp_path, services=services)
     try:
         localstripe.register_webhook(f"{world.server.url}/api/stripe/webhook", secret)
         billing = Billing(world.server.url, db_dsn, config)
@@ -91,7 +94,7 @@ async def test_a_lapsed_plan_pauses_the_bot_over_the_limit_which_still_closes_it
         rows = await world.sql("SELECT desired_state FROM bots WHERE id = $1", world.bot_id)
         return rows[0]["desired_state"] == "pause"
 
-    await wait_async(paused, GRACE_S + 10, "the bot paused at the end of the grace period")
+    await wait_async(paused, GRACE_S + CRON_S + 10, "the bot paused after the grace period")
     assert time.monotonic() - failed_at >= GRACE_S - 0.5, "paused before the grace ended"
     await wait_for(lambda: engine.desired_state == "pause", 10, "the pause reaching the bot")
     first = await world.sql("SELECT desired_state, lifecycle FROM bots WHERE id = $1", first_bot)
