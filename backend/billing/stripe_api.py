@@ -19,6 +19,7 @@ from stripe import StripeClient as Client
 
 from backend.billing.config import BillingConfig
 from backend.billing.plans import BY_PRICE, FREE, PLANS, Plan
+from backend.billing.results import Invoice
 from backend.runtime import BadRequest
 from backend.runtime.errors import ApiError
 
@@ -237,7 +238,7 @@ async def pay_open_invoices(config: BillingConfig, customer_id: str) -> int:
     return paid
 
 
-async def invoices(config: BillingConfig, customer_id: str) -> list[dict[str, Any]]:
+async def invoices(config: BillingConfig, customer_id: str) -> list[Invoice]:
     """The customer's invoices, newest first, as the billing page lists them."""
     async with config.client() as client:
         listed = await _call(client.v1.invoices.list_async({"customer": customer_id,

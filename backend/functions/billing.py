@@ -18,6 +18,7 @@ from backend.billing import account, config, stripe_api
 from backend.billing.enforce import billing_event
 from backend.billing.limits import is_live_key, runs
 from backend.billing.plans import BY_KEY, PLANS, PlanInfo, info, plan
+from backend.billing.results import Account, BillingEvent, BillingStatus, Invoice, SetupIntent
 from backend.billing.stripe_api import SubscriptionState
 from backend.runtime import BadRequest, Ctx, Forbidden, action, cron, mutation, query
 
@@ -32,7 +33,7 @@ async def plans(ctx: Ctx) -> list[PlanInfo]:
 
 
 @query
-async def status(ctx: Ctx) -> dict[str, Any]:
+async def status(ctx: Ctx) -> BillingStatus:
     """The caller's plan, subscription status, current period, usage against each limit,
     next invoice, grace period and latest billing events (live)."""
     user_id = ctx.auth.require_user()
@@ -82,7 +83,7 @@ async def status(ctx: Ctx) -> dict[str, Any]:
 
 
 @query
-async def events(ctx: Ctx) -> list[dict[str, Any]]:
+async def events(ctx: Ctx) -> list[BillingEvent]:
     """The caller's billing events, newest first (the last 100)."""
     return await ctx.db.fetch(
         "SELECT id, kind, level, message, data, at FROM billing_events WHERE user_id = $1 "
@@ -90,7 +91,7 @@ async def events(ctx: Ctx) -> list[dict[str, Any]]:
 
 
 @query
-async def account_(ctx: Ctx) -> dict[str, Any] | None:
+async def account_(ctx: Ctx) -> Account | None:
     """The caller's billing account row (for the billing actions)."""
     return await ctx.db.fetchrow(f"SELECT {account.ACCOUNT} FROM billing_accounts "
                                  "WHERE user_id = $1", ctx.auth.require_user())
@@ -107,7 +108,7 @@ async def _customer(ctx: Ctx) -> str:
     return (await ctx.mutation("billing:linkCustomer", {"customer_id": customer_id}))
 
 
-async def _sync(ctx: Ctx, customer_id: str) -> dict[str, Any]:
+async def _sync(ctx: Ctx, customer_id: str) -> BillingStatus:
     assert ctx.mutation is not None
     read_at = await ctx.mutation("billing:clock", {})
     state = await stripe_api.current_subscription(config.active(), customer_id)
@@ -118,7 +119,7 @@ async def _sync(ctx: Ctx, customer_id: str) -> dict[str, Any]:
 
 
 @action
-async def setupIntent(ctx: Ctx) -> dict[str, Any]:
+async def setupIntent(ctx: Ctx) -> SetupIntent:
     """A SetupIntent for the caller's card: Stripe.js confirms it with the client secret."""
     ctx.auth.require_user()
     cfg = config.active()
@@ -129,7 +130,7 @@ async def setupIntent(ctx: Ctx) -> dict[str, Any]:
 
 @action
 async def changePlan(ctx: Ctx, plan: PlanKey, payment_method_id: StripeId | None = None
-                     ) -> dict[str, Any]:
+                     ) -> BillingStatus:
     """Upgrade, downgrade or cancel (plan `free`). A paid plan needs a card: the one just
     confirmed through setupIntent (`payment_method_id`) or the one on file. A downgrade pauses
     the running bots the new plan does not cover (paused, never stopped)."""
@@ -151,7 +152,7 @@ async def changePlan(ctx: Ctx, plan: PlanKey, payment_method_id: StripeId | None
 
 
 @action
-async def retryPayment(ctx: Ctx, payment_method_id: StripeId | None = None) -> dict[str, Any]:
+async def retryPayment(ctx: Ctx, payment_method_id: StripeId | None = None) -> BillingStatus:
     """Pay the open invoices again (with a new card if given), e.g. during a grace period."""
     ctx.auth.require_user()
     cfg = config.active()
@@ -163,7 +164,7 @@ async def retryPayment(ctx: Ctx, payment_method_id: StripeId | None = None) -> d
 
 
 @action
-async def invoices(ctx: Ctx) -> list[dict[str, Any]]:
+async def invoices(ctx: Ctx) -> list[Invoice]:
     """The caller's invoices from Stripe, newest first."""
     assert ctx.query is not None
     ctx.auth.require_user()
