@@ -13,6 +13,7 @@ from backend.models.billing import (
     StripeEvent,
 )
 from backend.models.bots import Bot, BotConnection, BotEvent, Deployment
+from backend.models.fleet import BotClaim, LatencySample, RegionLatency
 from backend.models.strategies import Strategy, StrategyVersion
 from backend.models.trading import (
     EquityDaily,
@@ -30,6 +31,7 @@ __all__ = [
     "BillingPausedBot",
     "BillingSettings",
     "Bot",
+    "BotClaim",
     "BotConnection",
     "BotEvent",
     "BotToken",
@@ -38,8 +40,10 @@ __all__ = [
     "EquitySnapshot",
     "ExchangeEndpoint",
     "KpiTotals",
+    "LatencySample",
     "LoginFailure",
     "Position",
+    "RegionLatency",
     "Session",
     "SignalState",
     "Strategy",

@@ -88,20 +88,23 @@ class Trader:
     def customer_id(self) -> str:
         return self.ok("query", "billing:account")["customer_id"]
 
-    def bot_setup(self) -> tuple[int, int]:
-        """A local-exchange API key and a strategy, for bots."""
+    def strategy(self) -> int:
         from tests.e2e.harness import template
 
-        key = self.ok("mutation", "apiKeys:add", {
-            "exchange": "local", "label": "local", "api_key": f"K-{uuid.uuid4().hex[:6]}",
-            "api_secret": "local-secret"})
-        strategy = self.ok("mutation", "strategies:create", {"template": template()})
-        return key["id"], strategy["id"]
+        return self.ok("mutation", "strategies:create", {"template": template()})["id"]
 
-    def bot(self, key_id: int, strategy_id: int, **args: Any) -> httpx.Response:
+    def key(self) -> int:
+        """A local-exchange API key of its own account (one running bot per account and
+        symbol)."""
+        return self.ok("mutation", "apiKeys:add", {
+            "exchange": "local", "label": "local", "api_key": f"K-{uuid.uuid4().hex[:8]}",
+            "api_secret": "local-secret"})["id"]
+
+    def bot(self, strategy_id: int, key_id: int | None = None, **args: Any) -> httpx.Response:
+        """bots:create with a key of its own unless `key_id`."""
         return self.call("mutation", "bots:create", {
             "name": f"bot-{uuid.uuid4().hex[:4]}", "strategy_id": strategy_id,
-            "api_key_id": key_id, **args})
+            "api_key_id": key_id or self.key(), **args})
 
 
 def signature(payload: bytes, secret: str, at: int | None = None) -> str:

@@ -26,12 +26,12 @@ def test_without_keys_billing_is_off_and_no_limit_applies(db_dsn: str, caplog) -
         trader = Trader(Billing(url, db_dsn, None))  # type: ignore[arg-type]
         status = trader.status()
         assert status["enabled"] is False and status["mode"] == "off" and status["usage"] is None
-        key_id, strategy_id = trader.bot_setup()
-        assert all(trader.bot(key_id, strategy_id).status_code == 200 for _ in range(3))
+        strategy_id = trader.strategy()
+        assert all(trader.bot(strategy_id).status_code == 200 for _ in range(3))
         live = trader.call("mutation", "apiKeys:add", {
             "exchange": "bybit", "label": "live", "api_key": "LIVEKEY2", "api_secret": "s"})
         assert live.status_code == 200
-        assert trader.bot(key_id, strategy_id, region="asia-southeast1").status_code == 200
+        assert trader.bot(strategy_id, provider="gcp", region="asia-southeast1").status_code == 200
         off = trader.call("action", "billing:changePlan", {"plan": "pro"})
         assert off.status_code == 409 and "billing is off" in off.json()["error"]["message"]
         hook = httpx.post(f"{url}/api/stripe/webhook", content=b"{}")

@@ -64,8 +64,8 @@ def test_the_billing_page_flow_upgrades_downgrades_and_upgrades_again(billing: B
     status = trader.ok("action", "billing:changePlan",
                        {"plan": "pro", "payment_method_id": trader.card_id()})
     assert status["plan"]["key"] == "pro" and status["status"] == "active"
-    key_id, strategy_id = trader.bot_setup()
-    bots = [trader.bot(key_id, strategy_id).json()["value"]["id"] for _ in range(3)]
+    strategy_id = trader.strategy()
+    bots = [trader.bot(strategy_id).json()["value"]["id"] for _ in range(3)]
     assert trader.status()["usage"]["running_bots"] == 3
 
     team = trader.ok("action", "billing:changePlan", {"plan": "team"})
@@ -96,8 +96,8 @@ def test_the_billing_page_flow_upgrades_downgrades_and_upgrades_again(billing: B
 def test_a_bot_its_owner_stopped_is_not_resumed_by_the_plan(billing: Billing) -> None:
     trader = Trader(billing)
     trader.ok("action", "billing:changePlan", {"plan": "pro", "payment_method_id": trader.card_id()})
-    key_id, strategy_id = trader.bot_setup()
-    first, second = (trader.bot(key_id, strategy_id).json()["value"]["id"] for _ in range(2))
+    strategy_id = trader.strategy()
+    first, second = (trader.bot(strategy_id).json()["value"]["id"] for _ in range(2))
     trader.ok("action", "billing:changePlan", {"plan": "free"})
     trader.ok("mutation", "bots:setDesiredState", {"bot_id": second, "state": "stop"})
     trader.ok("action", "billing:changePlan", {"plan": "pro"})
