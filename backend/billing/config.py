@@ -8,6 +8,7 @@
 | STRIPE_PUBLISHABLE_KEY       | `pk_...` for Stripe.js on the billing page                  |
 | STRIPE_API_BASE              | another Stripe (e.g. a localstripe URL); default Stripe's   |
 | PLUTARC_BILLING_GRACE_S      | grace after a failed payment, seconds (default 7 days)      |
+| PLUTARC_STRIPE_LOCAL         | `1`: STRIPE_API_BASE is a localstripe (set by `plutarc up`) |
 
 Invariant: a process has at most one active configuration (`activate` by the API's billing
 service); actions and the webhook route use it. Whether limits apply is not read from here
@@ -61,6 +62,15 @@ class BillingConfig:
         finally:
             await http.close_async()
 
+    def to_env(self) -> dict[str, str]:
+        """The environment from which `from_env` makes this configuration again (for API
+        worker processes; an environment is private to the process and its children)."""
+        env = {"STRIPE_SECRET_KEY": self.secret_key, "STRIPE_WEBHOOK_SECRET": self.webhook_secret,
+               "STRIPE_PUBLISHABLE_KEY": self.publishable_key,
+               "PLUTARC_BILLING_GRACE_S": str(self.grace_s),
+               "PLUTARC_STRIPE_LOCAL": "1" if self.local else ""}
+        return {**env, **({"STRIPE_API_BASE": self.api_base} if self.api_base else {})}
+
     def __repr__(self) -> str:  # never print the keys
         return f"BillingConfig(mode={self.mode}, api_base={self.api_base}, grace_s={self.grace_s})"
 
@@ -90,7 +100,7 @@ def from_env() -> BillingConfig | None:
         secret_key=secret, webhook_secret=webhook_secret,
         publishable_key=os.environ.get("STRIPE_PUBLISHABLE_KEY", "").strip(),
         api_base=os.environ.get("STRIPE_API_BASE", "").strip() or None,
-        grace_s=grace_from_env(),
+        grace_s=grace_from_env(), local=os.environ.get("PLUTARC_STRIPE_LOCAL") == "1",
     )
 
 

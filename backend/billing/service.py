@@ -29,14 +29,17 @@ async def _configure(runtime: Runtime, cfg: BillingConfig | None) -> None:
     await runtime.call("mutation", "billing:configure", args, ANONYMOUS, internal_ok=True)
 
 
-def billing_service(cfg: BillingConfig | None
+def billing_service(cfg: BillingConfig | None, record: bool = True
                     ) -> Callable[[Any], AbstractAsyncContextManager[None]]:
-    """A service for `create_app(dsn, services=[billing_service(cfg)])`; `cfg` None: off."""
+    """A service for `create_app(dsn, services=[billing_service(cfg)])`; `cfg` None: off.
+    `record` False (extra API processes): use `cfg` here, leave the deployment's switch as the
+    main process set it."""
 
     @contextlib.asynccontextmanager
     async def service(state: Any) -> AsyncIterator[None]:
         runtime: Runtime = state.runtime
-        await _configure(runtime, cfg)
+        if record:
+            await _configure(runtime, cfg)
         if cfg is None:
             log.info("billing is off (no STRIPE_SECRET_KEY): no plan limits apply")
             yield

@@ -93,3 +93,13 @@ def test_stripe_keys_come_from_the_environment_with_clear_errors(monkeypatch) ->
     monkeypatch.setenv("PLUTARC_BILLING_GRACE_S", "a week")
     with pytest.raises(ValueError, match="whole number of seconds"):
         from_env()
+
+
+def test_a_worker_process_rebuilds_the_same_configuration_from_its_environment(
+        monkeypatch, localstripe) -> None:
+    from backend.billing.config import from_env
+
+    config = localstripe.config("whsec_789", grace_s=42)
+    for name, value in config.to_env().items():
+        monkeypatch.setenv(name, value)
+    assert from_env() == config and config.local
