@@ -7,7 +7,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('plutarc', '0002_domain')]
+    dependencies = [('plutarc', '0003_deployments')]
 
     initial = False
 
