@@ -1,6 +1,7 @@
 """The bot monitor: an asyncio task in each backend process that marks bots stale when their
-heartbeats stop (by a mutation, so live queries see it) and periodically applies the
-retention policy to equity snapshots and signal states.
+heartbeats stop (by a mutation, so live queries see it), rolls the heartbeats' exchange
+latency up per region (`regions:rollup`) and periodically applies the retention policy to
+equity snapshots and signal states.
 
 Queries are deterministic and cannot look at the clock; staleness therefore has to be
 written. Every process may run one: the mutations are idempotent.
@@ -56,6 +57,8 @@ class BotMonitor:
                 stale = await self.check_once()
                 if stale:
                     log.info("bots marked stale: %s", stale)
+                await self.runtime.call("mutation", "regions:rollup", {}, ANONYMOUS,
+                                        internal_ok=True)
                 if time.monotonic() - self._last_retention >= self.retention_every_s:
                     self._last_retention = time.monotonic()
                     await self.retention_once()

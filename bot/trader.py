@@ -394,23 +394,24 @@ class Trader:
         state = {**decision.signal_state, "action": decision.action, "reason": decision.reason}
         self.reporter.signal(opened, state)
         self.reporter.equity(opened, close_ms, self._equity(candle.close), self._balance())
+        self.reporter.positions(opened, close_ms, self.position_rows(candle.close))
+
+    def position_rows(self, price: Decimal) -> list[dict[str, Any]]:
+        """The open position as `bot:reportPositions` rows, marked at `price`."""
         position = self.account.position
-        rows = []
-        if position.size:
-            sign = 1 if position.side == "Buy" else -1
-            rows.append(
-                {
-                    "symbol": self.symbol,
-                    "side": "long" if sign > 0 else "short",
-                    "size": position.size,
-                    "entry_price": position.avg_price,
-                    "unrealised_pnl": money(
-                        sign * (candle.close - position.avg_price) * position.size
-                    ),
-                    "leverage": Decimal(10),
-                }
-            )
-        self.reporter.positions(opened, close_ms, rows)
+        if not position.size:
+            return []
+        sign = 1 if position.side == "Buy" else -1
+        return [
+            {
+                "symbol": self.symbol,
+                "side": "long" if sign > 0 else "short",
+                "size": position.size,
+                "entry_price": position.avg_price,
+                "unrealised_pnl": money(sign * (price - position.avg_price) * position.size),
+                "leverage": Decimal(10),
+            }
+        ]
 
     async def wait_candles(self, count: int, timeout_s: float = 10.0) -> None:
         """Wait until ``count`` candles have been handled (for tests and the bench)."""

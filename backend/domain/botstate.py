@@ -11,7 +11,7 @@ from backend.runtime.executor import Executor
 
 BOT_COLUMNS = (
     "id, user_id, name, strategy_id, strategy_version, symbol, api_key_id, region, provider, "
-    "lifecycle, desired_state, close_positions, error_message, created_at, updated_at"
+    "lifecycle, desired_state, close_positions, error_message, created_at, updated_at, removed_at"
 )
 
 

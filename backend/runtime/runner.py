@@ -19,7 +19,7 @@ from typing import Any
 import asyncpg
 
 from backend.runtime.context import Auth, Ctx, NoTransaction
-from backend.runtime.errors import BadRequest, Conflict, NotFound
+from backend.runtime.errors import BadRequest, Conflict, Contention, NotFound
 from backend.runtime.executor import Executor, Statement
 from backend.runtime.registry import FunctionDef, Kind
 
@@ -121,7 +121,7 @@ class Runtime:
                 await asyncio.sleep(random.uniform(0, 0.002 * 2**attempt))
             except asyncpg.exceptions.UniqueViolationError as exc:
                 raise Conflict(f"already exists ({exc.constraint_name})") from None
-        raise Conflict(
+        raise Contention(
             f"{fdef.path} kept conflicting with concurrent writes; "
             f"gave up after {self.max_attempts} attempts"
         )

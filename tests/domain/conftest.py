@@ -150,6 +150,12 @@ class Trader:
     deployment_id: int
 
 
+def spare_key(api: Api, token: str, label: str) -> int:
+    """Another exchange account's key: one running bot per account and symbol."""
+    return api.m("apiKeys:add", {"exchange": "local", "label": label,
+                                 "api_key": f"SPARE-{label}", "api_secret": SECRET}, token)["id"]
+
+
 def make_trader(api: Api, dsn: str, email: str, label: str) -> Trader:
     token = api.login(email)
     user_id = api.q("auth:me", token=token)["id"]
