@@ -1,0 +1,136 @@
+"""Backtests run from the dashboard: the candles (an uploaded CSV, bounded in size, or the
+exchange's history from `market:history`) and one job per browser tab that runs
+`strategy.backtest.run_backtest` in a worker thread, reports its progress and can be
+cancelled.
+
+Why a thread of the dashboard process: the backtest needs the template and the candles the
+tab already holds, and its result goes straight to that tab; the API's event loop is never
+involved (the API only serves `market:history`), and the dashboard's own loop keeps serving
+other tabs because the job leaves it (`asyncio.to_thread`) and only its progress float is
+shared. The job checks for cancellation at every progress step (each 1 % of the candles),
+so a cancel ends it within one step. The numbers are those of `plutarc backtest`: same
+CSV reader, same validation, same `BacktestConfig` defaults.
+
+Invariant: `_jobs` holds at most one job per tab; starting a job cancels the tab's previous
+one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import threading
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from strategy.backtest import BacktestConfig, run_backtest
+from strategy.candles_csv import HEADER, read_candles
+from strategy.indicators import Candles
+from strategy.template import TemplateError, validate_template
+
+MAX_CSV_BYTES = 8 * 1024 * 1024  # ~150k candles: a few seconds of backtest
+MAX_CANDLES = 200_000
+
+
+class BacktestError(Exception):
+    """A readable reason a backtest cannot run."""
+
+
+class Cancelled(Exception):
+    """Raised inside the worker thread when the trader cancels."""
+
+
+def csv_candles(data: bytes, name: str = "upload") -> Candles:
+    """Candles from an uploaded CSV (`open_time_ms,open,high,low,close,volume`), read by the
+    CLI's own reader; BacktestError past the size bound or on a malformed file."""
+    if len(data) > MAX_CSV_BYTES:
+        raise BacktestError(f"{name} is {len(data) / 1e6:.1f} MB; the limit is "
+                            f"{MAX_CSV_BYTES / 1e6:.0f} MB (about 150,000 candles): cut it "
+                            "or run `plutarc backtest` locally")
+    with tempfile.NamedTemporaryFile(suffix=".csv") as f:
+        f.write(data)
+        f.flush()
+        try:
+            candles = read_candles(Path(f.name))
+        except (ValueError, UnicodeDecodeError) as exc:
+            message = str(exc).replace(f.name, name)
+            if "header" in message:
+                message = f"{name}: the first line must be {HEADER!r}"
+            raise BacktestError(message) from None
+    if len(candles.close) < 2:
+        raise BacktestError(f"{name} holds {len(candles.close)} candle(s); a backtest needs more")
+    if len(candles.close) > MAX_CANDLES:
+        raise BacktestError(f"{name} holds {len(candles.close):,} candles; the limit is "
+                            f"{MAX_CANDLES:,}")
+    return candles
+
+
+def history_candles(rows: list[dict[str, Any]]) -> Candles:
+    """Candles from `market:history` rows (times in seconds, prices as decimals)."""
+    cols = [[int(r["time"]) * 1000 for r in rows]]
+    cols += [[float(r[k]) for r in rows] for k in ("open", "high", "low", "close", "volume")]
+    return Candles.of(*cols)
+
+
+def template_of(data: dict[str, Any]):
+    """The engine's Template, or BacktestError listing what is wrong."""
+    try:
+        return validate_template(data)
+    except TemplateError as exc:
+        raise BacktestError("; ".join(e["message"] for e in exc.errors)) from None
+
+
+class Job:
+    """One running backtest: `progress` (0..1) is written by the worker thread and read by
+    the tab's task; `cancel()` makes the next progress step raise Cancelled."""
+
+    def __init__(self) -> None:
+        self.progress = 0.0
+        self._cancel = threading.Event()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def _step(self, done: float) -> None:
+        if self._cancel.is_set():
+            raise Cancelled
+        self.progress = done
+
+    async def run(self, template: dict[str, Any], candles: Candles,
+                  initial_equity: Decimal = BacktestConfig.initial_equity) -> dict[str, Any]:
+        """The result as `BacktestResult.to_json()`; raises Cancelled or BacktestError."""
+        tpl = template_of(template)
+        config = BacktestConfig(initial_equity=initial_equity)
+        result = await asyncio.to_thread(run_backtest, tpl, candles, config, self._step)
+        return result.to_json()
+
+
+_jobs: dict[str, Job] = {}
+
+
+def start(tab: str) -> Job:
+    """A new job for `tab`, cancelling the tab's previous one."""
+    previous = _jobs.pop(tab, None)
+    if previous is not None:
+        previous.cancel()
+    _jobs[tab] = job = Job()
+    return job
+
+
+def cancel(tab: str) -> bool:
+    """Cancel the tab's running job; False when it has none."""
+    job = _jobs.pop(tab, None)
+    if job is None:
+        return False
+    job.cancel()
+    return True
+
+
+def finish(tab: str, job: Job) -> None:
+    if _jobs.get(tab) is job:
+        del _jobs[tab]
