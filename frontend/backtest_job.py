@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import threading
-from decimal import Decimal
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -102,10 +102,11 @@ class Job:
         self.progress = done
 
     async def run(self, template: dict[str, Any], candles: Candles,
-                  initial_equity: Decimal = BacktestConfig.initial_equity) -> dict[str, Any]:
-        """The result as `BacktestResult.to_json()`; raises Cancelled or BacktestError."""
+                  config: BacktestConfig | None = None) -> dict[str, Any]:
+        """The result as `BacktestResult.to_json()` (`plutarc backtest`'s defaults unless
+        `config`); raises Cancelled or BacktestError."""
         tpl = template_of(template)
-        config = BacktestConfig(initial_equity=initial_equity)
+        config = config or BacktestConfig()
         result = await asyncio.to_thread(run_backtest, tpl, candles, config, self._step)
         return result.to_json()
 
@@ -134,3 +135,22 @@ def cancel(tab: str) -> bool:
 def finish(tab: str, job: Job) -> None:
     if _jobs.get(tab) is job:
         del _jobs[tab]
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat()
+
+
+def view(result: dict[str, Any], symbol: str) -> dict[str, Any]:
+    """A backtest's result in the shapes the bot page's components take: KPIs as
+    `bots:kpis`, trades as `bots:trades` items, equity as `bots:equity` points."""
+    kpis = {**result["kpis"], "fees_paid": result["kpis"]["fees"]}
+    trades = [{
+        "id": i, "symbol": symbol, "side": t["side"], "quantity": t["quantity"],
+        "entry_at": _iso(t["entry_time_ms"]), "exit_at": _iso(t["exit_time_ms"]),
+        "entry_price": t["entry_price"], "exit_price": t["exit_price"], "fees": t["fees"],
+        "pnl": t["pnl"], "hold_seconds": t["hold_ms"] // 1000, "exit_reason": t["exit_reason"],
+        "mfe": t["mfe"], "mae": t["mae"], "signal_state": t["signal_state"],
+    } for i, t in enumerate(result["trades"], 1)]
+    equity = [{"at": _iso(ms), "equity": value} for ms, value in result["equity"]]
+    return {"kpis": kpis, "trades": trades, "equity": equity}

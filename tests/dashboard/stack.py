@@ -111,12 +111,20 @@ class _DemoUser:
         """Nothing to stop."""
 
 
-def start_stack(dsn: str, data_dir: Path) -> Stack:
+def start_stack(dsn: str, data_dir: Path, deployer: bool = False) -> Stack:
+    """With `deployer`, the deployment supervisor runs instead of the demo bot and the
+    reporter (bots created in the browser are deployed by it, on the exchange's demo
+    account)."""
     settings = Settings(database_url=dsn, data_dir=data_dir)
     options = {"exchange_port": free_port(), "speed": 60.0, "dashboard_port": free_port()}
     up = Up(settings, "127.0.0.1", free_port(), DEMO_PASSWORD, options)
-    parts = [DatabasePart(), _DemoUser(), ApiPart(), DashboardPart(), ExchangePart(),
-             DemoBotPart()]
+    parts: list[Any] = [DatabasePart(), _DemoUser(), ApiPart(), DashboardPart(), ExchangePart()]
+    if deployer:
+        from infra.supervisor.service import SupervisorPart
+
+        parts.append(SupervisorPart())
+    else:
+        parts.append(DemoBotPart())
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
@@ -125,7 +133,8 @@ def start_stack(dsn: str, data_dir: Path) -> Stack:
         stack.run(part.start(up), timeout=600)
         stack.parts.append(part)
     stack.login(stack.demo)
-    _add_other_trader(stack)
+    if not deployer:
+        _add_other_trader(stack)
     return stack
 
 
