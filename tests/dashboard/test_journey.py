@@ -139,6 +139,8 @@ def _journey(stack: Stack, base: str, page: Any, watch: Watch, artifacts: Path,
     page.wait_for_selector("#template-ok", timeout=WAIT_MS)
     page.click("#add-exits-stop_loss")
     page.wait_for_selector("#c-exits-0", timeout=WAIT_MS)
+    page.click("#add-exits-opposite_signal")  # trades close at the next cross: many trades
+    page.wait_for_selector("#c-exits-1", timeout=WAIT_MS)
     page.click("#save-strategy")
     page.wait_for_selector("#saved:has-text('version 1')", timeout=WAIT_MS)
 
@@ -153,7 +155,7 @@ def _journey(stack: Stack, base: str, page: Any, watch: Watch, artifacts: Path,
     # deploy it on the local provider: the bot page shows it going online, then a trade
     page.click("#deploy-open")
     page.wait_for_selector("#deploy-go", timeout=WAIT_MS)
-    assert "closest" in page.inner_text("#deploy-guidance")
+    page.wait_for_selector("#deploy-guidance:has-text('closest')", timeout=WAIT_MS)
     _shot(page, artifacts, "deploy-dialog")
     page.click("#deploy-go")
     page.wait_for_url(f"{base}/bots/*", timeout=WAIT_MS)
