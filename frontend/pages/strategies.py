@@ -225,7 +225,7 @@ class StrategiesState(LivePage):
 
 
 def _field(row: rx.Var) -> rx.Component:
-    change = lambda value: StrategiesState.set_field(row["path"], row["kind"], value)  # noqa: E731
+    change = lambda value: StrategiesState.set_field(row["path"], row["kind"], value)
     control = rx.match(
         row["kind"],
         ("choice", rx.select(row["choices"].split(","), value=row["value"], on_change=change,

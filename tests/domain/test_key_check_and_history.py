@@ -11,8 +11,10 @@ from typing import Any
 import httpx
 
 from exchange.config import DEMO_API_KEY, DEMO_API_SECRET
+from tests.domain import test_market_and_password as market_tests
 from tests.domain.conftest import World
-from tests.domain.test_market_and_password import exchange  # noqa: F401  (module fixture)
+
+exchange = market_tests.exchange  # the same module-scoped fixture: a local exchange here too
 
 
 def _key(world: World, secret: str, api_key: str = DEMO_API_KEY, label: str = "demo") -> int:
