@@ -106,25 +106,26 @@ def commit_to_dom(stack: Stack, browser, updates: int) -> tuple[list[float], lis
     return dom, plain
 
 
+def _load(browser, url: str, selector: str, token: str | None = None) -> float:
+    """Milliseconds from opening `url` in a fresh context (empty cache) until `selector`."""
+    context = browser.new_context()
+    if token:
+        context.add_init_script(f"window.localStorage.setItem('plutarc_session', '{token}')")
+    page = context.new_page()
+    start = time.perf_counter()
+    page.goto(url)
+    page.wait_for_selector(selector)
+    elapsed = (time.perf_counter() - start) * 1000
+    context.close()
+    return elapsed
+
+
 def first_loads(stack: Stack, browser, loads: int) -> tuple[list[float], list[float]]:
     overview, login = [], []
     for _ in range(loads):
-        context = browser.new_context()
-        context.add_init_script(
-            f"window.localStorage.setItem('plutarc_session', '{stack.demo.token}')")
-        page = context.new_page()
-        start = time.perf_counter()
-        page.goto(f"{stack.dashboard}/")
-        page.wait_for_selector("#kpi-net_pnl .kpi-value")
-        overview.append((time.perf_counter() - start) * 1000)
-        context.close()
-        context = browser.new_context()
-        page = context.new_page()
-        start = time.perf_counter()
-        page.goto(f"{stack.dashboard}/login")
-        page.wait_for_selector("#login-submit")
-        login.append((time.perf_counter() - start) * 1000)
-        context.close()
+        overview.append(_load(browser, f"{stack.dashboard}/", "#kpi-net_pnl .kpi-value",
+                              stack.demo.token))
+        login.append(_load(browser, f"{stack.dashboard}/login", "#login-submit"))
     return overview, login
 
 

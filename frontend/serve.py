@@ -4,7 +4,7 @@
 Offline by design (see DEPENDENCIES.md): bun comes from the npm registry as a devDependency
 of frontend/toolchain/package.json, Reflex's caches stay inside the project (`.reflex/`),
 no version check and no telemetry. The production build is one port (pages, assets and
-Reflex's event socket); it is redone only when the sources, the lock files, Reflex's version
+Reflex's event socket); it is redone only when the sources, Reflex's version
 or the port (compiled into the pages) changed — the stamp in `.web/plutarc-build` says which.
 """
 
@@ -58,8 +58,8 @@ def ensure_bun() -> None:
 
 def source_hash(port: int) -> str:
     digest = hashlib.sha256(f"{version('reflex')} port {port}\n".encode())
+    # reflex.lock/ is left out: the build itself rewrites it from these sources
     files = [ROOT / "rxconfig.py", ROOT / "assets" / "favicon.ico",
-             *sorted((ROOT / "reflex.lock").glob("*")),
              *sorted(p for p in (ROOT / "frontend").rglob("*")
                      if p.suffix in (".py", ".js") and "node_modules" not in p.parts)]
     for path in files:

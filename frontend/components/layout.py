@@ -70,3 +70,10 @@ def section(title: str, *children: rx.Component, **props) -> rx.Component:
 def empty(message: str, *action: rx.Component) -> rx.Component:
     return rx.vstack(rx.text(message, color_scheme="gray"), *action, align="center",
                      padding="4", width="100%", class_name="empty-state")
+
+
+def listing(title: str, rows: rx.Var, content: rx.Component, empty_text: str,
+            **props) -> rx.Component:
+    """A section showing `content` (a table or chart of `rows`), or `empty_text` while
+    `rows` is empty."""
+    return section(title, rx.cond(rows.length() > 0, content, empty(empty_text)), **props)

@@ -195,9 +195,9 @@ def page() -> rx.Component:
         rx.text(s.subtitle, color_scheme="gray", id="bot-subtitle"),
         kpis.cards(s.kpi_rows),
         rx.grid(
-            layout.section("Equity (drawdown below)", rx.cond(
-                s.equity.length() > 0, chart.equity(s.equity, s.drawdown, "bot-equity"),
-                layout.empty("No equity reported yet."))),
+            layout.listing("Equity (drawdown below)", s.equity,
+                           chart.equity(s.equity, s.drawdown, "bot-equity"),
+                           "No equity reported yet."),
             layout.section("Market with this bot's trades", rx.cond(
                 s.candles_error != "",
                 rx.callout(s.candles_error, icon="triangle_alert", color_scheme="amber"),
@@ -206,27 +206,26 @@ def page() -> rx.Component:
                         rx.hstack(rx.spinner(), rx.text("Loading candles…"))))),
             columns=rx.breakpoints(initial="1", lg="2"), spacing="4", width="100%",
         ),
-        layout.section("Open position", rx.cond(
-            s.position_rows.length() > 0,
-            tables.table(POSITION_COLUMNS, s.position_rows, "bot-positions",
-                         toned=("unrealised_pnl",)),
-            layout.empty("No open position."))),
+        layout.listing("Open position", s.position_rows,
+                       tables.table(POSITION_COLUMNS, s.position_rows, "bot-positions",
+                                    toned=("unrealised_pnl",)),
+                       "No open position."),
         _trades(),
         rx.grid(
             layout.section("Latest signal state", rx.text(s.signal_at, size="1"), rx.cond(
                 s.signal_rows.length() > 0,
                 tables.table(SIGNAL_COLUMNS, s.signal_rows, "signal-table"),
                 layout.empty("No signal evaluated yet."))),
-            layout.section("Deployments", rx.cond(
-                s.deployment_rows.length() > 0,
-                tables.table(DEPLOYMENT_COLUMNS, s.deployment_rows, "deployments-table"),
-                layout.empty("Never deployed."))),
+            layout.listing("Deployments", s.deployment_rows,
+                           tables.table(DEPLOYMENT_COLUMNS, s.deployment_rows,
+                                        "deployments-table"),
+                           "Never deployed."),
             columns=rx.breakpoints(initial="1", lg="2"), spacing="4", width="100%",
         ),
-        layout.section("Events", rx.cond(
-            s.event_rows.length() > 0,
-            tables.table(EVENT_COLUMNS, s.event_rows, "bot-events", toned=("message",)),
-            layout.empty("No event yet."))),
+        layout.listing("Events", s.event_rows,
+                       tables.table(EVENT_COLUMNS, s.event_rows, "bot-events",
+                                    toned=("message",)),
+                       "No event yet."),
         loading=s.loading, error=s.error,
     )
 
