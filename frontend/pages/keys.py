@@ -132,7 +132,7 @@ def _key_row(row: rx.Var) -> rx.Component:
     cell = rx.table.cell
     return rx.table.row(
         cell(rx.text(row["label"], weight="bold")), cell(row["exchange"]), cell(row["testnet"]),
-        cell(rx.code(row["last4"])), cell(row["created"]),
+        cell(rx.code(row["last4"]), white_space="nowrap"), cell(row["created"]),
         cell(rx.hstack(
             rx.button("Test connection", size="1", variant="soft",
                       id="key-testbtn-" + row["id"].to(str),

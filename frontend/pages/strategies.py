@@ -109,14 +109,18 @@ class StrategiesState(LivePage):
     async def open(self, strategy_id: str):
         self.saved, self.save_error, self.diff_rows = "", "", []
         try:
-            await self._load_catalogue()
-            got = await self._run("query", "strategies:get", {"strategy_id": int(strategy_id)})
-            bots = await self._run("query", "bots:list")
+            await self._load(strategy_id)
         except api.DashboardError as exc:
             if exc.expired:
                 return self._end_session(exc.message)
             self.save_error = exc.message
-            return None
+        return None
+
+    async def _load(self, strategy_id: str) -> None:
+        """Show a saved strategy: its newest template, versions and the bots running it."""
+        await self._load_catalogue()
+        got = await self._run("query", "strategies:get", {"strategy_id": int(strategy_id)})
+        bots = await self._run("query", "bots:list")
         self.selected, self.editing = strategy_id, True
         self.version_rows = [{"version": str(v["version"]), "created": fmt.utc(v["created_at"])}
                              for v in got["versions"]]
@@ -128,7 +132,6 @@ class StrategiesState(LivePage):
         self.diff_from = versions[-2] if len(versions) > 1 else versions[-1]
         self.diff_to = versions[-1]
         self._show(got["template"])
-        return None
 
     @rx.event
     def set_field(self, path: str, kind: str, text: str):
@@ -185,13 +188,24 @@ class StrategiesState(LivePage):
                                        "template": self._template})
         except api.DashboardError as exc:
             if exc.expired:
-                yield self._end_session(exc.message)
-                return
+                return self._end_session(exc.message)
             self.save_error = exc.message
             self._show(self._template, (tf.backend_error_path(exc.field), exc.message))
-            return
-        self.saved = f"Saved {row['name']!r} as version {row['version']}."
-        yield StrategiesState.open(str(row["id"]))
+            return None
+        return await self._after(str(row["id"]),
+                                 f"Saved {row['name']!r} as version {row['version']}.")
+
+    async def _after(self, strategy_id: str, message: str):
+        """Reload the strategy after a change and say what happened."""
+        try:
+            await self._load(strategy_id)
+        except api.DashboardError as exc:
+            if exc.expired:
+                return self._end_session(exc.message)
+            self.save_error = exc.message
+            return None
+        self.saved = message
+        return None
 
     @rx.event
     async def move_bot(self, bot_id: str):
@@ -202,12 +216,11 @@ class StrategiesState(LivePage):
                             {"bot_id": int(bot_id), "strategy_version": int(self.latest)})
         except api.DashboardError as exc:
             if exc.expired:
-                yield self._end_session(exc.message)
-                return
+                return self._end_session(exc.message)
             self.save_error = exc.message
-            return
-        self.saved = f"The bot now runs version {self.latest}; its events say when it takes it."
-        yield StrategiesState.open(self.selected)
+            return None
+        return await self._after(self.selected, f"The bot now runs version {self.latest}; "
+                                 "its events say when it takes it.")
 
     @rx.event
     async def compare(self, form: dict[str, Any]):

@@ -20,7 +20,7 @@ from strategy.template import TIMEFRAMES
 
 log = logging.getLogger(__name__)
 SHOWN_CANDLES = 500  # the chart shows the last candles of the run, with their trades
-SHOWN_TRADES = 100
+SHOWN_TRADES = 50
 _uploads: dict[str, tuple[str, Any]] = {}  # tab -> (file name, Candles): never in the state
 
 

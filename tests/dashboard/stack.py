@@ -28,6 +28,7 @@ from tests.support.servers import free_port
 
 DEMO_PASSWORD = "dashboard-demo-pass"
 CHROMIUM = "/usr/bin/chromium"
+REPORTER_SUPERVISOR = "test-reporter"  # the claim the test holds on the reporter bot
 
 
 @dataclass
@@ -111,19 +112,18 @@ class _DemoUser:
         """Nothing to stop."""
 
 
-def start_stack(dsn: str, data_dir: Path, deployer: bool = False) -> Stack:
-    """With `deployer`, the deployment supervisor runs instead of the demo bot and the
-    reporter (bots created in the browser are deployed by it, on the exchange's demo
-    account)."""
+def start_stack(dsn: str, data_dir: Path, demo: bool = True) -> Stack:
+    """The parts of `plutarc up`, the deployment supervisor among them. With `demo`, also the
+    demo user's demo bot and the second trader's reporter bot; without, bots created in the
+    browser are the only ones (on the exchange's demo account)."""
+    from infra.supervisor.service import SupervisorPart
+
     settings = Settings(database_url=dsn, data_dir=data_dir)
     options = {"exchange_port": free_port(), "speed": 60.0, "dashboard_port": free_port()}
     up = Up(settings, "127.0.0.1", free_port(), DEMO_PASSWORD, options)
-    parts: list[Any] = [DatabasePart(), _DemoUser(), ApiPart(), DashboardPart(), ExchangePart()]
-    if deployer:
-        from infra.supervisor.service import SupervisorPart
-
-        parts.append(SupervisorPart())
-    else:
+    parts: list[Any] = [DatabasePart(), _DemoUser(), ApiPart(), DashboardPart(), ExchangePart(),
+                        SupervisorPart()]
+    if demo:
         parts.append(DemoBotPart())
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
@@ -133,7 +133,7 @@ def start_stack(dsn: str, data_dir: Path, deployer: bool = False) -> Stack:
         stack.run(part.start(up), timeout=600)
         stack.parts.append(part)
     stack.login(stack.demo)
-    if not deployer:
+    if demo:
         _add_other_trader(stack)
     return stack
 
@@ -152,18 +152,24 @@ def _add_other_trader(stack: Stack) -> None:
     strategy = stack.call("mutation", "strategies:create",
                           {"template": template(name="Reporter strategy")}, token)
     bot = stack.call("mutation", "bots:create", {
-        "name": "Reporter bot", "strategy_id": strategy["id"], "api_key_id": key["id"]}, token)
+        "name": "Reporter bot", "strategy_id": strategy["id"], "api_key_id": key["id"],
+        "start": False}, token)
     other.bot_id = bot["id"]
 
-    async def deploy() -> str:
+    async def system(path: str, args: dict[str, Any]) -> Any:
         backend = await Backend.connect(stack.up.facts["dsn"])
         try:
-            begun = await backend.system("bots:beginDeployment", {"bot_id": bot["id"]})
-            return begun["token"]
+            return await backend.system(path, args)
         finally:
             await backend.close()
 
-    other.bot_token = stack.run(deploy())
+    # The test stands in for a supervisor: it holds the reporter's claim (so the real
+    # supervisor leaves the bot alone), sets it to run and opens its deployment itself.
+    assert stack.run(system("deployer:claim", {"bot_id": bot["id"],
+                                               "supervisor": REPORTER_SUPERVISOR,
+                                               "lease_s": 3600}))
+    stack.call("mutation", "bots:setDesiredState", {"bot_id": bot["id"], "state": "run"}, token)
+    other.bot_token = stack.run(system("bots:beginDeployment", {"bot_id": bot["id"]}))["token"]
     assert exchange is not None
 
 

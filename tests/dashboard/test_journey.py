@@ -1,5 +1,5 @@
 """The trader's journey in a real browser (Debian's Chromium through Playwright) on the real
-stack with the deployment supervisor (tests/dashboard/stack.py, `deployer=True`), as a new
+stack with the deployment supervisor (tests/dashboard/stack.py, `demo=False`), as a new
 user: sign up → add the local exchange's demo key and test it → build a template in the
 editor (a field out of bounds shows its error; fix it) → backtest it and see trades → deploy
 it on the local provider → the bot turns online and its first trade appears on its page
@@ -33,7 +33,7 @@ def deploy_stack(db_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     saved = os.environ.get("PLUTARC_MASTER_KEY_FILE")
     data = tmp_path_factory.mktemp("journey-data")
     os.environ["PLUTARC_MASTER_KEY_FILE"] = str(data / "master.key")
-    stack = start_stack(db_dsn, data, deployer=True)
+    stack = start_stack(db_dsn, data, demo=False)
     try:
         yield stack
     finally:
