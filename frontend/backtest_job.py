@@ -1,15 +1,18 @@
 """Backtests run from the dashboard: the candles (an uploaded CSV, bounded in size, or the
 exchange's history from `market:history`) and one job per browser tab that runs
-`strategy.backtest.run_backtest` in a worker thread, reports its progress and can be
+`strategy.backtest.run_backtest` in a process of its own, reports its progress and can be
 cancelled.
 
-Why a thread of the dashboard process: the backtest needs the template and the candles the
-tab already holds, and its result goes straight to that tab; the API's event loop is never
-involved (the API only serves `market:history`), and the dashboard's own loop keeps serving
-other tabs because the job leaves it (`asyncio.to_thread`) and only its progress float is
-shared. The job checks for cancellation at every progress step (each 1 % of the candles),
-so a cancel ends it within one step. The numbers are those of `plutarc backtest`: same
-CSV reader, same validation, same `BacktestConfig` defaults.
+Why a process: the backtest holds the GIL for most of its run (measured by
+bench/dashboard_backtest.py: in a thread, the dashboard's event loop stalled for the whole
+backtest, p99 620 ms on 200,000 candles), and that loop serves every tab's live data. A
+child process leaves the loop free and can be ended at once. It is started from a fork
+server that has already imported the engine (never a fork of the threaded web server), and
+the numba kernels come from their on-disk cache, so a job starts in a fraction of a second.
+The child sends its progress (every 1 % of the candles) and its result through a pipe; the
+tab's background event polls it. Cancel terminates the child. The API's event loop is
+never involved (it only serves `market:history`). The numbers are those of
+`plutarc backtest`: same CSV reader, same validation, same `BacktestConfig` defaults.
 
 Invariant: `_jobs` holds at most one job per tab; starting a job cancels the tab's previous
 one.
@@ -18,9 +21,11 @@ one.
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import tempfile
 import threading
 from datetime import UTC, datetime
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +43,7 @@ class BacktestError(Exception):
 
 
 class Cancelled(Exception):
-    """Raised inside the worker thread when the trader cancels."""
+    """Raised by `Job.run` when the trader cancelled it."""
 
 
 def csv_candles(data: bytes, name: str = "upload") -> Candles:
@@ -81,9 +86,28 @@ def template_of(data: dict[str, Any]):
         raise BacktestError("; ".join(e["message"] for e in exc.errors)) from None
 
 
+_CONTEXT = multiprocessing.get_context("forkserver")
+_CONTEXT.set_forkserver_preload(["strategy.backtest", "strategy.template"])
+POLL_S = 0.05
+
+
+def _child(conn: Connection, template: dict[str, Any], columns: tuple[Any, ...],
+           config: BacktestConfig) -> None:
+    """The job's process: ("progress", done) messages, then ("result", json) or ("error",
+    message)."""
+    try:
+        result = run_backtest(validate_template(template), Candles.of(*columns), config,
+                              lambda done: conn.send(("progress", done)))
+        conn.send(("result", result.to_json()))
+    except Exception as exc:  # the parent shows it; a traceback would help no trader
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
 class Job:
-    """One running backtest: `progress` (0..1) is written by the worker thread and read by
-    the tab's task; `cancel()` makes the next progress step raise Cancelled."""
+    """One running backtest: `progress` (0..1) follows the child's reports; `cancel()` makes
+    `run` end the child and raise Cancelled."""
 
     def __init__(self) -> None:
         self.progress = 0.0
@@ -92,23 +116,43 @@ class Job:
     def cancel(self) -> None:
         self._cancel.set()
 
-    @property
-    def cancelled(self) -> bool:
-        return self._cancel.is_set()
-
-    def _step(self, done: float) -> None:
-        if self._cancel.is_set():
-            raise Cancelled
-        self.progress = done
-
     async def run(self, template: dict[str, Any], candles: Candles,
                   config: BacktestConfig | None = None) -> dict[str, Any]:
         """The result as `BacktestResult.to_json()` (`plutarc backtest`'s defaults unless
         `config`); raises Cancelled or BacktestError."""
-        tpl = template_of(template)
-        config = config or BacktestConfig()
-        result = await asyncio.to_thread(run_backtest, tpl, candles, config, self._step)
-        return result.to_json()
+        template_of(template)  # a readable refusal before any process starts
+        receive, send = _CONTEXT.Pipe(duplex=False)
+        child = _CONTEXT.Process(target=_child, daemon=True,
+                                 args=(send, template, tuple(candles), config or BacktestConfig()))
+        child.start()
+        send.close()
+        try:
+            return await self._follow(child, receive)
+        finally:
+            if child.is_alive():
+                child.terminate()
+            await asyncio.to_thread(child.join, 10)
+            receive.close()
+
+    async def _follow(self, child: Any, receive: Connection) -> dict[str, Any]:
+        while True:
+            if self._cancel.is_set():
+                raise Cancelled
+            if receive.poll():
+                try:
+                    kind, value = await asyncio.to_thread(receive.recv)
+                except EOFError:
+                    raise BacktestError(f"the backtest process ended without a result "
+                                        f"(exit code {child.exitcode})") from None
+                if kind == "progress":
+                    self.progress = value
+                elif kind == "result":
+                    self.progress = 1.0
+                    return value
+                else:
+                    raise BacktestError(f"the backtest failed: {value}")
+            else:
+                await asyncio.sleep(POLL_S)
 
 
 _jobs: dict[str, Job] = {}
