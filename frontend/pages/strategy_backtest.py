@@ -1,6 +1,6 @@
 """The strategies page's backtest panel: backtest the template in the editor over the local
 exchange's candle history (`market:history`) or an uploaded CSV (bounded in size), as a job
-with live progress and cancel (frontend/backtest_job.py: a worker thread, followed by this
+with live progress and cancel (frontend/backtest_job.py: a child process, followed by this
 tab's background event); the result shows the bot page's components — KPI cards, equity with
 drawdown, candles with entry/exit markers, the trades table."""
 

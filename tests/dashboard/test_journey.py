@@ -1,8 +1,9 @@
 """The trader's journey in a real browser (Debian's Chromium through Playwright) on the real
 stack with the deployment supervisor (tests/dashboard/stack.py, `demo=False`), as a new
 user: sign up → add the local exchange's demo key and test it → build a template in the
-editor (a field out of bounds shows its error; fix it) → backtest it and see trades → deploy
-it on the local provider → the bot turns online and its first trade appears on its page
+editor (a field out of bounds shows its error; fix it) → backtest it over an uploaded CSV
+(one past the size bound is refused in words) and the exchange's history, and see trades →
+deploy it on the local provider → the bot turns online and its first trade appears on its page
 without a reload → a new version reaches the running bot (its event says so) → removing the
 key in use is refused naming the bot. The key's secret never appears in the DOM, an HTTP
 response or a WebSocket frame received; every page is screenshotted into artifacts/dashboard/
@@ -20,6 +21,9 @@ from typing import Any
 import pytest
 
 from exchange.config import DEMO_API_KEY, DEMO_API_SECRET
+from frontend import backtest_job
+from strategy.backtest.synthetic import random_walk
+from strategy.candles_csv import write_candles
 from tests.dashboard.stack import CHROMIUM, Stack, start_stack, stop_stack
 
 WAIT_MS = 30_000
@@ -144,8 +148,26 @@ def _journey(stack: Stack, base: str, page: Any, watch: Watch, artifacts: Path,
     page.click("#save-strategy")
     page.wait_for_selector("#saved:has-text('version 1')", timeout=WAIT_MS)
 
-    # backtest it over the local exchange's history and see trades
+    # an uploaded CSV: past the size bound it is refused in words; a good one is backtested
+    big = artifacts / "journey-too-big.csv"
+    big.write_bytes(b"x" * (backtest_job.MAX_CSV_BYTES + 1))
+    page.set_input_files("#bt-csv input[type=file]", str(big))
+    page.click("#bt-upload")
+    page.wait_for_selector("#bt-upload-error:has-text('the limit is 8 MB')", timeout=WAIT_MS)
+    big.unlink()
+    good = artifacts / "journey-candles.csv"
+    write_candles(good, random_walk(3000, seed=4, trend=0.3))
+    page.set_input_files("#bt-csv input[type=file]", str(good))
+    page.click("#bt-upload")
+    page.wait_for_selector("#bt-upload-name:has-text('3,000 candles')", timeout=WAIT_MS)
     page.click("#bt-run")
+    page.wait_for_selector("#bt-summary:has-text('3,000 candles')", timeout=60_000)
+    _shot(page, artifacts, "backtest-csv")
+
+    # backtest it over the local exchange's history and see trades
+    page.locator("#bt-source").get_by_text("exchange", exact=True).click()
+    page.click("#bt-run")
+    page.wait_for_selector("#bt-summary:not(:has-text('3,000 candles'))", timeout=60_000)
     page.wait_for_selector("#bt-summary", timeout=60_000)
     summary = page.inner_text("#bt-summary")
     assert " 0 trades" not in summary, summary
