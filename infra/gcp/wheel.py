@@ -13,12 +13,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def build_wheel(out_dir: Path, source: Path = ROOT) -> tuple[Path, str]:
-    """Build the wheel of `source` into `out_dir`; returns its path and SHA-256 (hex)."""
+    """Build the wheel of `source` into `out_dir`; returns its path and SHA-256 (hex).
+    pip builds it in an isolated environment, so it fetches setuptools from the index."""
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(
             [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-             "--no-build-isolation", "--wheel-dir", tmp, str(source)],
+             "--wheel-dir", tmp, str(source)],
             check=True, capture_output=True,
         )
         built = next(Path(tmp).glob("plutarc-*.whl"))

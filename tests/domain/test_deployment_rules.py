@@ -51,6 +51,8 @@ def test_removing_a_stopped_bot_keeps_its_trades_readable(world: World) -> None:
     assert again.status_code == 409 and "was removed" in again.text
     other = api.call("mutation", "bots:remove", {"bot_id": bot["id"]}, world.b.token)
     assert other.status_code == 404
+    peek = api.call("query", "bots:deployments", {"bot_id": bot["id"]}, world.b.token)
+    assert peek.status_code == 404
 
 
 def test_a_bot_of_another_release_line_is_refused_at_its_heartbeat(world: World) -> None:

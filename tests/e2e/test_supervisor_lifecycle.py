@@ -1,16 +1,21 @@
 """The whole lifecycle on the real stack (backend, database, local exchange, supervisor, bot
 process): a bot created through the API is deployed by the supervisor, comes online and
 trades; pause → resume → stop ends in `stopped` with no process and no file left, positions
-empty, its token revoked and one deployment in its history; `kill -9` → restarted, position
-adopted; a key the exchange refuses → `error` with the reason after the retries."""
+empty, its token revoked (its live session closed with 4401) and one deployment in its
+history; `kill -9` → restarted, position adopted; a key the exchange refuses → `error` with
+the reason after the retries."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
 from decimal import Decimal
 from pathlib import Path
 
 import httpx
+import pytest
+import websockets
 
 from bot.order_ids import parse_order_link_id
 from infra.providers.local import _alive
@@ -118,15 +123,24 @@ async def test_created_bot_runs_pauses_resumes_and_stops_leaving_nothing(
         "SELECT count(*) FROM bot_claims WHERE bot_id = $1", world.bot_id)
 
 
-async def test_revoked_token_of_a_stopped_bot_gets_401(world: World, supervised: Supervised
+async def test_a_stopped_bots_token_is_revoked_and_its_live_session_closed(world: World, supervised: Supervised
                                                        ) -> None:
     await supervised.start()
     await _until(world, "online", 30)
     supervisor = supervised.running[0][0]
     local = supervisor.providers["local"]
     token = local.instances[world.bot_id].launch.token  # type: ignore[attr-defined]
-    await world.set_desired("stop")
-    await _until(world, "stopped", 30)
+    url = world.server.url.replace("http", "ws") + "/api/sync"
+    async with websockets.connect(url) as live:  # a live session on the deployment's token
+        await live.send(json.dumps({"type": "connect", "token": token}))
+        await live.send(json.dumps({"type": "subscribe", "id": "c", "path": "bot:config"}))
+        await world.set_desired("stop")
+        await _until(world, "stopped", 30)
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            async with asyncio.timeout(30):
+                while True:
+                    await live.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
     async with httpx.AsyncClient(timeout=10) as http:
         answer = await http.post(f"{world.server.url}/api/query", json={"path": "bot:config"},
                                  headers={"Authorization": f"Bearer {token}"})

@@ -5,6 +5,7 @@ startup script or any label. A change to any of them fails here."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -45,14 +46,20 @@ def resources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Any]]:
     spec = BotSpec(7, "proj-1", "asia-southeast1", "asia-southeast1-a", "e2-small",
                    "debian-cloud/debian-13", "https://api.example.com", TOKEN, DATA_KEY,
                    str(wheel), "ab" * 32)
-    mocks = Mocks()
-    pulumi.runtime.set_mocks(mocks, project="plutarc-bots", stack="bot-7", preview=False)
+    loop = asyncio.new_event_loop()  # Pulumi's mocks and test runner use the current loop
+    asyncio.set_event_loop(loop)
+    try:
+        mocks = Mocks()
+        pulumi.runtime.set_mocks(mocks, project="plutarc-bots", stack="bot-7", preview=False)
 
-    @pulumi.runtime.test
-    def run() -> None:
-        bot_program(spec)()
+        @pulumi.runtime.test
+        def run() -> None:
+            bot_program(spec)()
 
-    run()
+        run()
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
     by_type: dict[str, list[Any]] = {}
     for r in mocks.resources:
         by_type.setdefault(r.typ.split(":")[-1], []).append(r)
