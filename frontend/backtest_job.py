@@ -33,6 +33,7 @@ from strategy.backtest import BacktestConfig, run_backtest
 from strategy.candles_csv import HEADER, read_candles
 from strategy.indicators import Candles
 from strategy.template import TemplateError, validate_template
+from strategy.template.model import Template
 
 MAX_CSV_BYTES = 8 * 1024 * 1024  # ~150k candles: a few seconds of backtest
 MAX_CANDLES = 200_000
@@ -78,7 +79,7 @@ def history_candles(rows: list[dict[str, Any]]) -> Candles:
     return Candles.of(*cols)
 
 
-def template_of(data: dict[str, Any]):
+def template_of(data: dict[str, Any]) -> Template:
     """The engine's Template, or BacktestError listing what is wrong."""
     try:
         return validate_template(data)

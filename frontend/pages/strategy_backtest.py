@@ -16,12 +16,17 @@ from frontend import api, backtest_job, rows
 from frontend.components import chart, kpis, layout, tables
 from frontend.pages.bot_detail import TRADE_COLUMNS
 from frontend.state.auth import AuthState
+from strategy.indicators import Candles
 from strategy.template import TIMEFRAMES
 
 log = logging.getLogger(__name__)
 SHOWN_CANDLES = 500  # the chart shows the last candles of the run, with their trades
 SHOWN_TRADES = 50
-_uploads: dict[str, tuple[str, Any]] = {}  # tab -> (file name, Candles): never in the state
+# tab -> (file name, Candles), never in the state (it would travel to the browser).
+# Invariant: at most MAX_UPLOADS entries, the oldest dropped first (a closed tab's upload is
+# not announced, so this bound is what frees it).
+_uploads: dict[str, tuple[str, Candles]] = {}
+MAX_UPLOADS = 16
 
 
 class BacktestState(AuthState):
@@ -56,7 +61,10 @@ class BacktestState(AuthState):
         except backtest_job.BacktestError as exc:
             self.upload_error = str(exc)
             return
+        _uploads.pop(self._tab(), None)
         _uploads[self._tab()] = (name, candles)
+        while len(_uploads) > MAX_UPLOADS:
+            del _uploads[next(iter(_uploads))]
         self.upload_name = f"{name}: {len(candles.close):,} candles"
         self.source = "csv"
 
@@ -121,7 +129,8 @@ class BacktestState(AuthState):
         self.trade_rows = rows.trades(shown["trades"][-SHOWN_TRADES:][::-1])
 
 
-async def _candles(source: str, template: dict[str, Any], tab: str, token: str, ip: str):
+async def _candles(source: str, template: dict[str, Any], tab: str, token: str, ip: str
+                   ) -> Candles:
     if source == "csv":
         if tab not in _uploads:
             raise backtest_job.BacktestError("Upload a CSV first, or backtest on the exchange's "
