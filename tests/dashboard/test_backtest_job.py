@@ -57,7 +57,7 @@ def test_a_malformed_csv_is_refused_in_words() -> None:
 
 def test_a_cancelled_job_stops_early_with_its_progress_reported() -> None:
     template = json.loads(EXAMPLE.read_text())
-    candles = random_walk(150_000, seed=5)
+    candles = random_walk(600_000, seed=5)  # ~1.5 s of backtest: cancelled well before its end
     job = backtest_job.start("tab-1")
 
     async def run_and_cancel() -> float:
