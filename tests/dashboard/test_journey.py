@@ -4,7 +4,8 @@ user: sign up → add the local exchange's demo key and test it → build a temp
 editor (a field out of bounds shows its error; fix it) → backtest it over an uploaded CSV
 (one past the size bound is refused in words) and the exchange's history, and see trades →
 deploy it on the local provider → the bot turns online and its first trade appears on its page
-without a reload → a new version reaches the running bot (its event says so) → removing the
+without a reload → a second bot on the same key and symbol is refused with the backend's
+message → a new version reaches the running bot (its event says so) → removing the
 key in use is refused naming the bot. The key's secret never appears in the DOM, an HTTP
 response or a WebSocket frame received; every page is screenshotted into artifacts/dashboard/
 and no page logs a console error. The journey's time is printed."""
@@ -72,8 +73,9 @@ class Watch:
                            payload.decode("utf-8", "replace"))
 
 
-def _shot(page: Any, artifacts: Path, name: str) -> None:
-    page.screenshot(path=str(artifacts / f"journey-{name}.png"), full_page=True)
+def _shot(page: Any, artifacts: Path, name: str, full_page: bool = True) -> None:
+    """A screenshot; dialogs are taken as the viewport shows them (they float over it)."""
+    page.screenshot(path=str(artifacts / f"journey-{name}.png"), full_page=full_page)
 
 
 def _set(page: Any, selector: str, value: str) -> None:
@@ -178,7 +180,7 @@ def _journey(stack: Stack, base: str, page: Any, watch: Watch, artifacts: Path,
     page.click("#deploy-open")
     page.wait_for_selector("#deploy-go", timeout=WAIT_MS)
     page.wait_for_selector("#deploy-guidance:has-text('closest')", timeout=WAIT_MS)
-    _shot(page, artifacts, "deploy-dialog")
+    _shot(page, artifacts, "deploy-dialog", full_page=False)
     page.click("#deploy-go")
     page.wait_for_url(f"{base}/bots/*", timeout=WAIT_MS)
     bot_id = page.url.rstrip("/").rsplit("/", 1)[-1]
@@ -193,6 +195,12 @@ def _journey(stack: Stack, base: str, page: Any, watch: Watch, artifacts: Path,
     _set(page, "#f-signals-0-params-slow", "4")
     page.click("#save-strategy")
     page.wait_for_selector("#saved:has-text('version 2')", timeout=WAIT_MS)
+    page.click("#deploy-open")  # a second bot on the same key and symbol: the backend says no
+    page.wait_for_selector("#deploy-guidance:has-text('closest')", timeout=WAIT_MS)
+    page.click("#deploy-go")
+    page.wait_for_selector("#deploy-error:has-text('already trades BTCUSDT')", timeout=WAIT_MS)
+    _shot(page, artifacts, "deploy-refused", full_page=False)
+    page.keyboard.press("Escape")
     page.click(f"#move-bot-{bot_id}")
     page.wait_for_selector("#saved:has-text('runs version 2')", timeout=WAIT_MS)
     page.click("#diff-show")
