@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from backend.app import create_app
 from backend.reactive.engine import Engine
+from backend.testing.databases import create_database, create_migrated_template, drop_database
 from exchange.admin import AdminClient
 from exchange.config import ExchangeConfig
 from exchange.server import ExchangeServer
@@ -37,7 +38,6 @@ from infra.providers.base import Backend
 from infra.providers.local import LocalProvider
 from infra.supervisor.core import Supervisor
 from tests.e2e.harness import SYMBOL, template
-from tests.support.databases import create_database, create_migrated_template, drop_database
 from tests.support.servers import ServerThread
 
 

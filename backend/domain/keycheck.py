@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ssl
 import time
-from typing import Any
+from typing import Any, TypedDict
 
 import httpx
 
@@ -30,6 +30,15 @@ REFUSALS = {
 }
 
 
+class KeyCheck(TypedDict):
+    """The answer of "test connection": `read_only` is None when the exchange did not say."""
+
+    ok: bool
+    message: str
+    warnings: list[str]
+    read_only: bool | None
+
+
 def warnings_for(info: dict[str, Any]) -> list[str]:
     """What to warn about in a key's description (Bybit's `query-api` result)."""
     out = []
@@ -44,7 +53,7 @@ def warnings_for(info: dict[str, Any]) -> list[str]:
     return out
 
 
-def answer(status: int, body: Any, where: str) -> dict[str, Any]:
+def answer(status: int, body: Any, where: str) -> KeyCheck:
     """`{ok, message, warnings, read_only}` from the exchange's answer to `query-api`."""
     if not isinstance(body, dict) or "retCode" not in body:
         return {"ok": False, "message": f"{where} answered HTTP {status} without a Bybit "
@@ -60,7 +69,7 @@ def answer(status: int, body: Any, where: str) -> dict[str, Any]:
 
 
 async def check(rest_url: str, ca_pem: str | None, where: str, api_key: str, secret: str
-                ) -> dict[str, Any]:
+                ) -> KeyCheck:
     """Sign and send `GET query-api` with the key; the answer of `answer()`."""
     verify: ssl.SSLContext | bool = True
     if ca_pem:

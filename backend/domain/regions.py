@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TypedDict
 
 EARTH_RADIUS_KM = 6371.0088  # the mean radius (IUGG)
 FIBRE_KM_PER_MS = 200.0  # light in glass: c / 1.5 ≈ 199,862 km/s
@@ -18,6 +19,13 @@ ESTIMATE_NOTE = (
     "estimate: great-circle distance there and back at 200 km/ms (light in fibre); real "
     "routes are longer"
 )
+
+
+class Estimate(TypedDict):
+    """Great-circle distance and estimated round trip (None when an end has no place)."""
+
+    distance_km: float | None
+    rtt_ms_est: float | None
 
 
 @dataclass(frozen=True)
@@ -130,7 +138,7 @@ def estimated_rtt_ms(distance_km: float) -> float:
     return 2 * distance_km / FIBRE_KM_PER_MS
 
 
-def estimate(place: Region, engine: MatchingEngine) -> dict[str, float | None]:
+def estimate(place: Region, engine: MatchingEngine) -> Estimate:
     """Distance and estimated round trip from a region to a matching engine; None when one
     end has no coordinates (the local exchange is as far as this machine's loopback)."""
     if None in (engine.lat, engine.lon, place.lat, place.lon):

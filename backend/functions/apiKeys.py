@@ -6,13 +6,14 @@ to sign one read on the exchange (backend/domain/keycheck.py)."""
 from __future__ import annotations
 
 import base64
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypedDict
 
 from pydantic import Field, SecretStr, StringConstraints
 
 from backend import crypto
 from backend.domain import exchanges, keycheck
-from backend.runtime import Conflict, Ctx, Forbidden, Id, NotFound, action, mutation, query
+from backend.runtime import Conflict, Ctx, Forbidden, Id, NotFound, Ok, action, mutation, query
 
 ApiKeyId = Id["api_keys"]
 
@@ -24,8 +25,19 @@ Secret = Annotated[SecretStr, Field(min_length=1, max_length=500)]
 Url = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 
 
+class ApiKeyRow(TypedDict):
+    """What anyone ever sees of a stored key (never the secret)."""
+
+    id: int
+    exchange: str
+    label: str
+    testnet: bool
+    key_last4: str
+    created_at: datetime
+
+
 @query
-async def list_(ctx: Ctx) -> list[dict[str, Any]]:
+async def list_(ctx: Ctx) -> list[ApiKeyRow]:
     """The caller's API keys: label, exchange, testnet and the key id's last 4 characters."""
     user_id = ctx.auth.require_user()
     return await ctx.db.fetch(
@@ -35,7 +47,7 @@ async def list_(ctx: Ctx) -> list[dict[str, Any]]:
 
 @mutation
 async def add(ctx: Ctx, exchange: Exchange, label: Label, api_key: KeyId, api_secret: Secret,
-              testnet: bool = False) -> dict[str, Any]:
+              testnet: bool = False) -> ApiKeyRow:
     """Store an exchange API key; the secret is encrypted under a fresh data key."""
     user_id = ctx.auth.require_user()
     sealed = crypto.seal_new_secret(api_secret.get_secret_value())
@@ -46,11 +58,12 @@ async def add(ctx: Ctx, exchange: Exchange, label: Label, api_key: KeyId, api_se
         user_id, exchange, label, api_key, api_key[-4:], testnet,
         sealed.secret_ciphertext, sealed.wrapped_data_key, sealed.master_key_id,
     )
-    return dict(row or {})
+    assert row is not None
+    return row  # type: ignore[return-value]
 
 
 @mutation
-async def remove(ctx: Ctx, api_key_id: ApiKeyId) -> dict[str, bool]:
+async def remove(ctx: Ctx, api_key_id: ApiKeyId) -> Ok:
     """Delete an API key; refused while a bot that is not stopped uses it."""
     user_id = ctx.auth.require_user()
     key = await ctx.db.fetchrow(
@@ -90,7 +103,7 @@ async def sealed(ctx: Ctx, api_key_id: ApiKeyId) -> dict[str, Any]:
 
 
 @action
-async def test(ctx: Ctx, api_key_id: ApiKeyId) -> dict[str, Any]:
+async def test(ctx: Ctx, api_key_id: ApiKeyId) -> keycheck.KeyCheck:
     """Test connection: a signed read of the key's own settings on its exchange. Returns
     `{ok, message, warnings, read_only}`: whether it works (or the exchange's refusal in
     words) and warnings for withdraw permission or no IP restriction."""
@@ -111,7 +124,7 @@ async def test(ctx: Ctx, api_key_id: ApiKeyId) -> dict[str, Any]:
 async def setExchangeEndpoint(
     ctx: Ctx, exchange: Exchange, rest_url: Url, ws_public_url: Url, ws_private_url: Url,
     ca_pem: str | None = None, testnet: bool = False,
-) -> dict[str, bool]:
+) -> Ok:
     """Record where an exchange is reached (the local exchange's URLs and CA certificate)."""
     if ctx.auth.kind != "anonymous":
         raise Forbidden("only the system sets exchange endpoints")

@@ -10,7 +10,7 @@ callable in-process as the system only, never by clients.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypedDict
 
 from pydantic import Field, StringConstraints
 
@@ -22,13 +22,26 @@ SupervisorId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 LeaseS = Annotated[float, Field(gt=0, le=3600)]
 
 
+class Work(TypedDict):
+    """A bot a supervisor may have to act on, with its open deployment (if any)."""
+
+    bot_id: int
+    provider: str
+    region: str
+    lifecycle: str
+    desired_state: str
+    close_positions: bool
+    deployment_id: int | None
+    instance_id: str | None
+
+
 def _system(ctx: Ctx) -> None:
     if ctx.auth.kind != "anonymous":
         raise Forbidden("only a deployment supervisor calls deployer functions")
 
 
 @query(internal=True)
-async def work(ctx: Ctx) -> list[dict[str, Any]]:
+async def work(ctx: Ctx) -> list[Work]:
     """Bots whose lifecycle is active or whose instance is still open, oldest first."""
     _system(ctx)
     return await ctx.db.fetch(

@@ -42,7 +42,7 @@ class LatencySample(Model):
 
 class RegionLatency(Model):
     """Measured exchange latency per (provider, region, exchange) over the recent window,
-    written by the backend's monitor (a query cannot read the clock)."""
+    written by the `regions:rollup` cron (a query cannot read the clock)."""
 
     id = fields.BigIntField(primary_key=True)
     provider = fields.CharField(max_length=16)

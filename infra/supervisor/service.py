@@ -10,7 +10,7 @@ from typing import Any
 
 from backend.db.pool import create_pool
 from backend.reactive.engine import Engine
-from backend.runtime.registry import load_functions
+from backend.runtime.registry import discover
 from backend.runtime.runner import Runtime
 from infra.providers.base import Backend, Provider
 from infra.providers.local import LocalProvider
@@ -59,7 +59,7 @@ async def run_deployer(
 ) -> None:
     """`plutarc deployer`: supervise until `stop` is set; running bots are left running."""
     pool = await create_pool(dsn, min_size=1, max_size=4)
-    runtime = Runtime(pool, load_functions())
+    runtime = Runtime(pool, discover())
     engine = Engine(runtime, dsn)
     await engine.start()
     try:

@@ -4,10 +4,17 @@ have refused by name."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+from backend.db.pool import create_pool
 from backend.domain import regions
-from tests.domain.conftest import World, internal, spare_key, ts
+from backend.runtime.clock import ManualClock
+from backend.runtime.registry import discover
+from backend.runtime.runner import Runtime
+from backend.runtime.scheduler import Scheduler
+from tests.domain.conftest import World, internal, spare_key, sql, ts
 
 
 @pytest.mark.parametrize(("a", "b", "km"), [
@@ -47,6 +54,25 @@ def test_measured_latency_is_rolled_up_per_region_from_heartbeats(world: World) 
     local = next(p for p in catalogue["providers"] if p["provider"] == "local")["regions"][0]
     measured = local["measured"]["local"]
     assert measured["samples"] >= 4 and measured["p50_ms"] == 4.5 and measured["p95_ms"] > 30
+
+
+async def test_the_rollup_is_a_cron_every_10_s(world: World) -> None:
+    api, dsn = world.api, world.dsn
+    await asyncio.to_thread(api.m, "bot:heartbeat", {
+        "report_id": "lat-cron", "at": ts(2, 0), "exchange_latency_ms": 6.0}, world.b.bot_token)
+    await asyncio.to_thread(sql, dsn, "DELETE FROM region_latency")
+    pool = await create_pool(dsn, min_size=1, max_size=2)
+    clock = ManualClock()
+    scheduler = Scheduler(Runtime(pool, discover(), clock=clock), crons={"regions:rollup"})
+    try:
+        await scheduler.run_due()  # the cron's first tick is set
+        clock.advance(10)
+        assert await scheduler.run_due() == ["regions:rollup"]
+    finally:
+        await pool.close()
+    catalogue = await asyncio.to_thread(api.q, "regions:list", {}, world.a.token)
+    local = next(p for p in catalogue["providers"] if p["provider"] == "local")["regions"][0]
+    assert local["measured"]["local"]["samples"] >= 1
 
 
 def test_a_region_the_provider_does_not_have_is_refused_by_name(world: World) -> None:
