@@ -88,7 +88,7 @@ def dev(
     from backend.runtime.results import CHECK_ENV
 
     os.environ[CHECK_ENV] = "1"
-    options = {"exchange": exchange, "demo_bot": False, "reload": True}
+    options = {"exchange": exchange, "demo_bot": False, "dashboard": False, "reload": True}
     _main_job(host, port, DEFAULT_DEMO_PASSWORD, options)
 
 

@@ -125,9 +125,14 @@ async def updateProfile(
     return dict(row or {})
 
 
+class PasswordChanged(TypedDict):
+    ok: bool
+    other_sessions_ended: int
+
+
 @mutation
 async def changePassword(ctx: Ctx, old_password: Password, new_password: Password
-                         ) -> dict[str, Any]:
+                         ) -> PasswordChanged:
     """Replace the caller's password (the current one is required). Every other session of
     the account is revoked; the one making this call stays signed in."""
     user_id = ctx.auth.require_user()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ssl
 import time
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypedDict
 
 import httpx
 from pydantic import Field, StringConstraints
@@ -30,9 +30,41 @@ CACHE_S = 2.0
 TIMEOUT_S = 5.0
 DAY_MS = 86_400_000
 
+
+class CandleSource(TypedDict):
+    symbol: str
+    timeframe: str
+    exchange: str
+    testnet: bool
+    rest_url: str | None
+    ca_pem: str | None
+
+
+class Candle(TypedDict):
+    time: int  # open time, seconds since the epoch
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+
+
+class Candles(TypedDict):
+    symbol: str
+    timeframe: str
+    candles: list[Candle]
+
+
+class Endpoint(TypedDict):
+    exchange: str
+    testnet: bool
+    rest_url: str | None
+    ca_pem: str | None
+
+
 # (rest_url, symbol, interval, limit) -> (monotonic time fetched, candles). Entries older than
 # CACHE_S are never served; the dict holds one entry per chart shown, so it stays small.
-_cache: dict[tuple[str, str, str, int], tuple[float, list[dict[str, Any]]]] = {}
+_cache: dict[tuple[str, str, str, int], tuple[float, list[Candle]]] = {}
 
 
 def bybit_interval(timeframe: str) -> str:
@@ -42,7 +74,7 @@ def bybit_interval(timeframe: str) -> str:
 
 
 @query
-async def source(ctx: Ctx, bot_id: BotId) -> dict[str, Any]:
+async def source(ctx: Ctx, bot_id: BotId) -> CandleSource:
     """Where the candles of a bot come from: symbol, timeframe and its exchange's public REST
     URL (with the CA certificate of the local exchange)."""
     bot = await owned_bot(ctx.db, bot_id, ctx.auth.require_user())
@@ -65,7 +97,7 @@ async def source(ctx: Ctx, bot_id: BotId) -> dict[str, Any]:
 @action
 async def candles(
     ctx: Ctx, bot_id: BotId, limit: Annotated[int, Field(ge=10, le=1000)] = 200
-) -> dict[str, Any]:
+) -> Candles:
     """The latest `limit` candles of the bot's symbol and timeframe, oldest first, each
     `{time (seconds), open, high, low, close, volume}`; 503 when the exchange is unreachable."""
     assert ctx.query is not None
@@ -83,7 +115,7 @@ async def candles(
 
 
 @query
-async def endpoint(ctx: Ctx, exchange: Exchange, testnet: bool = False) -> dict[str, Any]:
+async def endpoint(ctx: Ctx, exchange: Exchange, testnet: bool = False) -> Endpoint:
     """Where an exchange's public REST is reached (with the local exchange's CA)."""
     ctx.auth.require_user()
     found = await exchanges.endpoint(ctx.db, exchange, testnet)
@@ -95,7 +127,7 @@ async def endpoint(ctx: Ctx, exchange: Exchange, testnet: bool = False) -> dict[
 async def history(
     ctx: Ctx, exchange: Exchange, symbol: Symbol, timeframe: str, testnet: bool = False,
     limit: Annotated[int, Field(ge=10, le=1000)] = 1000,
-) -> dict[str, Any]:
+) -> Candles:
     """The latest `limit` closed-or-forming candles of `symbol`/`timeframe` on `exchange`,
     oldest first (as `market:candles`); 503 when the exchange is unreachable."""
     if timeframe not in TIMEFRAMES:
@@ -110,7 +142,7 @@ async def history(
     return {"symbol": symbol, "timeframe": timeframe, "candles": rows}
 
 
-async def _fetch(src: dict[str, Any], interval: str, limit: int) -> list[dict[str, Any]]:
+async def _fetch(src: dict[str, Any], interval: str, limit: int) -> list[Candle]:
     verify: ssl.SSLContext | bool = True
     if src["ca_pem"]:
         verify = ssl.create_default_context(cadata=src["ca_pem"])

@@ -46,7 +46,8 @@ class BotState(LivePage):
     position_rows: list[dict[str, str]] = []
     trade_rows: list[dict[str, str]] = []
     trade_total: int = 0
-    offset: int = 0
+    trade_page: int = 1
+    has_older: bool = False
     expanded: str = ""
     signal_rows: list[dict[str, str]] = []
     signal_at: str = ""
@@ -54,6 +55,9 @@ class BotState(LivePage):
     deployment_rows: list[dict[str, str]] = []
     _trades: list[dict[str, Any]] = []  # backend-only (underscore) vars
     _candles: dict[str, Any] = {}
+    # where each page shown so far starts (None: the newest); the last is the page shown
+    _page_starts: list[str | None] = [None]
+    _next_start: str | None = None  # where the page after the one shown starts
 
     @rx.event(background=True)
     async def watch(self):
@@ -70,7 +74,9 @@ class BotState(LivePage):
             queries={
                 "bot": ("bots:get", bot), "kpis": ("bots:kpis", bot),
                 "equity": ("bots:equity", bot), "positions": ("bots:positions", bot),
-                "trades": ("bots:trades", {**bot, "limit": PAGE_SIZE, "offset": self.offset}),
+                "trades": ("bots:trades", {**bot, "limit": PAGE_SIZE,
+                                           **({"cursor": c} if (c := self._page_starts[-1])
+                                              else {})}),
                 "events": ("bots:events", {**bot, "limit": 30}),
             },
             polls={"candles": ("market:candles", {**bot, "limit": 200}, CANDLES_EVERY_S)},
@@ -94,6 +100,8 @@ class BotState(LivePage):
         if "trades" in values:
             self._trades = values["trades"]["items"]
             self.trade_total = values["trades"]["total"]
+            self._next_start = values["trades"]["continue_cursor"]
+            self.has_older = not values["trades"]["is_done"]
             self.trade_rows = rows.trades(self._trades)
         if "events" in values:
             self.event_rows = rows.events(values["events"]["items"], {})
@@ -139,9 +147,30 @@ class BotState(LivePage):
         self.expanded = "" if self.expanded == trade_id else trade_id
 
     @rx.event
-    def page_to(self, offset: int):
-        self.offset = max(0, offset)
-        return BotState.watch
+    def open_bot(self):
+        """on_load: nothing of the bot shown before stays, and trades start at the newest."""
+        self._page_starts, self._next_start, self._trades, self._candles = [None], None, [], {}
+        self.trade_page, self.has_older, self.expanded, self.candles_error = 1, False, "", ""
+        self.name = self.subtitle = self.signal_at = ""
+        self.kpi_rows, self.equity, self.drawdown, self.candles, self.markers = [], [], [], [], []
+        self.position_rows, self.trade_rows, self.event_rows = [], [], []
+        self.deployment_rows, self.signal_rows = [], []
+
+    @rx.event
+    def older(self):
+        if self.has_older and self._next_start:
+            self._page_starts = [*self._page_starts, self._next_start]
+            self.trade_page = len(self._page_starts)
+            return BotState.watch
+        return None
+
+    @rx.event
+    def newer(self):
+        if len(self._page_starts) > 1:
+            self._page_starts = self._page_starts[:-1]
+            self.trade_page = len(self._page_starts)
+            return BotState.watch
+        return None
 
 
 def _trade_row(row: rx.Var) -> rx.Component:
@@ -172,13 +201,11 @@ def _trades() -> rx.Component:
                 ),
                 rx.hstack(
                     rx.button("Newer", size="1", variant="soft", id="trades-newer",
-                              disabled=s.offset == 0,
-                              on_click=BotState.page_to(s.offset - PAGE_SIZE)),
-                    rx.text(f"{PAGE_SIZE} per page · ", s.trade_total, " trades", size="1",
-                            id="trades-total"),
+                              disabled=s.trade_page == 1, on_click=BotState.newer),
+                    rx.text("Page ", s.trade_page, f" · {PAGE_SIZE} per page · ",
+                            s.trade_total, " trades", size="1", id="trades-total"),
                     rx.button("Older", size="1", variant="soft", id="trades-older",
-                              disabled=s.offset + PAGE_SIZE >= s.trade_total,
-                              on_click=BotState.page_to(s.offset + PAGE_SIZE)),
+                              disabled=~s.has_older, on_click=BotState.older),
                     align="center", spacing="3",
                 ),
                 width="100%", overflow_x="auto",
@@ -232,4 +259,4 @@ def page() -> rx.Component:
 
 ROUTE = "/bots/[bot_id]"
 TITLE = "Bot"
-ON_LOAD = [BotState.watch, AuthState.check_session]  # the live task starts first
+ON_LOAD = [BotState.open_bot, BotState.watch, AuthState.check_session]  # the live task starts first

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import httpx
 import pytest
 
 from frontend.components.kpis import kpi_rows
+from frontend.pages.bot_detail import PAGE_SIZE
 from tests.dashboard.stack import Stack, Trader, market_now
 
 WAIT_MS = 30_000
@@ -95,14 +97,14 @@ def test_a_reported_trade_reaches_the_bot_page_live_with_its_markers(
         stack: Stack, browser: Any, artifacts: Path, console_errors: list[str]) -> None:
     context, page = _page(browser, console_errors)
     _login(page, stack, stack.other)
-    stack.report_trade(market_now(stack) - __import__("datetime").timedelta(minutes=5))
+    stack.report_trade(market_now(stack) - timedelta(minutes=5))
     page.goto(f"{stack.dashboard}/bots/{stack.other.bot_id}")
     page.wait_for_selector(".trade-row", timeout=WAIT_MS)
     page.wait_for_selector("#bot-candles[data-markers='2']", timeout=WAIT_MS)
     points = int(page.get_attribute("#bot-equity", "data-points") or 0)
     rows = page.locator(".trade-row").count()
 
-    trade = stack.report_trade(market_now(stack) - __import__("datetime").timedelta(minutes=2))
+    trade = stack.report_trade(market_now(stack) - timedelta(minutes=2))
     committed = time.monotonic()
     page.wait_for_selector(f"#trade-{trade['id']}", timeout=2_000)
     page.wait_for_selector(f"#bot-equity[data-points='{points + 1}']", timeout=2_000)
@@ -112,6 +114,18 @@ def test_a_reported_trade_reaches_the_bot_page_live_with_its_markers(
     page.click(f"#trade-{trade['id']}")
     page.wait_for_selector(f"#signal-trade-{trade['id']}", timeout=WAIT_MS)
     _shot(page, artifacts, "bot-detail")
+
+    start = market_now(stack) - timedelta(hours=2)  # older trades: they sort after the others
+    for n in range(PAGE_SIZE):
+        stack.report_trade(start + timedelta(minutes=n))
+    total = rows + 1 + PAGE_SIZE
+    page.wait_for_selector(f"#trades-total:has-text('{total} trades')", timeout=WAIT_MS)
+    page.click("#trades-older")
+    _eventually(lambda: page.locator(".trade-row").count() == total - PAGE_SIZE)
+    assert page.locator(f"#trade-{trade['id']}").count() == 0  # the newest is on page 1
+    page.click("#trades-newer")
+    page.wait_for_selector(f"#trade-{trade['id']}", timeout=WAIT_MS)
+    assert page.locator(".trade-row").count() == PAGE_SIZE
     context.close()
 
 
