@@ -108,13 +108,7 @@ class StrategiesState(LivePage):
     @rx.event
     async def open(self, strategy_id: str):
         self.saved, self.save_error, self.diff_rows = "", "", []
-        try:
-            await self._load(strategy_id)
-        except api.DashboardError as exc:
-            if exc.expired:
-                return self._end_session(exc.message)
-            self.save_error = exc.message
-        return None
+        return await self._after(strategy_id, "")
 
     async def _load(self, strategy_id: str) -> None:
         """Show a saved strategy: its newest template, versions and the bots running it."""
@@ -196,7 +190,7 @@ class StrategiesState(LivePage):
                                  f"Saved {row['name']!r} as version {row['version']}.")
 
     async def _after(self, strategy_id: str, message: str):
-        """Reload the strategy after a change and say what happened."""
+        """(Re)load the strategy and say what happened (`message`), or why it failed."""
         try:
             await self._load(strategy_id)
         except api.DashboardError as exc:
