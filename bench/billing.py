@@ -29,12 +29,12 @@ from backend.app import create_app
 from backend.billing.local import LocalStripe, new_webhook_secret
 from backend.billing.service import billing_service
 from backend.billing.stripe_api import ensure_catalog
-from tests.billing.support import Billing, Trader, signature, subscribe_directly
-from tests.support.databases import (
+from backend.testing.databases import (
     create_database,
     create_migrated_template,
     drop_database,
 )
+from tests.billing.support import Billing, Trader, signature, subscribe_directly
 from tests.support.servers import ServerThread, free_port
 
 
