@@ -4,7 +4,7 @@ A record holds each signal's score, the combined score (the threshold is the tem
 each filter's pass/fail, the session, the guards' verdicts when an entry was considered, the
 desired side (+1 long signal, -1 short, 0 none), the action and an ``outcome`` that names
 what happened or the **first** reason no entry was made, in the order the rules apply them:
-``no_signal`` → ``side_disabled`` → ``filter:<type>`` → ``out_of_session`` →
+``no_signal`` → ``filter:<type>`` → ``out_of_session`` → ``side_disabled`` →
 ``position_closed_this_candle`` → ``paused`` → ``guard:<type>`` → ``size_zero``.
 
 Two producers, one record (a test holds them equal over the same candles):
@@ -69,8 +69,7 @@ class JournalRecord:
         }
 
 
-def _outcome(action: str, reason: str | None, desired: int, filters, session: bool,
-             side_enabled: bool) -> str:
+def _outcome(action: str, reason: str | None, desired: int, filters, session: bool) -> str:
     if action in ENTERED:
         return ENTERED[action]
     if action == EXIT:
@@ -81,26 +80,24 @@ def _outcome(action: str, reason: str | None, desired: int, filters, session: bo
         return reason
     if desired == 0:
         return "no_signal"
-    if not side_enabled:
-        return "side_disabled"
     failed = [name for name, ok in filters if not ok]
     if failed:
         return f"filter:{failed[0]}"
-    return "out_of_session" if not session else "no_entry"
+    # a signal that passed filters and session enters unless its side is disabled
+    return "out_of_session" if not session else "side_disabled"
 
 
 def _record(candle_ms: int, action: str, reason: str | None, desired: int, score, signals,
-            filters, session: bool, guards, side_enabled: bool) -> JournalRecord:
+            filters, session: bool, guards) -> JournalRecord:
     return JournalRecord(
         candle_ms, action, reason, desired, score, tuple(signals), tuple(filters), session,
-        tuple(guards), _outcome(action, reason, desired, filters, session, side_enabled),
+        tuple(guards), _outcome(action, reason, desired, filters, session),
     )
 
 
-def from_state(candle_ms: int, state: Mapping[str, Any], template: Template) -> JournalRecord:
+def from_state(candle_ms: int, state: Mapping[str, Any]) -> JournalRecord:
     """The record of a live candle from the signal state the bot reported for it."""
     desired = 1 if state.get("long_signal") else -1 if state.get("short_signal") else 0
-    enabled = {1: template.long_enabled, -1: template.short_enabled, 0: True}[desired]
     return _record(
         candle_ms,
         state["action"],
@@ -111,7 +108,6 @@ def from_state(candle_ms: int, state: Mapping[str, Any], template: Template) -> 
         [(f["type"], bool(f["pass"])) for f in state.get("filters", ())],
         bool(state.get("session", False)),
         list(state.get("guards", {}).items()),
-        enabled,
     )
 
 
@@ -168,13 +164,12 @@ def backtest_journal(
                 guards = list(d.signal_state.get("guards", {}).items())
         else:
             action, reason = HOLD, "no_entry"
-        enabled = {1: template.long_enabled, -1: template.short_enabled, 0: True}[desired]
         score = float(frame.combined[i])
         out.append(_record(
             int(candles.open_time_ms[i]), action, reason, desired,
             None if np.isnan(score) else score,
             [None if np.isnan(s) else float(s) for s in frame.scores[:, i]],
-            filters, bool(frame.session[i]), guards, enabled,
+            filters, bool(frame.session[i]), guards,
         ))
     return out
 

@@ -18,6 +18,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 from backend.domain import exchanges, lifecycle
 from backend.domain.botstate import BOT_COLUMNS, add_event, set_lifecycle
+from backend.domain.journal import record_decision
 from backend.domain.kpis import record_equity, record_trade
 from backend.runtime import BadRequest, Ctx, NotFound, mutation, query
 
@@ -213,11 +214,14 @@ async def reportEquity(
 async def reportSignalState(
     ctx: Ctx, report_id: ReportId, candle_at: AwareDatetime, state: dict[str, Any]
 ) -> Reported:
-    """The evaluated signals, filters and score of one closed candle."""
+    """The evaluated signals, filters and score of one closed candle (with the evaluator's
+    `action` and `reason`, it is also that candle's decision journal record)."""
     bot = await _me(ctx)
-    answer, _ = await _insert_once(ctx, "signal_states", bot, report_id,
-                                   {"candle_at": candle_at, "state": state,
-                                    "created_at": datetime.now(UTC)})
+    answer, applied = await _insert_once(ctx, "signal_states", bot, report_id,
+                                         {"candle_at": candle_at, "state": state,
+                                          "created_at": datetime.now(UTC)})
+    if applied:
+        await record_decision(ctx.db, bot, candle_at, state)
     return answer
 
 

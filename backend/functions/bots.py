@@ -1,6 +1,7 @@
 """Bots (`bots:*`): create and update bots, their desired state and lifecycle, their
 deployments (internal mutations for the provider and the monitor), and the per-bot reads of
-the dashboard: KPIs, equity curve, positions, trades and the activity feed.
+the dashboard: KPIs, equity curve, positions, trades, the activity feed and the decision
+journal.
 
 Lifecycle rules live in backend/domain/lifecycle.py; every change writes an event.
 `bots:trades` and `bots:events` are cursor-paginated (backend/runtime/pagination.py). Two
@@ -14,7 +15,7 @@ from typing import Annotated, Any, Literal, TypedDict
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
-from backend.domain import deployments, history, lifecycle
+from backend.domain import deployments, history, journal, lifecycle
 from backend.domain.botstate import (
     BOT_COLUMNS,
     BotRow,
@@ -27,6 +28,7 @@ from backend.domain.botstate import (
 from backend.domain.deployments import DeploymentStart
 from backend.domain.equity import MAX_POINTS, EquityPoint, equity_curve
 from backend.domain.history import Event, Position, TradePage
+from backend.domain.journal import DecisionRow
 from backend.domain.kpis import Kpis, compute_kpis, ensure_totals
 from backend.domain.retention import Retention, apply_retention
 from backend.runtime import (
@@ -325,6 +327,16 @@ async def events(
 # Internal mutations: the deployment provider calls these through
 # `runtime.call(..., internal_ok=True)` (anonymous auth = the system) or from actions; the
 # scheduler runs the crons (as the system too).
+
+@query
+async def decisions(
+    ctx: Ctx, bot_id: BotId, start: AwareDatetime, end: AwareDatetime
+) -> list[DecisionRow]:
+    """The decision journal of candles opened in [start, end) (at most 7 days): why each
+    candle did or did not trade (strategy/journal.py)."""
+    await owned_bot(ctx.db, bot_id, ctx.auth.require_user())
+    return await journal.decisions(ctx.db, bot_id, start, end)
+
 
 @mutation(internal=True)
 async def beginDeployment(ctx: Ctx, bot_id: BotId) -> DeploymentStart:

@@ -6,6 +6,7 @@ Each area has its own module; this package re-exports every model so Tortoise fi
 from backend.models.accounts import BotToken, LoginFailure, Session, User
 from backend.models.api_keys import ApiKey, ExchangeEndpoint
 from backend.models.bots import Bot, BotConnection, BotEvent, Deployment
+from backend.models.journal import DecisionRecord
 from backend.models.strategies import Strategy, StrategyVersion
 from backend.models.trading import (
     EquityDaily,
@@ -22,6 +23,7 @@ __all__ = [
     "BotConnection",
     "BotEvent",
     "BotToken",
+    "DecisionRecord",
     "Deployment",
     "EquityDaily",
     "EquitySnapshot",

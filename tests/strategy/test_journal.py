@@ -18,8 +18,7 @@ def live_journal(tpl, cs):
     seen: list = []
     replay(tpl, cs, seen)
     return [
-        from_state(c.open_time_ms, {**d.signal_state, "action": d.action, "reason": d.reason},
-                   tpl)
+        from_state(c.open_time_ms, {**d.signal_state, "action": d.action, "reason": d.reason})
         for c, d in seen
         if d.action != WARMING_UP
     ]
