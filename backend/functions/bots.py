@@ -1,7 +1,7 @@
 """Bots (`bots:*`): create and update bots, their desired state and lifecycle, their
 deployments (internal mutations for the provider and the monitor), and the per-bot reads of
-the dashboard: KPIs, equity curve, positions, trades, the activity feed and the decision
-journal.
+the dashboard: KPIs, equity curve, positions, trades, the activity feed, the decision
+journal and trade analytics.
 
 Lifecycle rules live in backend/domain/lifecycle.py; every change writes an event.
 `bots:trades` and `bots:events` are cursor-paginated (backend/runtime/pagination.py). Two
@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, TypedDict
 from pydantic import AwareDatetime, Field, StringConstraints
 
 from backend.domain import deployments, history, journal, lifecycle
+from backend.domain.analytics import Analytics, trade_analytics
 from backend.domain.botstate import (
     BOT_COLUMNS,
     BotRow,
@@ -336,6 +337,20 @@ async def decisions(
     candle did or did not trade (strategy/journal.py)."""
     await owned_bot(ctx.db, bot_id, ctx.auth.require_user())
     return await journal.decisions(ctx.db, bot_id, start, end)
+
+
+@query
+async def analytics(
+    ctx: Ctx, bot_id: BotId | None = None, start: AwareDatetime | None = None,
+    end: AwareDatetime | None = None,
+) -> Analytics:
+    """Trade analytics of one bot, or of all the caller's bots (the overview), for trades
+    that exited in [start, end) (backend/domain/analytics.py)."""
+    user_id = ctx.auth.require_user()
+    if bot_id is None:
+        return await trade_analytics(ctx.db, "user_id", user_id, start, end)
+    await owned_bot(ctx.db, bot_id, user_id)
+    return await trade_analytics(ctx.db, "bot_id", bot_id, start, end)
 
 
 @mutation(internal=True)
