@@ -31,6 +31,7 @@ from backend.domain.equity import MAX_POINTS, EquityPoint, equity_curve
 from backend.domain.history import Event, Position, TradePage
 from backend.domain.journal import DecisionRow
 from backend.domain.kpis import Kpis, compute_kpis, ensure_totals
+from backend.domain.reconciling import ReconcilingState, reconciling_state
 from backend.domain.retention import Retention, apply_retention
 from backend.runtime import (
     Conflict,
@@ -351,6 +352,14 @@ async def analytics(
         return await trade_analytics(ctx.db, "user_id", user_id, start, end)
     await owned_bot(ctx.db, bot_id, user_id)
     return await trade_analytics(ctx.db, "bot_id", bot_id, start, end)
+
+
+@query
+async def reconciliation(ctx: Ctx, bot_id: BotId) -> ReconcilingState:
+    """Whether the bot is `reconciling` (its model and the exchange disagreed and no clean
+    pass followed yet), with both views of each difference (backend/domain/reconciling.py)."""
+    await owned_bot(ctx.db, bot_id, ctx.auth.require_user())
+    return await reconciling_state(ctx.db, bot_id)
 
 
 @mutation(internal=True)
