@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
 
+from backend.domain import alerts
 from backend.runtime import BadRequest
 from backend.runtime.executor import Executor
 from strategy.journal import from_state
@@ -40,6 +41,9 @@ async def record_decision(db: Executor, bot: dict[str, Any], candle_at: datetime
         "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (bot_id, candle_at) DO NOTHING",
         bot["id"], bot["user_id"], candle_at, record.outcome, record.to_json(),
     )
+    if record.outcome.startswith("guard:"):
+        guard = record.outcome.split(":", 1)[1]
+        await alerts.notify(db, bot, "guard", "warning", f"entries blocked by guard {guard}")
 
 
 async def decisions(db: Executor, bot_id: int, start: datetime, end: datetime

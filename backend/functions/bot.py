@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal, TypedDict
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from backend.domain import exchanges, lifecycle
+from backend.domain import alerts, exchanges, lifecycle
 from backend.domain.botstate import BOT_COLUMNS, add_event, set_lifecycle
 from backend.domain.journal import record_decision
 from backend.domain.kpis import record_equity, record_trade
@@ -234,10 +234,12 @@ async def reportEvent(
 ) -> Reported:
     """An event for the bot's activity feed."""
     bot = await _me(ctx)
-    answer, _ = await _insert_once(ctx, "bot_events", bot, report_id, {
+    answer, applied = await _insert_once(ctx, "bot_events", bot, report_id, {
         "kind": kind, "level": level, "message": message, "data": data,
         "at": at or datetime.now(UTC),
     })
+    if applied:
+        await alerts.on_event(ctx.db, bot, kind, level, message)
     return answer
 
 

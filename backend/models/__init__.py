@@ -4,6 +4,7 @@ Each area has its own module; this package re-exports every model so Tortoise fi
 """
 
 from backend.models.accounts import BotToken, LoginFailure, Session, User
+from backend.models.alerts import AlertSettings, Notification
 from backend.models.api_keys import ApiKey, ExchangeEndpoint
 from backend.models.bots import Bot, BotConnection, BotEvent, Deployment
 from backend.models.journal import DecisionRecord
@@ -18,6 +19,7 @@ from backend.models.trading import (
 )
 
 __all__ = [
+    "AlertSettings",
     "ApiKey",
     "Bot",
     "BotConnection",
@@ -30,6 +32,7 @@ __all__ = [
     "ExchangeEndpoint",
     "KpiTotals",
     "LoginFailure",
+    "Notification",
     "Position",
     "Session",
     "SignalState",
