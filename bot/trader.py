@@ -319,7 +319,9 @@ class Trader:
             order = await self.venue.market_order(direction.entry_side, qty, link_id)
         except (QuantityError, VenueError, LookupError) as exc:
             self.trade = None if not trade.entry_qty else trade
-            self.reporter.order_rejected(link_id, "entry", exc)
+            # the decision candle in the message: the drift report finds it by that
+            self.reporter.order_rejected(
+                link_id, f"entry (candle {close_ms - self.timeframe_ms})", exc)
             return
         self.reporter.order_placed(link_id, order, f"entry {direction} {qty}")
         await self._settle(order)

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from strategy.backtest.engine import Account, market
+from strategy.backtest.engine import Account, first_decision, market
 from strategy.backtest.level_fills import LEVEL_REASONS
 from strategy.backtest.result import BacktestConfig, BacktestResult
 from strategy.decision import ENTER_LONG, ENTER_SHORT, EXIT, HOLD, Rules
@@ -139,7 +139,7 @@ def backtest_journal(
     closing = sorted(result.trades, key=lambda t: t.exit_index)
     c = 0
     out = []
-    for i in range(max(rules.warmup - 1, 0), n):
+    for i in range(first_decision(rules, candles, config), n):
         while c < len(closing) and closing[c].exit_index < i:
             account.close(closing[c])
             c += 1

@@ -110,6 +110,14 @@ def market(
     return series, decision_ms, rules.frame(series, decision_ms)
 
 
+def first_decision(rules: Rules, candles: Candles, config: BacktestConfig) -> int:
+    """Index of the first candle decided: after the warm-up and from ``decide_from_ms``."""
+    first = max(rules.warmup - 1, 0)
+    if config.decide_from_ms is not None:
+        first = max(first, int(np.searchsorted(candles.open_time_ms, config.decide_from_ms)))
+    return first
+
+
 def _run(
     template: Template, candles: Candles, config: BacktestConfig, progress: Progress | None
 ) -> BacktestResult:
@@ -118,7 +126,8 @@ def _run(
     series, decision_ms, frame = market(rules, candles, config)
     atr = series[rules.atr_series] if rules.atr_series else np.full(n, np.nan)  # for atr_stop
     candidates = np.flatnonzero(frame.long_entry | frame.short_entry)
-    candidates = candidates[(candidates >= rules.warmup - 1) & (candidates < n - 1)].tolist()
+    first = first_decision(rules, candles, config)
+    candidates = candidates[(candidates >= first) & (candidates < n - 1)].tolist()
     fills = _Fills(rules, candles, frame, atr, config)
 
     account = Account(config.initial_equity)
