@@ -132,6 +132,8 @@ class Bot:
         old, self.config = self.config, config
         trader = self.trader
         assert trader is not None
+        if self.rest is not None:
+            self.rest.limiter.set_share(config.get("rate_share", 1.0))
         if config.get("template_version") != old.get("template_version") or config.get(
             "template"
         ) != old.get("template"):
@@ -233,6 +235,7 @@ class Bot:
         rest = BybitRest(
             ex["rest_url"], creds, ca=ex.get("ca_pem"), timeout_s=self.options.rest_timeout_s
         )
+        rest.limiter.set_share(self.config.get("rate_share", 1.0))
         await rest.sync_time()
         result = await rest.get(
             "/v5/market/instruments-info", {"category": "linear", "symbol": self.config["symbol"]}

@@ -69,6 +69,7 @@ class BotConfig(TypedDict):
     close_positions: bool
     lifecycle: str
     exchange: ExchangeAccess | None
+    rate_share: float  # of the exchange account's per-UID rate limits this bot may use
 
 
 class Reported(TypedDict):
@@ -115,8 +116,9 @@ async def _insert_once(ctx: Ctx, table: str, bot: dict[str, Any], report_id: str
 
 @query
 async def config(ctx: Ctx) -> BotConfig:
-    """The calling bot's configuration: strategy template and version, desired state, and its
-    exchange (URLs, CA, API key id and the secret sealed under its data key)."""
+    """The calling bot's configuration: strategy template and version, desired state, its
+    exchange (URLs, CA, API key id and the secret sealed under its data key) and its share of
+    the exchange account's rate limits (1/n for n running bots on its key)."""
     bot = await _me(ctx)
     template = await ctx.db.fetchval(
         "SELECT template FROM strategy_versions WHERE strategy_id = $1 AND version = $2",
@@ -124,6 +126,11 @@ async def config(ctx: Ctx) -> BotConfig:
     )
     key = await ctx.db.fetchrow(
         "SELECT exchange, testnet, api_key, secret_ciphertext FROM api_keys WHERE id = $1",
+        bot["api_key_id"],
+    )
+    # bots on one key share its account's rate limits (one rate budget per account)
+    sharing = await ctx.db.fetchval(
+        "SELECT count(*) FROM bots WHERE api_key_id = $1 AND desired_state <> 'stop'",
         bot["api_key_id"],
     )
     exchange: ExchangeAccess | None = None
@@ -140,6 +147,7 @@ async def config(ctx: Ctx) -> BotConfig:
         "strategy_id": bot["strategy_id"], "template_version": bot["strategy_version"],
         "desired_state": bot["desired_state"], "close_positions": bot["close_positions"],
         "lifecycle": bot["lifecycle"], "exchange": exchange,
+        "rate_share": 1 / max(1, sharing),
     }
 
 

@@ -7,6 +7,10 @@ Two sources decide when a request may leave:
   requests remain, the endpoint is closed until the reset time it gave.
 Public (market) endpoints have no per-UID limit; every request also counts against the
 per-IP budget of 600 requests per 5 seconds.
+
+Bots sharing one exchange account share its per-UID limits: the backend gives each its
+``share`` of them (``bot:config``'s ``rate_share``, 1/n for n bots on one key), so together
+they stay inside the account's budget instead of learning it from 10006 answers.
 """
 
 from __future__ import annotations
@@ -63,17 +67,28 @@ class RateLimiter:
         self._sent: dict[str, deque[float]] = {}
         self._ip_sent: deque[float] = deque()
         self._blocked_until: dict[str, float] = {}
+        self.share = 1.0  # of the account's per-UID limits this client may use (0 < share <= 1)
+        # the exchange's latest (remaining, limit) per endpoint: the account's headroom
+        self.seen: dict[str, tuple[int, int]] = {}
+
+    def set_share(self, share: float) -> None:
+        """Use ``share`` of each per-UID limit from now on (the account's other users take
+        the rest); every endpoint keeps at least one request per window."""
+        if not 0 < share <= 1:
+            raise ValueError(f"rate share must be in (0, 1], got {share}")
+        self.share = share
 
     def limit(self, path: str) -> int | None:
-        """Requests per window currently assumed for ``path`` (None: no per-UID limit)."""
-        return self._limits.get(path)
+        """Requests per window currently allowed for ``path`` (None: no per-UID limit)."""
+        limit = self._limits.get(path)
+        return None if limit is None else max(1, int(limit * self.share))
 
     def delay(self, path: str) -> float:
         """Seconds before a request on ``path`` may be sent (0 when it may go now)."""
         now = self._now()
         waits = [self._blocked_until.get(path, 0.0) - now]
         waits.append(_window_wait(self._ip_sent, self._ip_limit, self._ip_window, now))
-        limit = self._limits.get(path)
+        limit = self.limit(path)
         if limit is not None:
             waits.append(
                 _window_wait(self._sent.setdefault(path, deque()), limit, self._window, now)
@@ -96,11 +111,21 @@ class RateLimiter:
             await self._sleep(wait)
 
     def observe(self, path: str, headers: Mapping[str, str]) -> None:
-        """Follow the exchange's ``X-Bapi-Limit*`` answer headers for ``path``."""
+        """Follow the exchange's ``X-Bapi-Limit*`` answer headers for ``path``; the answered
+        request's slot moves to now (the exchange counted it on arrival, which is no later:
+        a burst queued on the way is not counted a second window early)."""
+        sent = self._sent.get(path)
+        if sent:
+            # the oldest slot moves, whichever request this was: the count stays, and every
+            # slot stays at or after its request's send time
+            sent.popleft()
+            sent.append(self._now())
         limit = _int_header(headers, "x-bapi-limit")
         if limit is not None and limit > 0:
             self._limits[path] = limit
         status = _int_header(headers, "x-bapi-limit-status")
+        if status is not None and limit:
+            self.seen[path] = (status, limit)
         if status is None or status > 0:
             return
         reset_ms = _int_header(headers, "x-bapi-limit-reset-timestamp")
