@@ -364,7 +364,11 @@ class Bot:
             on_book_top=trader.on_book_top if _uses_spread(config) else None,
         )
         heartbeat = Heartbeat(
-            self.client.mutation, rest.latency_ms, self.run_tag, self.options.heartbeat_s
+            self.client.mutation,
+            rest.latency_ms,
+            self.run_tag,
+            self.options.heartbeat_s,
+            rate_limits=lambda: dict(rest.limiter.seen),
         )
         self.heartbeat = heartbeat
         spawn(feed.run(), "market-feed")

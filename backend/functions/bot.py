@@ -20,6 +20,7 @@ from backend.domain import alerts, exchanges, lifecycle
 from backend.domain.botstate import BOT_COLUMNS, add_event, set_lifecycle
 from backend.domain.journal import record_decision
 from backend.domain.kpis import record_equity, record_trade
+from backend.domain.ratebudget import MAX_ENDPOINTS, rate_share, record_headroom
 from backend.runtime import BadRequest, Ctx, NotFound, mutation, query
 
 ReportId = Annotated[str, StringConstraints(min_length=1, max_length=100)]
@@ -40,6 +41,15 @@ class PositionIn(BaseModel):
     entry_price: Positive
     unrealised_pnl: Money
     leverage: Annotated[Decimal, Field(gt=0, le=200, max_digits=10, decimal_places=2)]
+
+
+class RateLimitIn(BaseModel):
+    """What the exchange said last about one endpoint: `remaining` of `limit` per window."""
+
+    model_config = ConfigDict(extra="forbid")
+    path: Annotated[str, StringConstraints(pattern=r"^/v5/[a-z0-9/-]{1,90}$")]
+    remaining: Annotated[int, Field(ge=0, le=1_000_000)]
+    limit: Annotated[int, Field(ge=1, le=1_000_000)]
 
 
 class ExchangeAccess(TypedDict):
@@ -128,11 +138,6 @@ async def config(ctx: Ctx) -> BotConfig:
         "SELECT exchange, testnet, api_key, secret_ciphertext FROM api_keys WHERE id = $1",
         bot["api_key_id"],
     )
-    # bots on one key share its account's rate limits (one rate budget per account)
-    sharing = await ctx.db.fetchval(
-        "SELECT count(*) FROM bots WHERE api_key_id = $1 AND desired_state <> 'stop'",
-        bot["api_key_id"],
-    )
     exchange: ExchangeAccess | None = None
     if key is not None:
         exchange = {
@@ -147,7 +152,7 @@ async def config(ctx: Ctx) -> BotConfig:
         "strategy_id": bot["strategy_id"], "template_version": bot["strategy_version"],
         "desired_state": bot["desired_state"], "close_positions": bot["close_positions"],
         "lifecycle": bot["lifecycle"], "exchange": exchange,
-        "rate_share": 1 / max(1, sharing),
+        "rate_share": await rate_share(ctx.db, bot["api_key_id"]),
     }
 
 
@@ -255,11 +260,15 @@ async def reportEvent(
 async def heartbeat(
     ctx: Ctx, report_id: ReportId, at: AwareDatetime,
     exchange_latency_ms: Annotated[float, Field(ge=0, le=3_600_000)] | None = None,
+    rate_limits: Annotated[list[RateLimitIn], Field(max_length=MAX_ENDPOINTS)] | None = None,
 ) -> Acknowledged:
-    """The bot is alive (with its round trip to the exchange, if measured): connection online
-    (uptime counts from the first heartbeat after a gap); a deploying bot becomes online (or
-    paused, if so desired)."""
+    """The bot is alive (with its round trip to the exchange, if measured, and the
+    exchange's latest rate-limit status per endpoint): connection online (uptime counts from
+    the first heartbeat after a gap); a deploying bot becomes online (or paused, if so
+    desired)."""
     bot = await _me(ctx)
+    if rate_limits and bot["api_key_id"] is not None:
+        await record_headroom(ctx.db, bot, at, [r.model_dump() for r in rate_limits])
     conn = await ctx.db.fetchrow(
         "SELECT status, heartbeat_report_id, heartbeat_at FROM bot_connections "
         "WHERE bot_id = $1", bot["id"],

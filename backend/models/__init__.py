@@ -8,6 +8,7 @@ from backend.models.alerts import AlertSettings, Notification
 from backend.models.api_keys import ApiKey, ExchangeEndpoint
 from backend.models.bots import Bot, BotConnection, BotEvent, Deployment
 from backend.models.journal import DecisionRecord
+from backend.models.ratebudget import RateHeadroom
 from backend.models.strategies import Strategy, StrategyVersion
 from backend.models.trading import (
     EquityDaily,
@@ -34,6 +35,7 @@ __all__ = [
     "LoginFailure",
     "Notification",
     "Position",
+    "RateHeadroom",
     "Session",
     "SignalState",
     "Strategy",

@@ -12,7 +12,7 @@ from bot.bybit.errors import TOO_MANY_VISITS, ApiError
 from bot.bybit.rest import BybitRest
 from bot.bybit.retry import RetryPolicy
 from bot.bybit.signing import Credentials
-from tests.e2e.harness import World, template
+from tests.e2e.harness import World, template, wait_async
 
 BURST = 40  # per client, on /v5/order/realtime (50 per second per UID)
 
@@ -61,5 +61,14 @@ async def test_bots_on_one_key_share_its_rate_budget_and_never_get_10006(world: 
         await world.call("mutation", "bots:setDesiredState",
                          {"bot_id": second["id"], "state": "stop"})
         assert (await asyncio.wait_for(anext(mine), 15))["rate_share"] == 1.0
+    bot = world.start_bot()  # the real bot's heartbeats publish what the exchange said
+    await asyncio.wait_for(bot.ready.wait(), 20)
+
+    async def headroom_shown() -> bool:
+        keys = await world.call("query", "rateBudget:headroom", {})
+        return any(e["path"] == "/v5/position/list" and e["window_limit"] == 50
+                   for k in keys if k["api_key_id"] == key_id for e in k["endpoints"])
+
+    await wait_async(headroom_shown, 15, "the key's headroom")
     assert await burst(world, 1.0) > 0  # each alone would use the whole budget: 10006
     assert await burst(world, 0.5) == 0  # sharing it, the burst waits instead
