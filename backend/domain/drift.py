@@ -2,8 +2,8 @@
 with its template and fee rate, trade by trade, each difference explained by the journals.
 
 Matching: a backtest trade and a live trade match when they are on the same side and the
-live entry fill lies within one candle of the backtest's (which fills at the next candle's
-open after the decision); each trade matches at most once, in time order. For a match the
+live entry fill lies less than one candle from the backtest's (which fills at the next
+candle's open after the decision; an entry one candle late is another decision); each trade matches at most once, in time order. For a match the
 report gives the slippage in price (signed against the trader: > 0 means the live fill was
 worse) and in time for entry and exit, and both fees and PnLs.
 
@@ -103,7 +103,7 @@ def compare(
     missed: list[Unmatched] = []
     for b in sorted(backtest, key=lambda t: t.entry_time_ms):
         hit = next((t for t in free if t["side"] == b.side
-                    and abs(_ms(t["entry_at"]) - b.entry_time_ms) <= tf_ms), None)
+                    and abs(_ms(t["entry_at"]) - b.entry_time_ms) < tf_ms), None)
         sign = 1 if b.side == "long" else -1
         if hit is None:
             decision = b.entry_time_ms - tf_ms
