@@ -1,4 +1,4 @@
-"""What `bots:decisions` costs for one day of 1m candles (1,440 journal records) compared
+"""What `insights:decisions` costs for one day of 1m candles (1,440 journal records) compared
 with the same query for one candle, on the real schema (every migration applied), with
 7 days of records for the bot and 9 other bots' days beside it.
 

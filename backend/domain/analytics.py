@@ -1,4 +1,4 @@
-"""Trade analytics of one bot or of all a user's bots (`bots:analytics`): where the PnL comes
+"""Trade analytics of one bot or of all a user's bots (`insights:analytics`): where the PnL comes
 from and how well exits keep what the market offered.
 
 - PnL by exit reason, by UTC hour and weekday of the entry, and by named session of the

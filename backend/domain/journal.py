@@ -1,6 +1,6 @@
 """The decision journal's storage: one `decisions` row per bot and closed candle, written
 from the signal state a bot reports (`bot:reportSignalState`) and read per time range
-(`bots:decisions`). The record itself is `strategy.journal.JournalRecord`; retention follows
+(`insights:decisions`). The record itself is `strategy.journal.JournalRecord`; retention follows
 signal states (retention.py)."""
 
 from __future__ import annotations

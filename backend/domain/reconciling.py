@@ -1,7 +1,7 @@
 """The `reconciling` condition of a bot, read from its event log: a bot is reconciling from
 its first `reconciliation` event (the bot's position model and the exchange disagreed; the
 event holds both views) until its next `reconciled` event (a later pass found no
-difference). `bots:reconciliation` shows it; the events stay in the activity feed."""
+difference). `insights:reconciliation` shows it; the events stay in the activity feed."""
 
 from __future__ import annotations
 

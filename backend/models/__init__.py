@@ -7,6 +7,7 @@ from backend.models.accounts import BotToken, LoginFailure, Session, User
 from backend.models.alerts import AlertSettings, Notification
 from backend.models.api_keys import ApiKey, ExchangeEndpoint
 from backend.models.bots import Bot, BotConnection, BotEvent, Deployment
+from backend.models.fleet import BotClaim, LatencySample, RegionLatency
 from backend.models.journal import DecisionRecord
 from backend.models.ratebudget import RateHeadroom
 from backend.models.strategies import Strategy, StrategyVersion
@@ -23,6 +24,7 @@ __all__ = [
     "AlertSettings",
     "ApiKey",
     "Bot",
+    "BotClaim",
     "BotConnection",
     "BotEvent",
     "BotToken",
@@ -32,10 +34,12 @@ __all__ = [
     "EquitySnapshot",
     "ExchangeEndpoint",
     "KpiTotals",
+    "LatencySample",
     "LoginFailure",
     "Notification",
     "Position",
     "RateHeadroom",
+    "RegionLatency",
     "Session",
     "SignalState",
     "Strategy",

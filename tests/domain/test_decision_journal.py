@@ -1,5 +1,5 @@
 """The decision journal through the API: what a bot reports per candle becomes the journal the
-backtester rebuilds for the same candles, `bots:decisions` is live, fast for a day of 1m
+backtester rebuilds for the same candles, `insights:decisions` is live, fast for a day of 1m
 candles, tenant-checked, and refuses bad ranges."""
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def test_reported_states_make_the_journal_the_backtester_rebuilds(world: World) 
             api.m("bot:reportSignalState", {"report_id": f"signal:{c.open_time_ms}",
                                             "candle_at": iso(c.open_time_ms), "state": state},
                   token)
-    rows = api.q("bots:decisions", {"bot_id": world.a.bot_id, "start": DAY0.isoformat(),
+    rows = api.q("insights:decisions", {"bot_id": world.a.bot_id, "start": DAY0.isoformat(),
                                     "end": (DAY0 + timedelta(days=1)).isoformat()},
                  world.a.token)
     config = BacktestConfig(taker_fee=0)
@@ -48,12 +48,12 @@ def test_reported_states_make_the_journal_the_backtester_rebuilds(world: World) 
     assert [r["outcome"] for r in rows] == [e.outcome for e in expected]
     assert [r["candle_at"] for r in rows] == [iso(e.candle_ms) for e in expected]
     # another user's bot is not found; a backwards or too long range names the field
-    other = api.call("query", "bots:decisions", {"bot_id": world.a.bot_id,
+    other = api.call("query", "insights:decisions", {"bot_id": world.a.bot_id,
                      "start": DAY0.isoformat(), "end": (DAY0 + timedelta(1)).isoformat()},
                      world.b.token)
     assert other.status_code == 404
     for end, why in ((DAY0 - timedelta(1), "after start"), (DAY0 + timedelta(8), "7 days")):
-        bad = api.call("query", "bots:decisions", {"bot_id": world.a.bot_id,
+        bad = api.call("query", "insights:decisions", {"bot_id": world.a.bot_id,
                        "start": DAY0.isoformat(), "end": end.isoformat()}, world.a.token)
         assert bad.status_code == 400 and why in bad.text and '"end"' in bad.text
 
@@ -71,7 +71,7 @@ def test_a_day_of_1m_decisions_answers_within_5x_of_50_ms(world: World) -> None:
     times = []
     for _ in range(7):
         t0 = time.perf_counter()
-        rows = world.api.q("bots:decisions", args, bot.token)
+        rows = world.api.q("insights:decisions", args, bot.token)
         times.append(time.perf_counter() - t0)
     assert len(rows) == 1440 and rows[0]["record"]["o"] == "no_signal"
     assert statistics.median(times) < 0.050 * 5, times
@@ -83,7 +83,7 @@ async def test_the_journal_is_live(world: World) -> None:
             "end": (day + timedelta(hours=1)).isoformat()}
     async with Client(world.api.url, world.a.token) as owner, \
             Client(world.api.url, world.a.bot_token) as bot:
-        journal = owner.subscribe("bots:decisions", args)
+        journal = owner.subscribe("insights:decisions", args)
         assert await next_value(journal) == []
         state = {"score": 0.0, "long_signal": False, "short_signal": False, "session": True,
                  "signals": [{"score": 0.0}], "filters": [], "action": "hold",

@@ -1,4 +1,4 @@
-"""Trade analytics (`bots:analytics`) against a hand-computed fixture: PnL by exit reason,
+"""Trade analytics (`insights:analytics`) against a hand-computed fixture: PnL by exit reason,
 hour, weekday and session, exit efficiency, and each signal component's attribution."""
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def analytics(world: World) -> dict:
             "exit_at": ts(day, hour + 0.5), "fees": fee,
             "pnl": str(net(side, qty, entry, exit_, fee)), "exit_reason": reason,
             "signal_state": state, "mfe": mfe, "mae": mae}, world.a.bot_token)
-    return world.api.q("bots:analytics", {"bot_id": world.a.bot_id}, world.a.token)
+    return world.api.q("insights:analytics", {"bot_id": world.a.bot_id}, world.a.token)
 
 
 def table(buckets: list[dict]) -> dict[str, tuple[int, int, Decimal]]:
@@ -85,12 +85,12 @@ def test_each_component_is_split_at_its_median_score(analytics: dict) -> None:
 
 def test_the_overview_covers_all_the_users_bots_and_a_period(world: World,
                                                              analytics: dict) -> None:
-    overview = world.api.q("bots:analytics", {}, world.a.token)
+    overview = world.api.q("insights:analytics", {}, world.a.token)
     assert overview["trades"] == 5
-    tuesday_on = world.api.q("bots:analytics", {"bot_id": world.a.bot_id, "start": ts(1)},
+    tuesday_on = world.api.q("insights:analytics", {"bot_id": world.a.bot_id, "start": ts(1)},
                              world.a.token)
     assert tuesday_on["trades"] == 3
-    assert world.api.q("bots:analytics", {}, world.b.token)["trades"] == 0
-    other = world.api.call("query", "bots:analytics", {"bot_id": world.a.bot_id},
+    assert world.api.q("insights:analytics", {}, world.b.token)["trades"] == 0
+    other = world.api.call("query", "insights:analytics", {"bot_id": world.a.bot_id},
                            world.b.token)
     assert other.status_code == 404

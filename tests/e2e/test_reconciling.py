@@ -1,6 +1,6 @@
 """Reconciling, visible: execution messages lost by the local exchange make the bot's model
 and the exchange disagree; the bot is `reconciling` (both views in its events, shown live by
-`bots:reconciliation`) until a later reconciliation pass finds nothing, then it clears."""
+`insights:reconciliation`) until a later reconciliation pass finds nothing, then it clears."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ async def test_a_forced_difference_shows_reconciling_until_a_clean_pass(world: W
     async with Client(world.server.url, world.user_token) as trader:
 
         async def follow() -> None:
-            async for value in trader.subscribe("bots:reconciliation", {"bot_id": world.bot_id}):
+            async for value in trader.subscribe("insights:reconciliation", {"bot_id": world.bot_id}):
                 seen.append(value)
 
         watcher = asyncio.create_task(follow())

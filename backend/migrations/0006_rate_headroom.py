@@ -4,7 +4,7 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('plutarc', '0004_alerts')]
+    dependencies = [('plutarc', '0005_alerts')]
 
     initial = False
 

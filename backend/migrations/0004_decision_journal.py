@@ -6,7 +6,7 @@ from tortoise.fields.data import JSON_DUMPS
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('plutarc', '0002_domain')]
+    dependencies = [('plutarc', '0003_deployments')]
 
     initial = False
 

@@ -5,7 +5,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('plutarc', '0003_decision_journal')]
+    dependencies = [('plutarc', '0004_decision_journal')]
 
     initial = False
 
