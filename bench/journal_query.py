@@ -10,28 +10,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import statistics
-import time
 from datetime import UTC, datetime, timedelta
+
+from pagination import RUNS, timed  # bench/ is on the path when a bench script runs
 
 from backend.db.pool import create_pool
 from backend.domain.journal import decisions
 from backend.runtime.executor import Executor
 from backend.testing.databases import create_migrated_template, drop_database, with_database
 
-RUNS = 30
 RECORD = ('{"a":"hold","r":"no_entry","d":0,"c":0.1,"s":[0.1,0.2,-0.3],'
           '"f":[["volatility_band",true]],"ses":true,"g":[],"o":"no_signal"}')
 DAY0 = datetime(2026, 2, 2, tzinfo=UTC)
-
-
-async def median_ms(fn) -> float:  # type: ignore[no-untyped-def]
-    samples = []
-    for _ in range(RUNS):
-        started = time.perf_counter()
-        await fn()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples) * 1000
 
 
 async def main(dsn: str) -> None:
@@ -58,7 +48,7 @@ async def main(dsn: str) -> None:
                 rows = await decisions(ex, 5, day, day + timedelta(minutes=1))
                 assert len(rows) == 1
 
-            base, full = await median_ms(one_candle), await median_ms(one_day)
+            base, full = await timed(one_candle), await timed(one_day)
         print(f"decisions: 10 bots x 7 days of 1m records; median of {RUNS} runs")
         print(f"{'query':>22} {'ms':>8} {'vs 1 candle':>12}")
         print(f"{'1 candle (baseline)':>22} {base:8.2f} {1.0:11.1f}x")
