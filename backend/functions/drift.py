@@ -20,8 +20,6 @@ from backend.domain.drift import ORDER_EVENTS, DriftReport, compare, taker_fee_o
 from backend.domain.exchanges import endpoint
 from backend.domain.journal import MAX_RANGE
 from backend.runtime import BadRequest, Ctx, Id, action, query
-from bot.bybit.rest import BybitRest
-from bot.market_data import fetch_history
 from strategy.backtest import BacktestConfig, run_backtest
 from strategy.evaluator import Evaluator
 from strategy.indicators import Candles
@@ -116,6 +114,10 @@ async def report(ctx: Ctx, bot_id: BotId, start: AwareDatetime, end: AwareDateti
     start_ms, end_ms = int(start.timestamp() * 1000), int(end.timestamp() * 1000)
     start_ms, end_ms = start_ms - start_ms % tf, end_ms - end_ms % tf
     history = Evaluator(template).parity_history
+    # the Bybit client loads cryptofeed (~2.8 s): only when a report runs, not at every start
+    from bot.bybit.rest import BybitRest
+    from bot.market_data import fetch_history
+
     async with BybitRest(got["rest_url"], ca=got["ca_pem"]) as rest:
         rows = await fetch_history(rest, got["symbol"], (end_ms - start_ms) // tf + history,
                                    interval=template.timeframe, now_ms=end_ms)
