@@ -55,10 +55,12 @@ async def test_drift_matches_the_trades_and_explains_an_injected_missed_entry(
                                world.bot_id)
         return rows[0]["n"] >= CANDLES
 
-    await wait_async(journal_complete, 120, "every decision reported")
-    counted = await world.sql("SELECT count(*) AS n FROM decisions WHERE bot_id = $1",
-                              world.bot_id)
-    assert counted[0]["n"] == CANDLES
+    try:
+        await wait_async(journal_complete, 300, "every decision reported")
+    finally:
+        counted = await world.sql("SELECT count(*) AS n FROM decisions WHERE bot_id = $1",
+                                  world.bot_id)
+    assert counted[0]["n"] == CANDLES, (counted, len(bot.reporter.outbox), bot.reporter.dropped)
     report = await world.call("action", "drift:report", {
         "bot_id": world.bot_id, "start": iso(start_ms), "end": iso(end_ms)})
     assert report["candles"] == CANDLES
