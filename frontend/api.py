@@ -23,10 +23,11 @@ Kind = Literal["query", "mutation", "action"]
 class DashboardError(Exception):
     """A readable reason something failed; `expired` when the session must be renewed."""
 
-    def __init__(self, message: str, expired: bool = False) -> None:
+    def __init__(self, message: str, expired: bool = False, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.expired = expired
+        self.field = field  # the argument the backend named, if any
 
 
 def api_url() -> str:
@@ -47,7 +48,8 @@ def readable(exc: BaseException, anonymous: bool = False) -> DashboardError:
         expired = exc.status == 401 and not anonymous
         if expired:
             return DashboardError("Your session has ended. Please log in again.", expired=True)
-        return DashboardError(str(exc.message or exc.code or "the request failed"))
+        return DashboardError(str(exc.message or exc.code or "the request failed"),
+                              field=exc.field)
     if isinstance(exc, httpx.HTTPError | OSError):
         return DashboardError(f"The plutarc API at {api_url()} is unreachable; retry in a moment.")
     return DashboardError("Something went wrong; the details are in the dashboard's log.")

@@ -1,6 +1,7 @@
 """Bots (`bots:*`): create and update bots, their desired state and lifecycle, their
 deployments (internal mutations for the deployment supervisor), and the per-bot reads of
-the dashboard: KPIs, equity curve, positions, trades and the activity feed.
+the dashboard: KPIs, equity curve, positions, trades and the activity feed (the decision
+journal, trade analytics and the reconciling condition: `insights:*`).
 
 Lifecycle rules live in backend/domain/lifecycle.py; every change writes an event.
 `bots:trades` and `bots:events` are cursor-paginated (backend/runtime/pagination.py). Two
@@ -14,6 +15,7 @@ from typing import Annotated, Any, Literal, TypedDict
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
+from backend.billing import limits
 from backend.domain import deployments, history, lifecycle, regions
 from backend.domain.botstate import (
     BOT_COLUMNS,
@@ -176,6 +178,7 @@ async def create(
     _check_region(provider, region)
     version = await _strategy_version(ctx, user_id, strategy_id, strategy_version)
     await _check_key(ctx, user_id, api_key_id)
+    await limits.check_bot(ctx.db, user_id, region, api_key_id, running=start)
     state, desired = ("provisioning", "run") if start else ("stopped", "stop")
     bot = await ctx.db.fetchrow(
         "INSERT INTO bots (user_id, name, strategy_id, strategy_version, symbol, api_key_id, "
@@ -230,6 +233,8 @@ async def update(
     if "region" in redeploy or "provider" in redeploy:
         _check_region(redeploy.get("provider", bot["provider"]),
                       redeploy.get("region", bot["region"]))
+    if region is not None:
+        await limits.check_bot(ctx.db, user_id, region, None, running=False)
     changes.update(redeploy)
     if not changes:
         return bot
@@ -258,6 +263,7 @@ async def setDesiredState(
     if state == "run" and (bot["api_key_id"] is None or bot["strategy_id"] is None):
         raise Conflict("give the bot an API key and a strategy before running it", field="state")
     if state == "run":
+        await limits.check_bot(ctx.db, user_id, bot["region"], bot["api_key_id"], True, bot_id)
         await deployments.one_runner_per_position(ctx.db, bot)
     deployed = await open_deployment(ctx.db, bot_id) is not None
     try:

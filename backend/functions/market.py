@@ -1,6 +1,7 @@
 """Market data for the dashboard's charts (`market:*`): the candles of a bot's symbol and
 timeframe, read from the public kline REST of the bot's exchange (the local exchange, Bybit
-testnet or mainnet; the local exchange's CA is trusted), cached briefly.
+testnet or mainnet; the local exchange's CA is trusted), cached briefly; and the history of
+any symbol and timeframe of an exchange (`market:history`, what the dashboard backtests on).
 
 Candles are an action: they come from outside the database, so they cannot be a live query.
 The dashboard polls them; the cache keeps many tabs on one bot to one exchange call per
@@ -12,17 +13,19 @@ from __future__ import annotations
 import ssl
 import time
 from decimal import Decimal
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
 
 import httpx
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from backend.domain import exchanges
 from backend.domain.botstate import owned_bot
-from backend.runtime import Ctx, Id, NotFound, Unavailable, action, query
+from backend.runtime import BadRequest, Ctx, Id, NotFound, Unavailable, action, query
 from strategy.template import TIMEFRAMES
 
 BotId = Id["bots"]
+Exchange = Literal["local", "bybit"]
+Symbol = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,30}$")]
 CACHE_S = 2.0
 TIMEOUT_S = 5.0
 DAY_MS = 86_400_000
@@ -50,6 +53,13 @@ class Candles(TypedDict):
     symbol: str
     timeframe: str
     candles: list[Candle]
+
+
+class Endpoint(TypedDict):
+    exchange: str
+    testnet: bool
+    rest_url: str | None
+    ca_pem: str | None
 
 
 # (rest_url, symbol, interval, limit) -> (monotonic time fetched, candles). Entries older than
@@ -102,6 +112,34 @@ async def candles(
         hit = (time.monotonic(), await _fetch(src, interval, limit))
         _cache[key] = hit
     return {"symbol": src["symbol"], "timeframe": src["timeframe"], "candles": hit[1]}
+
+
+@query
+async def endpoint(ctx: Ctx, exchange: Exchange, testnet: bool = False) -> Endpoint:
+    """Where an exchange's public REST is reached (with the local exchange's CA)."""
+    ctx.auth.require_user()
+    found = await exchanges.endpoint(ctx.db, exchange, testnet)
+    return {"exchange": exchange, "testnet": testnet and exchange != "local",
+            "rest_url": found["rest_url"], "ca_pem": found["ca_pem"]}
+
+
+@action
+async def history(
+    ctx: Ctx, exchange: Exchange, symbol: Symbol, timeframe: str, testnet: bool = False,
+    limit: Annotated[int, Field(ge=10, le=1000)] = 1000,
+) -> Candles:
+    """The latest `limit` closed-or-forming candles of `symbol`/`timeframe` on `exchange`,
+    oldest first (as `market:candles`); 503 when the exchange is unreachable."""
+    if timeframe not in TIMEFRAMES:
+        raise BadRequest(f"unknown timeframe {timeframe!r}; one of {', '.join(TIMEFRAMES)}",
+                         field="timeframe")
+    assert ctx.query is not None
+    src = await ctx.query("market:endpoint", {"exchange": exchange, "testnet": testnet})
+    if not src["rest_url"]:
+        raise Unavailable(f"exchange {exchange!r} has no known address (is the local "
+                          "exchange running?)")
+    rows = await _fetch({**src, "symbol": symbol}, bybit_interval(timeframe), limit)
+    return {"symbol": symbol, "timeframe": timeframe, "candles": rows}
 
 
 async def _fetch(src: dict[str, Any], interval: str, limit: int) -> list[Candle]:

@@ -4,9 +4,19 @@ Each area has its own module; this package re-exports every model so Tortoise fi
 """
 
 from backend.models.accounts import BotToken, LoginFailure, Session, User
+from backend.models.alerts import AlertSettings, Notification
 from backend.models.api_keys import ApiKey, ExchangeEndpoint
+from backend.models.billing import (
+    BillingAccount,
+    BillingEvent,
+    BillingPausedBot,
+    BillingSettings,
+    StripeEvent,
+)
 from backend.models.bots import Bot, BotConnection, BotEvent, Deployment
 from backend.models.fleet import BotClaim, LatencySample, RegionLatency
+from backend.models.journal import DecisionRecord
+from backend.models.ratebudget import RateHeadroom
 from backend.models.strategies import Strategy, StrategyVersion
 from backend.models.trading import (
     EquityDaily,
@@ -18,12 +28,18 @@ from backend.models.trading import (
 )
 
 __all__ = [
+    "AlertSettings",
     "ApiKey",
+    "BillingAccount",
+    "BillingEvent",
+    "BillingPausedBot",
+    "BillingSettings",
     "Bot",
     "BotClaim",
     "BotConnection",
     "BotEvent",
     "BotToken",
+    "DecisionRecord",
     "Deployment",
     "EquityDaily",
     "EquitySnapshot",
@@ -31,12 +47,15 @@ __all__ = [
     "KpiTotals",
     "LatencySample",
     "LoginFailure",
+    "Notification",
     "Position",
+    "RateHeadroom",
     "RegionLatency",
     "Session",
     "SignalState",
     "Strategy",
     "StrategyVersion",
+    "StripeEvent",
     "Trade",
     "User",
 ]

@@ -7,7 +7,8 @@ import reflex as rx
 
 from frontend.state.auth import AuthState
 
-NAV = (("Overview", "/"), ("Bots", "/bots"), ("Account", "/account"))
+NAV = (("Overview", "/"), ("Bots", "/bots"), ("Strategies", "/strategies"),
+       ("Keys", "/keys"), ("Regions", "/regions"), ("Account", "/account"))
 
 
 def _nav_link(label: str, href: str) -> rx.Component:

@@ -30,7 +30,7 @@ import numpy as np
 from strategy.backtest.funding import funding_cost
 from strategy.backtest.level_fills import LEVEL_REASONS, market_fill
 from strategy.backtest.result import BacktestConfig, BacktestResult, Trade
-from strategy.components.frame import signal_states
+from strategy.components.frame import MarketFrame, signal_states
 from strategy.components.state import AccountState
 from strategy.decision import ENTER_LONG, ENTER_SHORT, SIDES, Decision, Rules, price
 from strategy.indicators import Candles
@@ -41,8 +41,8 @@ Progress = Callable[[float], None]
 _ZERO = Decimal(0)
 
 
-class _Account:
-    """Closed-trade bookkeeping the guards read."""
+class Account:
+    """Closed-trade bookkeeping the guards read (also rebuilt by ``strategy.journal``)."""
 
     def __init__(self, initial: Decimal) -> None:
         self.equity = initial
@@ -93,28 +93,44 @@ def run_backtest(
             gc.enable()
 
 
-def _run(
-    template: Template, candles: Candles, config: BacktestConfig, progress: Progress | None
-) -> BacktestResult:
-    rules = Rules(template, config.qty_step)
-    n = len(candles.close)
+def market(
+    rules: Rules, candles: Candles, config: BacktestConfig
+) -> tuple[dict[str, np.ndarray], np.ndarray, MarketFrame]:
+    """(candle and indicator series, decision times, market frame) over all ``candles``."""
     series = {
         "open": candles.open,
         "high": candles.high,
         "low": candles.low,
         "close": candles.close,
         "volume": candles.volume,
-        "spread_bps": np.full(n, float(config.spread_bps)),
+        "spread_bps": np.full(len(candles.close), float(config.spread_bps)),
         **rules.plan.batch(candles),
     }
-    decision_ms = candles.open_time_ms + template.timeframe_ms
-    frame = rules.frame(series, decision_ms)
+    decision_ms = candles.open_time_ms + rules.timeframe_ms
+    return series, decision_ms, rules.frame(series, decision_ms)
+
+
+def first_decision(rules: Rules, candles: Candles, config: BacktestConfig) -> int:
+    """Index of the first candle decided: after the warm-up and from ``decide_from_ms``."""
+    first = max(rules.warmup - 1, 0)
+    if config.decide_from_ms is not None:
+        first = max(first, int(np.searchsorted(candles.open_time_ms, config.decide_from_ms)))
+    return first
+
+
+def _run(
+    template: Template, candles: Candles, config: BacktestConfig, progress: Progress | None
+) -> BacktestResult:
+    rules = Rules(template, config.qty_step)
+    n = len(candles.close)
+    series, decision_ms, frame = market(rules, candles, config)
     atr = series[rules.atr_series] if rules.atr_series else np.full(n, np.nan)  # for atr_stop
     candidates = np.flatnonzero(frame.long_entry | frame.short_entry)
-    candidates = candidates[(candidates >= rules.warmup - 1) & (candidates < n - 1)].tolist()
+    first = first_decision(rules, candles, config)
+    candidates = candidates[(candidates >= first) & (candidates < n - 1)].tolist()
     fills = _Fills(rules, candles, frame, atr, config)
 
-    account = _Account(config.initial_equity)
+    account = Account(config.initial_equity)
     trades: list[Trade] = []
     next_free, k, reported = 0, 0, 0.0
     long_entry = frame.long_entry

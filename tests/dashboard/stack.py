@@ -1,8 +1,8 @@
 """The real stack for the dashboard's browser tests and bench: database, API, dashboard
-(built and served as `plutarc up` does), local exchange, deployment supervisor and the demo
-user's demo bot — the parts of `plutarc up`, run on a background event loop — plus a second
-trader whose bot is a "reporter": the test holds its claim (the supervisor leaves it alone)
-and commits its reports (trades, equity) itself, so it knows each commit's moment exactly.
+(built and served as `plutarc up` does), local exchange and the demo user's demo bot — the
+parts of `plutarc up`, run on a background event loop — plus a second trader whose bot is a
+"reporter": the test commits its reports (trades, equity) itself, so it knows each commit's
+moment exactly.
 """
 
 from __future__ import annotations
@@ -20,12 +20,15 @@ import httpx
 
 from backend.config import Settings
 from backend.demo import DEMO_EMAIL, ensure_demo_user
+from frontend.part import DashboardPart
 from infra.providers.base import Backend
-from plutarc.up import Up, default_parts
+from infra.providers.demo import DemoBotPart
+from plutarc.up import ApiPart, DatabasePart, ExchangePart, Up
 from tests.support.servers import free_port
 
 DEMO_PASSWORD = "dashboard-demo-pass"
 CHROMIUM = "/usr/bin/chromium"
+REPORTER_SUPERVISOR = "test-reporter"  # the claim the test holds on the reporter bot
 
 
 @dataclass
@@ -109,12 +112,19 @@ class _DemoUser:
         """Nothing to stop."""
 
 
-def start_stack(dsn: str, data_dir: Path) -> Stack:
+def start_stack(dsn: str, data_dir: Path, demo: bool = True) -> Stack:
+    """The parts of `plutarc up`, the deployment supervisor among them. With `demo`, also the
+    demo user's demo bot and the second trader's reporter bot; without, bots created in the
+    browser are the only ones (on the exchange's demo account)."""
+    from infra.supervisor.service import SupervisorPart
+
     settings = Settings(database_url=dsn, data_dir=data_dir)
     options = {"exchange_port": free_port(), "speed": 60.0, "dashboard_port": free_port()}
     up = Up(settings, "127.0.0.1", free_port(), DEMO_PASSWORD, options)
-    parts = default_parts(options)  # as `plutarc up` runs them, with the demo user made here
-    parts.insert(1, _DemoUser())
+    parts: list[Any] = [DatabasePart(), _DemoUser(), ApiPart(), DashboardPart(), ExchangePart(),
+                        SupervisorPart()]
+    if demo:
+        parts.append(DemoBotPart())
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
@@ -123,7 +133,8 @@ def start_stack(dsn: str, data_dir: Path) -> Stack:
         stack.run(part.start(up), timeout=600)
         stack.parts.append(part)
     stack.login(stack.demo)
-    _add_other_trader(stack)
+    if demo:
+        _add_other_trader(stack)
     return stack
 
 
@@ -132,6 +143,7 @@ def _add_other_trader(stack: Stack) -> None:
     other.email = f"other-{uuid.uuid4().hex[:6]}@example.com"
     stack.call("mutation", "auth:signup", {"email": other.email, "password": other.password})
     token = stack.login(other)
+    exchange = stack.up.facts["exchange"]
     key = stack.call("mutation", "apiKeys:add", {
         "exchange": "local", "label": "reporter", "api_key": "reporterKey0001",
         "api_secret": "reporter-secret-not-used"}, token)
@@ -144,22 +156,21 @@ def _add_other_trader(stack: Stack) -> None:
         "start": False}, token)
     other.bot_id = bot["id"]
 
-    async def deploy() -> str:
-        """Deploy it as the test: hold its claim (so the stack's supervisor leaves it alone),
-        set it to run, and open its deployment for the token."""
+    async def system(path: str, args: dict[str, Any]) -> Any:
         backend = await Backend.connect(stack.up.facts["dsn"])
         try:
-            claimed = await backend.system("deployer:claim", {
-                "bot_id": bot["id"], "supervisor": "dashboard-tests", "lease_s": 3600})
-            assert claimed
-            await asyncio.to_thread(stack.call, "mutation", "bots:setDesiredState",
-                                    {"bot_id": bot["id"], "state": "run"}, token)
-            begun = await backend.system("bots:beginDeployment", {"bot_id": bot["id"]})
-            return begun["token"]
+            return await backend.system(path, args)
         finally:
             await backend.close()
 
-    other.bot_token = stack.run(deploy())
+    # The test stands in for a supervisor: it holds the reporter's claim (so the real
+    # supervisor leaves the bot alone), sets it to run and opens its deployment itself.
+    assert stack.run(system("deployer:claim", {"bot_id": bot["id"],
+                                               "supervisor": REPORTER_SUPERVISOR,
+                                               "lease_s": 3600}))
+    stack.call("mutation", "bots:setDesiredState", {"bot_id": bot["id"], "state": "run"}, token)
+    other.bot_token = stack.run(system("bots:beginDeployment", {"bot_id": bot["id"]}))["token"]
+    assert exchange is not None
 
 
 def stop_stack(stack: Stack) -> None:
