@@ -1,0 +1,100 @@
+"""The billing page in a real browser (Debian's Chromium through Playwright) against the real
+stack with `plutarc up --stripe local` (a real localstripe process): a new trader sees Free and
+its usage against the limits; a declining card typed into the card form (localstripe's
+Stripe.js stand-in) shows its error and changes nothing; a good card upgrades to Pro, and the
+page shows Pro, the card on file and the next invoice."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.dashboard.stack import Stack, start_stack, stop_stack
+from tests.dashboard.test_dashboard import WAIT_MS, _eventually, _page, _shot
+
+DECLINED = "4000000000000002"  # localstripe: declined at once
+GOOD = "4242424242424242"
+
+
+@pytest.fixture(scope="module")
+def stack(db_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """This module's stack: billing on (localstripe), no demo bots."""
+    saved = os.environ.get("PLUTARC_MASTER_KEY_FILE")
+    data = tmp_path_factory.mktemp("billing-page-data")
+    os.environ["PLUTARC_MASTER_KEY_FILE"] = str(data / "master.key")
+    s = start_stack(db_dsn, data, demo=False, stripe=True)
+    try:
+        yield s
+    finally:
+        stop_stack(s)
+        if saved is None:
+            os.environ.pop("PLUTARC_MASTER_KEY_FILE", None)
+        else:
+            os.environ["PLUTARC_MASTER_KEY_FILE"] = saved
+
+
+@pytest.fixture
+def console_errors() -> Iterator[list[str]]:
+    errors: list[str] = []
+    yield errors
+    assert not errors, f"browser console errors: {errors}"
+
+
+def _fill_card(page: Any, number: str) -> None:
+    form = page.locator("#card-element")
+    form.locator("input[placeholder=number]").fill(number)
+    form.locator("input[placeholder=exp_month]").fill("12")
+    form.locator("input[placeholder=exp_year]").fill("31")
+    form.locator("input[placeholder=cvc]").fill("123")
+    form.locator("input[placeholder=postal_code]").fill("75001")
+
+
+def test_free_with_usage_a_declined_card_then_an_upgrade_to_pro(
+        stack: Stack, browser: Any, artifacts: Path, console_errors: list[str]) -> None:
+    email, password = f"billing-{uuid.uuid4().hex[:6]}@example.com", "billing-page-pass"
+    stack.call("mutation", "auth:signup", {"email": email, "password": password})
+    context, page = _page(browser, console_errors)
+    page.goto(f"{stack.dashboard}/login")
+    page.fill("#email-input", email)
+    page.fill("#password-input", password)
+    page.click("#login-submit")
+    page.wait_for_url(f"{stack.dashboard}/", timeout=WAIT_MS)
+    page.click("#nav-billing")
+    page.wait_for_selector("#plan-name", timeout=WAIT_MS)
+    _eventually(lambda: page.inner_text("#plan-name") == "Free")
+    usage = page.inner_text("#usage-table")
+    assert "Running bots" in usage and "Live API keys" in usage, usage
+    assert page.locator("#plan-pro-card").is_visible()
+    _shot(page, artifacts, "billing-free")
+
+    page.click("#upgrade-pro")
+    page.wait_for_selector("#card-element input[placeholder=number]", timeout=WAIT_MS)
+    _fill_card(page, DECLINED)
+    page.click("#pay")
+    page.wait_for_selector("#card-error", timeout=WAIT_MS)
+    assert "declined" in page.inner_text("#card-error").lower()
+    assert page.inner_text("#plan-name") == "Free"
+    _shot(page, artifacts, "billing-declined")
+
+    page.click("#cancel-card")
+    page.click("#upgrade-pro")
+    page.wait_for_selector("#card-element input[placeholder=number]", timeout=WAIT_MS)
+    _fill_card(page, GOOD)
+    page.click("#pay")
+    _eventually(lambda: page.inner_text("#plan-name") == "Pro")
+    page.wait_for_selector("#billing-notice", timeout=WAIT_MS)
+    _eventually(lambda: "4242" in page.inner_text("#card-on-file"))
+    _eventually(lambda: "29.00 USD" in page.inner_text("#next-invoice"))
+    assert page.locator("#card-form").count() == 0
+    token = stack.call("action", "auth:login", {"email": email, "password": password})["token"]
+    assert stack.call("query", "billing:status", token=token)["plan"]["key"] == "pro"
+    _shot(page, artifacts, "billing-pro")
+    context.close()
+    # A declined card answers 402 from localstripe; Chromium logs the failed resource load.
+    console_errors[:] = [e for e in console_errors
+                         if "status of 402" not in e]
