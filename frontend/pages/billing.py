@@ -128,7 +128,8 @@ class BillingState(LivePage):
             self._plans = values["plans"]
         if "status" in values:
             s = values["status"]
-            self.enabled, self.status = s["enabled"], s["status"]
+            self.enabled = s["enabled"]
+            self.status = "no subscription" if s["status"] == "none" else s["status"]
             self.plan_key, self.plan_name = s["plan"]["key"], s["plan"]["name"]
             self.period_end = fmt.utc(s["period_end"]) if s["period_end"] else ""
             nxt = s["next_invoice"]
@@ -145,11 +146,15 @@ class BillingState(LivePage):
                             "message": e["message"]} for e in s["events"]]
         self.plans = plan_cards(self._plans, self.plan_key)
         if "invoices" in values:
-            self.invoice_error = ""
-            self.invoices = [{"row_id": f"invoice-{i['id']}", "created": fmt.utc(i["created"]),
-                              "amount": _cents(i["amount_due"], i["currency"] or "usd"),
-                              "status": i["status"] or ""} for i in values["invoices"]]
+            self._set_invoices(values["invoices"])
         return False
+
+    def _set_invoices(self, invoices: list[dict[str, Any]]) -> None:
+        self.invoice_error = ""
+        self.invoices = [{"row_id": f"invoice-{i['id']}",
+                          "created": fmt.utc(i["created"]) if i["created"] else "",
+                          "amount": _cents(i["amount_due"], i["currency"] or "usd"),
+                          "status": i["status"] or ""} for i in invoices]
 
     def _failed(self, name: str, message: str) -> bool:
         if name == "invoices":
@@ -167,6 +172,10 @@ class BillingState(LivePage):
             return
         self.choosing, self.card_error, self._client_secret = "", "", ""
         self.notice = f"You are on the {answer['plan']['name']} plan."
+        try:  # the change's invoice now, not at the next poll
+            self._set_invoices(await self._run("action", "billing:invoices"))
+        except api.DashboardError as exc:
+            self.invoice_error = exc.message
 
     @rx.event
     async def choose(self, plan: str):

@@ -38,11 +38,18 @@ def stack(db_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sta
             os.environ["PLUTARC_MASTER_KEY_FILE"] = saved
 
 
+# Stripe.js posts the declined card to Stripe (here localstripe), which answers 402; Chromium
+# logs that response as a failed resource load. It is the one console error allowed, once.
+DECLINE_LOAD = "Failed to load resource: the server responded with a status of 402 (Payment Required)"
+
+
 @pytest.fixture
 def console_errors() -> Iterator[list[str]]:
     errors: list[str] = []
     yield errors
-    assert not errors, f"browser console errors: {errors}"
+    assert errors.count(DECLINE_LOAD) <= 1, errors
+    others = [e for e in errors if e != DECLINE_LOAD]
+    assert not others, f"browser console errors: {others}"
 
 
 def _fill_card(page: Any, number: str) -> None:
@@ -91,10 +98,9 @@ def test_free_with_usage_a_declined_card_then_an_upgrade_to_pro(
     _eventually(lambda: "4242" in page.inner_text("#card-on-file"))
     _eventually(lambda: "29.00 USD" in page.inner_text("#next-invoice"))
     assert page.locator("#card-form").count() == 0
+    _eventually(lambda: "paid" in page.inner_text("#invoices-table"))
+    assert "29.00 USD" in page.inner_text("#invoices-table")
     token = stack.call("action", "auth:login", {"email": email, "password": password})["token"]
     assert stack.call("query", "billing:status", token=token)["plan"]["key"] == "pro"
     _shot(page, artifacts, "billing-pro")
     context.close()
-    # A declined card answers 402 from localstripe; Chromium logs the failed resource load.
-    console_errors[:] = [e for e in console_errors
-                         if "status of 402" not in e]
