@@ -2,7 +2,8 @@
 stack with `plutarc up --stripe local` (a real localstripe process): a new trader sees Free and
 its usage against the limits; a declining card typed into the card form (localstripe's
 Stripe.js stand-in) shows its error and changes nothing; a good card upgrades to Pro, and the
-page shows Pro, the card on file and the next invoice."""
+page shows Pro, the card on file, the next invoice and the paid one; a declined renewal then
+shows the grace-period banner live."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.billing.support import CARD_DECLINES_CHARGES, Billing, renew
 from tests.dashboard.stack import Stack, start_stack, stop_stack
 from tests.dashboard.test_dashboard import WAIT_MS, _eventually, _page, _shot
 
@@ -61,7 +63,7 @@ def _fill_card(page: Any, number: str) -> None:
     form.locator("input[placeholder=postal_code]").fill("75001")
 
 
-def test_free_with_usage_a_declined_card_then_an_upgrade_to_pro(
+def test_free_with_usage_a_declined_card_an_upgrade_to_pro_then_the_grace_banner(
         stack: Stack, browser: Any, artifacts: Path, console_errors: list[str]) -> None:
     email, password = f"billing-{uuid.uuid4().hex[:6]}@example.com", "billing-page-pass"
     stack.call("mutation", "auth:signup", {"email": email, "password": password})
@@ -103,4 +105,21 @@ def test_free_with_usage_a_declined_card_then_an_upgrade_to_pro(
     token = stack.call("action", "auth:login", {"email": email, "password": password})["token"]
     assert stack.call("query", "billing:status", token=token)["plan"]["key"] == "pro"
     _shot(page, artifacts, "billing-pro")
+
+    # A renewal charged to a card that declines every charge (what Stripe does at a period's
+    # end): the webhook moves the subscription to past_due and the page shows the grace banner.
+    status = stack.call("query", "billing:status", token=token)
+    customer = stack.call("query", "billing:account", token=token)["customer_id"]
+    billing = Billing(stack.api, stack.up.facts["dsn"], stack.up.facts["billing"])
+    client = billing.stripe()
+    pm = client.v1.payment_methods.create({"type": "card", "card": {
+        "number": CARD_DECLINES_CHARGES, "exp_month": 12, "exp_year": 2031, "cvc": "123"}})
+    client.v1.payment_methods.attach(pm.id, {"customer": customer})
+    client.v1.customers.update(customer, {"invoice_settings": {"default_payment_method": pm.id}})
+    assert renew(billing, customer, status["subscription_id"], 2900) == "open"
+    page.wait_for_selector("#grace-banner", timeout=WAIT_MS)
+    assert "payment failed" in page.inner_text("#grace-banner").lower()
+    assert page.inner_text("#plan-name") == "Pro"  # the plan stays in force during the grace
+    _eventually(lambda: "past_due" in page.inner_text("#billing-events"))
+    _shot(page, artifacts, "billing-grace")
     context.close()
