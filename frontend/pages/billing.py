@@ -20,6 +20,7 @@ PAUSED_COLUMNS = [("bot", "Bot"), ("reason", "Why"), ("since", "Paused since")]
 INVOICE_COLUMNS = [("created", "Date"), ("amount", "Amount"), ("status", "Status")]
 EVENT_COLUMNS = [("at", "Time"), ("message", "Event")]
 INVOICES_EVERY_S = 30.0
+RETRY = "retry"  # the card form's purpose when it pays the open invoices (grace period)
 
 # Stripe.js is loaded from the deployment's `js_url` (Stripe's, or localstripe's stand-in)
 # the first time a card form opens; `confirm` answers {payment_method} or {error}.
@@ -204,8 +205,26 @@ class BillingState(LivePage):
         if result.get("error"):
             self.card_error, self.busy = str(result["error"]), False
             return
-        await self._change(self.choosing, result["payment_method"])
+        if self.choosing == RETRY:
+            await self._retry(result["payment_method"])
+        else:
+            await self._change(self.choosing, result["payment_method"])
         self.busy = False
+
+    async def _retry(self, payment_method_id: str) -> None:
+        """Pay the open invoices again with the card just confirmed (during a grace period)."""
+        try:
+            await self._run("action", "billing:retryPayment",
+                            {"payment_method_id": payment_method_id})
+        except api.DashboardError as exc:
+            self.card_error = exc.message
+            return
+        self.choosing, self.card_error, self._client_secret = "", "", ""
+        self.notice = "Paid: your card is updated."
+        try:
+            self._set_invoices(await self._run("action", "billing:invoices"))
+        except api.DashboardError as exc:
+            self.invoice_error = exc.message
 
     @rx.event
     async def switch(self, plan: str):
@@ -250,12 +269,15 @@ def _card_form() -> rx.Component:
     s = BillingState
     return layout.section(
         "Card",
-        rx.text("Enter a card for the ", rx.text.strong(s.choosing), " plan."),
+        rx.cond(s.choosing == RETRY,
+                rx.text("Enter a card to pay the open invoice; it becomes your card on file."),
+                rx.text("Enter a card for the ", rx.text.strong(s.choosing), " plan.")),
         rx.box(id="card-element", width="100%", padding="0.5em",
                border="1px solid var(--gray-a6)", border_radius="6px"),
         rx.cond(s.card_error != "", rx.callout(s.card_error, icon="triangle_alert",
                                                color_scheme="red", id="card-error")),
-        rx.hstack(rx.button("Pay and change plan", on_click=s.pay, loading=s.busy, id="pay"),
+        rx.hstack(rx.button(rx.cond(s.choosing == RETRY, "Pay", "Pay and change plan"),
+                            on_click=s.pay, loading=s.busy, id="pay"),
                   rx.button("Cancel", variant="soft", on_click=s.cancel_form, id="cancel-card")),
         id="card-form",
     )
@@ -271,12 +293,15 @@ def page() -> rx.Component:
                 "This plutarc has no Stripe keys: no plan applies and nothing is limited."),
                 id="billing-off"),
             rx.vstack(
-                rx.cond(s.in_grace, rx.callout(
-                    "A payment failed. Your " + s.plan_name + " plan stays in force until "
-                    + s.grace_until + "; then the bots over the Free plan's limits are paused "
-                    "(they keep managing their exits). Update your card below.",
-                    icon="triangle_alert", color_scheme="orange", role="alert",
-                    id="grace-banner", width="100%")),
+                rx.cond(s.in_grace, rx.callout.root(
+                    rx.callout.icon(rx.icon("triangle_alert")),
+                    rx.callout.text(
+                        "A payment failed. Your " + s.plan_name + " plan stays in force until "
+                        + s.grace_until + "; then the bots over the Free plan's limits are "
+                        "paused (they keep managing their exits)."),
+                    rx.button("Pay with another card", on_click=s.choose(RETRY), size="1",
+                              color_scheme="orange", id="grace-pay", width="fit-content"),
+                    color_scheme="orange", role="alert", id="grace-banner", width="100%")),
                 rx.cond(s.notice != "", rx.callout(s.notice, icon="check",
                                                     color_scheme="green", id="billing-notice")),
                 layout.section(
@@ -306,7 +331,7 @@ def page() -> rx.Component:
                             layout.empty("No invoice yet.")))),
                 layout.listing("Billing events", s.events,
                                tables.table(EVENT_COLUMNS, s.events, "billing-events",
-                                            row_class="billing-event-row"),
+                                            row_class="billing-event-row", wrap=("message",)),
                                "Nothing happened yet."),
                 spacing="5", width="100%",
             ),

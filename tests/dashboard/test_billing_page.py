@@ -3,7 +3,7 @@ stack with `plutarc up --stripe local` (a real localstripe process): a new trade
 its usage against the limits; a declining card typed into the card form (localstripe's
 Stripe.js stand-in) shows its error and changes nothing; a good card upgrades to Pro, and the
 page shows Pro, the card on file, the next invoice and the paid one; a declined renewal then
-shows the grace-period banner live."""
+shows the grace-period banner live, and paying with another card from it ends the grace."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def _fill_card(page: Any, number: str) -> None:
     form.locator("input[placeholder=postal_code]").fill("75001")
 
 
-def test_free_with_usage_a_declined_card_an_upgrade_to_pro_then_the_grace_banner(
+def test_free_with_usage_a_declined_card_pro_then_grace_and_paid_again(
         stack: Stack, browser: Any, artifacts: Path, console_errors: list[str]) -> None:
     email, password = f"billing-{uuid.uuid4().hex[:6]}@example.com", "billing-page-pass"
     stack.call("mutation", "auth:signup", {"email": email, "password": password})
@@ -122,4 +122,13 @@ def test_free_with_usage_a_declined_card_an_upgrade_to_pro_then_the_grace_banner
     assert page.inner_text("#plan-name") == "Pro"  # the plan stays in force during the grace
     _eventually(lambda: "past_due" in page.inner_text("#billing-events"))
     _shot(page, artifacts, "billing-grace")
+
+    page.click("#grace-pay")  # pay the open invoice with a good card: the grace ends
+    page.wait_for_selector("#card-element input[placeholder=number]", timeout=WAIT_MS)
+    _fill_card(page, GOOD)
+    page.click("#pay")
+    _eventually(lambda: page.locator("#grace-banner").count() == 0)
+    _eventually(lambda: "4242" in page.inner_text("#card-on-file"))
+    assert page.inner_text("#plan-status") == "active"
+    _shot(page, artifacts, "billing-paid-again")
     context.close()
