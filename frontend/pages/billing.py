@@ -110,8 +110,8 @@ class BillingState(LivePage):
     events: list[dict[str, str]] = []
     choosing: str = ""  # the plan the card form is open for
     card_error: str = ""
-    notice: str = ""
-    busy: bool = False
+    done: str = ""  # what the last change did
+    paying: bool = False
     _plans: list[dict[str, Any]] = []
     _client_secret: str = ""
 
@@ -169,10 +169,10 @@ class BillingState(LivePage):
         try:
             answer = await self._run("action", "billing:changePlan", args)
         except api.DashboardError as exc:
-            self.card_error = exc.message
+            self.card_error = exc.message  # a declined payment: the plan stays as it was
             return
         self.choosing, self.card_error, self._client_secret = "", "", ""
-        self.notice = f"You are on the {answer['plan']['name']} plan."
+        self.done = f"You are on the {answer['plan']['name']} plan."
         try:  # the change's invoice now, not at the next poll
             self._set_invoices(await self._run("action", "billing:invoices"))
         except api.DashboardError as exc:
@@ -181,7 +181,7 @@ class BillingState(LivePage):
     @rx.event
     async def choose(self, plan: str):
         """Open the card form for a paid plan (a SetupIntent for it)."""
-        self.notice, self.card_error = "", ""
+        self.done, self.card_error = "", ""
         try:
             intent = await self._run("action", "billing:setupIntent")
         except api.DashboardError as exc:
@@ -195,7 +195,7 @@ class BillingState(LivePage):
     @rx.event
     def pay(self):
         """Confirm the card in the browser (Stripe.js), then change plan with it."""
-        self.busy, self.card_error = True, ""
+        self.paying, self.card_error = True, ""
         return rx.call_script(
             f"window.plutarcBilling.confirm({json.dumps(self._client_secret)})",
             callback=BillingState.card_confirmed)
@@ -203,13 +203,13 @@ class BillingState(LivePage):
     @rx.event
     async def card_confirmed(self, result: dict[str, Any]):
         if result.get("error"):
-            self.card_error, self.busy = str(result["error"]), False
+            self.card_error, self.paying = str(result["error"]), False
             return
         if self.choosing == RETRY:
             await self._retry(result["payment_method"])
         else:
             await self._change(self.choosing, result["payment_method"])
-        self.busy = False
+        self.paying = False
 
     async def _retry(self, payment_method_id: str) -> None:
         """Pay the open invoices again with the card just confirmed (during a grace period)."""
@@ -220,7 +220,7 @@ class BillingState(LivePage):
             self.card_error = exc.message
             return
         self.choosing, self.card_error, self._client_secret = "", "", ""
-        self.notice = "Paid: your card is updated."
+        self.done = "Paid: your card is updated."
         try:
             self._set_invoices(await self._run("action", "billing:invoices"))
         except api.DashboardError as exc:
@@ -229,10 +229,10 @@ class BillingState(LivePage):
     @rx.event
     async def switch(self, plan: str):
         """A plan change with the card on file (or to Free: cancels the subscription)."""
-        self.busy, self.notice, self.card_error = True, "", ""
+        self.paying, self.done, self.card_error = True, "", ""
         yield
         await self._change(plan)
-        self.busy = False
+        self.paying = False
 
     @rx.event
     def cancel_form(self):
@@ -247,11 +247,11 @@ def _plan_card(plan: rx.Var) -> rx.Component:
         rx.cond(
             plan["key"] == "free",
             rx.button("Downgrade to Free", on_click=s.switch("free"), variant="soft",
-                      color_scheme="red", disabled=s.busy, id="plan-free"),
+                      color_scheme="red", disabled=s.paying, id="plan-free"),
             rx.cond(
                 s.card_on_file != "",
                 rx.hstack(rx.button("Switch with " + s.card_on_file,
-                                    on_click=s.switch(plan["key"]), disabled=s.busy,
+                                    on_click=s.switch(plan["key"]), disabled=s.paying,
                                     id="switch-" + plan["key"]),
                           rx.button("Use another card", variant="soft",
                                     on_click=s.choose(plan["key"]), id="card-" + plan["key"])),
@@ -277,7 +277,7 @@ def _card_form() -> rx.Component:
         rx.cond(s.card_error != "", rx.callout(s.card_error, icon="triangle_alert",
                                                color_scheme="red", id="card-error")),
         rx.hstack(rx.button(rx.cond(s.choosing == RETRY, "Pay", "Pay and change plan"),
-                            on_click=s.pay, loading=s.busy, id="pay"),
+                            on_click=s.pay, loading=s.paying, id="pay"),
                   rx.button("Cancel", variant="soft", on_click=s.cancel_form, id="cancel-card")),
         id="card-form",
     )
@@ -302,8 +302,11 @@ def page() -> rx.Component:
                     rx.button("Pay with another card", on_click=s.choose(RETRY), size="1",
                               color_scheme="orange", id="grace-pay", width="fit-content"),
                     color_scheme="orange", role="alert", id="grace-banner", width="100%")),
-                rx.cond(s.notice != "", rx.callout(s.notice, icon="check",
-                                                    color_scheme="green", id="billing-notice")),
+                rx.cond(s.done != "", rx.callout(s.done, icon="check",
+                                                  color_scheme="green", id="billing-notice")),
+                rx.cond((s.card_error != "") & (s.choosing == ""),  # a switch without the form
+                        rx.callout(s.card_error, icon="triangle_alert", color_scheme="red",
+                                   role="alert", id="billing-error", width="100%")),
                 layout.section(
                     "Your plan",
                     rx.hstack(rx.heading(s.plan_name, size="5", id="plan-name"),
