@@ -8,7 +8,8 @@ import reflex as rx
 from frontend.state.auth import AuthState
 
 NAV = (("Overview", "/"), ("Bots", "/bots"), ("Strategies", "/strategies"),
-       ("Keys", "/keys"), ("Regions", "/regions"), ("Account", "/account"))
+       ("Keys", "/keys"), ("Regions", "/regions"), ("Billing", "/billing"),
+       ("Account", "/account"))
 
 
 def _nav_link(label: str, href: str) -> rx.Component:
