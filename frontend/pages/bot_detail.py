@@ -6,12 +6,13 @@ but for the candles, which are polled (market:candles)."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import reflex as rx
 
-from frontend import fmt, live, rows
-from frontend.components import chart, kpis, layout, tables
+from frontend import fmt, insights_view, live, rows
+from frontend.components import chart, insights, kpis, layout, tables
 from frontend.state.auth import AuthState
 from frontend.state.live_page import LivePage
 from strategy.template import TIMEFRAMES
@@ -53,8 +54,19 @@ class BotState(LivePage):
     signal_at: str = ""
     event_rows: list[dict[str, str]] = []
     deployment_rows: list[dict[str, str]] = []
+    decision_rows: list[dict[str, str]] = []
+    decision_selected: str = ""
+    reconciling: str = ""  # "" or the reconciling line (insights_view.reconciling_line)
+    an_trades: str = "0"
+    an_efficiency: str = ""
+    an_by_exit_reason: list[dict[str, str]] = []
+    an_by_hour: list[dict[str, str]] = []
+    an_by_weekday: list[dict[str, str]] = []
+    an_attribution: list[dict[str, str]] = []
+    _window: tuple[str, str] | None = None  # the decision journal's [start, end)
     _trades: list[dict[str, Any]] = []  # backend-only (underscore) vars
     _candles: dict[str, Any] = {}
+    _symbol: str = ""
     # where each page shown so far starts (None: the newest); the last is the page shown
     _page_starts: list[str | None] = [None]
     _next_start: str | None = None  # where the page after the one shown starts
@@ -78,6 +90,11 @@ class BotState(LivePage):
                                            **({"cursor": c} if (c := self._page_starts[-1])
                                               else {})}),
                 "events": ("bots:events", {**bot, "limit": 30}),
+                "reconciliation": ("insights:reconciliation", bot),
+                "analytics": ("insights:analytics", bot),
+                **({"decisions": ("insights:decisions", {**bot, "start": self._window[0],
+                                                         "end": self._window[1]})}
+                   if self._window else {}),
             },
             polls={"candles": ("market:candles", {**bot, "limit": 200}, CANDLES_EVERY_S)},
         )
@@ -110,10 +127,42 @@ class BotState(LivePage):
             self.candles = rows.candles(self._candles["candles"])
         if "candles" in values or "trades" in values:
             self._mark()
-        return False
+        if "reconciliation" in values:
+            self.reconciling = insights_view.reconciling_line(values["reconciliation"])
+        if "analytics" in values:
+            for key, value in insights_view.analytics_tables(
+                    values["analytics"], fmt.quote_currency(self._symbol)).items():
+                setattr(self, f"an_{key}", value)
+        if "decisions" in values:
+            self.decision_rows = insights_view.decision_rows(values["decisions"])
+        return self._follow_decisions()
+
+    def _follow_decisions(self) -> bool:
+        """The journal follows the market's clock (the candles'), not the wall's: once
+        candles are known, follow the decisions from the first shown candle on (for up to
+        6 days), and again when the candles have moved past the window's start by half."""
+        candles = self._candles.get("candles") or []
+        if not candles:
+            return False
+        first, last = candles[0]["time"], candles[-1]["time"]
+        if self._window is not None and fmt.epoch_s(self._window[0]) >= first - (last - first):
+            return False
+        start = datetime.fromtimestamp(first, UTC)
+        self._window = (start.isoformat(), (start + timedelta(days=6)).isoformat())
+        return True
+
+    @rx.var
+    def decision_detail(self) -> str:
+        return next((r["detail"] for r in self.decision_rows
+                     if r["key"] == self.decision_selected),
+                    self.decision_rows[0]["detail"] if self.decision_rows else "")
+
+    @rx.event
+    def select_decision(self, key: str):
+        self.decision_selected = key
 
     def _take_bot(self, bot: dict[str, Any]) -> None:
-        self.name, self.lifecycle = bot["name"], bot["lifecycle"]
+        self.name, self.lifecycle, self._symbol = bot["name"], bot["lifecycle"], bot["symbol"]
         conn = bot["connection"]
         self.subtitle = (f"{bot['symbol']} · {bot['lifecycle']} · connection {conn['status']}"
                          f" · {bot['provider']}/{bot['region']}")
@@ -155,6 +204,8 @@ class BotState(LivePage):
         self.kpi_rows, self.equity, self.drawdown, self.candles, self.markers = [], [], [], [], []
         self.position_rows, self.trade_rows, self.event_rows = [], [], []
         self.deployment_rows, self.signal_rows = [], []
+        self.decision_rows, self.decision_selected, self.reconciling = [], "", ""
+        self._window, self.an_trades = None, "0"
 
     @rx.event
     def older(self):
@@ -219,7 +270,8 @@ def page() -> rx.Component:
     s = BotState
     return layout.page(
         s.name,
-        rx.text(s.subtitle, color_scheme="gray", id="bot-subtitle"),
+        rx.hstack(rx.text(s.subtitle, color_scheme="gray", id="bot-subtitle"),
+                  insights.reconciling_badge(s.reconciling), align="center"),
         kpis.cards(s.kpi_rows),
         rx.grid(
             layout.listing("Equity (drawdown below)", s.equity,
@@ -233,6 +285,9 @@ def page() -> rx.Component:
                         rx.hstack(rx.spinner(), rx.text("Loading candles…"))))),
             columns=rx.breakpoints(initial="1", lg="2"), spacing="4", width="100%",
         ),
+        insights.decision_timeline(s.decision_rows, s.decision_selected, s.decision_detail,
+                                   BotState.select_decision),
+        insights.analytics(insights.analytics_vars(s), "bot-analytics"),
         layout.listing("Open position", s.position_rows,
                        tables.table(POSITION_COLUMNS, s.position_rows, "bot-positions",
                                     toned=("unrealised_pnl",)),

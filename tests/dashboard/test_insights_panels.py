@@ -1,0 +1,120 @@
+"""The insight panels of issue 14 in a real browser against the real stack (demo bot and the
+second trader's reporter bot): the bot page's decision timeline equals `insights:decisions`
+for the candles it lists (hovering a candle shows why it did or did not trade), the
+reconciling badge follows `insights:reconciliation`, and the trade analytics panel on the bot
+page and the overview equals `insights:analytics`. Screenshots: artifacts/dashboard/."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from frontend import insights_view
+from tests.dashboard.stack import Stack, market_now
+from tests.dashboard.test_dashboard import (
+    WAIT_MS,
+    _eventually,
+    _login,
+    _page,
+    _shot,
+    console_errors,
+)
+
+__all__ = ["console_errors"]  # the fixture, shared
+
+
+def _analytics_shown(page: Any, panel: str) -> dict[str, Any]:
+    def rows(key: str) -> list[list[str]]:
+        return [[c.strip() for c in r.inner_text().split("\t")]
+                for r in page.locator(f"#{panel}-{key} tbody tr").all()]
+    return {"trades": page.inner_text(f"#{panel}-trades"),
+            "efficiency": page.inner_text(f"#{panel}-efficiency"),
+            **{k: rows(k) for k in ("by_exit_reason", "by_hour", "by_weekday", "attribution")}}
+
+
+def _analytics_expected(answer: dict[str, Any]) -> dict[str, Any]:
+    t = insights_view.analytics_tables(answer)
+    cols = {"attribution": ("component", "median", "above", "below")}
+    out: dict[str, Any] = {"trades": t["trades"], "efficiency": t["efficiency"]}
+    for key in ("by_exit_reason", "by_hour", "by_weekday", "attribution"):
+        names = cols.get(key, ("key", "trades", "wins", "win_rate", "pnl"))
+        out[key] = [[r[n] for n in names] for r in t[key]]
+    return out
+
+
+def test_bot_page_decision_timeline_and_reconciling_equal_the_backend(
+        stack: Stack, browser: Any, artifacts: Path, console_errors: list[str]) -> None:
+    token = stack.demo.token
+    bot_id = stack.call("query", "bots:list", token=token)[0]["id"]
+    context, page = _page(browser, console_errors)
+    _login(page, stack, stack.demo)
+    page.goto(f"{stack.dashboard}/bots/{bot_id}")
+    page.wait_for_selector(".decision-row", timeout=60_000)
+
+    def timeline_equals_backend() -> bool:
+        shown = {r.get_attribute("id"): r.inner_text().split("\t")
+                 for r in page.locator(".decision-row").all()}
+        keys = sorted(shown)
+        first = min(int(k.rsplit("-", 1)[1]) for k in keys)
+        last = max(int(k.rsplit("-", 1)[1]) for k in keys)
+        from datetime import UTC, datetime
+        answer = stack.call("query", "insights:decisions", {
+            "bot_id": bot_id, "start": datetime.fromtimestamp(first, UTC).isoformat(),
+            "end": datetime.fromtimestamp(last + 1, UTC).isoformat()}, token)
+        expected = {r["row_id"]: [r["candle"], r["action"], r["outcome"], r["score"], r["side"]]
+                    for r in insights_view.decision_rows(answer)}
+        got = {k: [c.strip() for c in v] for k, v in shown.items()}
+        return all(got[k] == expected.get(k) for k in keys if k in expected) and \
+            set(keys) <= set(expected) | set(keys[-1:])  # the oldest may have left the window
+
+    _eventually(timeline_equals_backend)
+    row = page.locator(".decision-row").nth(1)
+    outcome = row.inner_text().split("\t")[2].strip()
+    row.hover()
+    page.wait_for_selector(f"#decision-detail:has-text('outcome: {outcome}')", timeout=WAIT_MS)
+
+    reconciling = stack.call("query", "insights:reconciliation", {"bot_id": bot_id}, token)
+    _eventually(lambda: (page.locator("#reconciling-badge").count() == 1)
+                == bool(reconciling["reconciling"]))
+    _eventually(lambda: _analytics_shown(page, "bot-analytics") if page.locator(
+        "#bot-analytics-trades").count() else True)
+    page.locator("#decision-timeline").scroll_into_view_if_needed()
+    _shot(page, artifacts, "insights-bot-decisions")
+    context.close()
+
+
+def test_analytics_on_the_bot_page_and_the_overview_equal_the_backend(
+        stack: Stack, browser: Any, artifacts: Path, console_errors: list[str]) -> None:
+    other = stack.other
+    now = market_now(stack)
+    stack.report_trade(now - timedelta(minutes=9))
+    stack.report_trade(now - timedelta(minutes=5), pnl="-1.25", side="short")
+    context, page = _page(browser, console_errors)
+    _login(page, stack, other)
+    page.wait_for_selector("#overview-analytics-trades", timeout=WAIT_MS)
+
+    def overview_equal() -> bool:
+        answer = stack.call("query", "insights:analytics", {}, other.token)
+        return _analytics_shown(page, "overview-analytics") == _analytics_expected(answer)
+
+    _eventually(overview_equal)
+    page.locator("#overview-analytics").scroll_into_view_if_needed()
+    _shot(page, artifacts, "insights-overview-analytics")
+
+    page.goto(f"{stack.dashboard}/bots/{other.bot_id}")
+    page.wait_for_selector("#bot-analytics-trades", timeout=WAIT_MS)
+
+    def bot_equal() -> bool:
+        answer = stack.call("query", "insights:analytics", {"bot_id": other.bot_id},
+                            other.token)
+        return _analytics_shown(page, "bot-analytics") == _analytics_expected(answer)
+
+    _eventually(bot_equal)
+    # live: one more trade reaches the panel without a reload
+    stack.report_trade(now - timedelta(minutes=1), pnl="7")
+    _eventually(bot_equal)
+    assert int(page.inner_text("#bot-analytics-trades")) >= 3
+    page.locator("#bot-analytics").scroll_into_view_if_needed()
+    _shot(page, artifacts, "insights-bot-analytics")
+    context.close()
