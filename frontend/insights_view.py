@@ -53,8 +53,10 @@ def decision_detail(r: dict[str, Any]) -> list[str]:
 
 def _bucket_rows(prefix: str, buckets: list[dict[str, Any]], currency: str,
                  skip_empty: bool = False) -> list[dict[str, str]]:
+    def label(key: Any) -> str:
+        return f"{int(key):02d}:00" if prefix == "hour" and str(key).isdigit() else str(key)
     return [{
-        "row_id": f"{prefix}-{b['key']}", "key": str(b["key"]), "trades": str(b["trades"]),
+        "row_id": f"{prefix}-{b['key']}", "key": label(b["key"]), "trades": str(b["trades"]),
         "wins": str(b["wins"]),
         "win_rate": fmt.percent(b["wins"] / b["trades"]) if b["trades"] else fmt.MISSING,
         "pnl": fmt.money(b["pnl"], currency, signed=True), "pnl_tone": fmt.tone(b["pnl"]),

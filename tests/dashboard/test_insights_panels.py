@@ -118,3 +118,40 @@ def test_analytics_on_the_bot_page_and_the_overview_equal_the_backend(
     page.locator("#bot-analytics").scroll_into_view_if_needed()
     _shot(page, artifacts, "insights-bot-analytics")
     context.close()
+
+
+def test_the_bell_counts_unread_alerts_live_and_mark_read_clears_them(
+        stack: Stack, browser: Any, artifacts: Path, console_errors: list[str]) -> None:
+    other = stack.other
+    context, page = _page(browser, console_errors)
+    _login(page, stack, other)
+    page.wait_for_selector("#alerts-unread", timeout=WAIT_MS)
+
+    def unread() -> int:
+        return stack.call("query", "alerts:unread", {}, other.token)["count"]
+
+    def bell_equal() -> bool:
+        return page.inner_text("#alerts-unread").strip() == str(unread())
+
+    _eventually(bell_equal)
+    before = unread()
+    stack.call("mutation", "bot:reportEvent", {
+        "report_id": "alert-test-1", "kind": "exchange", "level": "error",
+        "message": "order rejected: insufficient margin (test)"}, other.bot_token)
+    _eventually(lambda: unread() > before and bell_equal())  # live, no reload
+    page.click("#alerts-bell")
+    page.wait_for_url(f"{stack.dashboard}/alerts", timeout=WAIT_MS)
+    page.wait_for_selector(".alert-row.unread", timeout=WAIT_MS)
+    listed = stack.call("query", "alerts:list", {}, other.token)
+    assert page.locator(".alert-row").count() == len(listed)
+    assert "insufficient margin" in page.inner_text(f"#alert-{listed[0]['id']}")
+    _shot(page, artifacts, "insights-alerts")
+    page.click(f"#read-alert-{listed[0]['id']}")
+    _eventually(lambda: unread() == len(listed) - 1 - sum(1 for a in listed[1:]
+                                                            if a["read_at"]) and bell_equal())
+    if unread():
+        page.click("#alerts-mark-all")
+    _eventually(lambda: unread() == 0 and bell_equal())
+    assert page.locator(".alert-row.unread").count() == 0
+    _shot(page, artifacts, "insights-alerts-read")
+    context.close()
