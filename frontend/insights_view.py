@@ -88,3 +88,30 @@ def reconciling_line(state: dict[str, Any]) -> str:
         return ""
     n = len(state.get("differences") or [])
     return f"reconciling since {fmt.utc(state.get('since'))} · {n} difference(s)"
+
+
+def drift_view(report: dict[str, Any], currency: str = "USDT") -> dict[str, Any]:
+    """`drift:report` as the panel shows it: a summary line and one row per trade, matched
+    (with slippage and PnL of both), missed (backtest only) or extra (live only)."""
+    matched = [{
+        "row_id": f"drift-matched-{i}", "kind": "matched", "side": m["side"],
+        "entry_at": fmt.utc(m["live_entry_at"]),
+        "detail": (f"entry slippage {fmt.price(m['entry_slippage'])} "
+                   f"({m['entry_delay_ms']} ms) · exit slippage "
+                   f"{fmt.price(m['exit_slippage'])} ({m['exit_delay_ms']} ms) · PnL live "
+                   f"{fmt.money(m['live_pnl'], currency, True)} vs backtest "
+                   f"{fmt.money(m['backtest_pnl'], currency, True)}"),
+    } for i, m in enumerate(report.get("matched") or [])]
+
+    def unmatched(kind: str) -> list[dict[str, str]]:
+        return [{
+            "row_id": f"drift-{kind}-{i}", "kind": kind, "side": u["side"],
+            "entry_at": fmt.utc(u["entry_at"]), "detail": u["explanation"],
+        } for i, u in enumerate(report.get(kind) or [])]
+
+    counts = {k: len(report.get(k) or []) for k in ("matched", "missed", "extra")}
+    summary = (f"{report.get('candles', 0)} candles · template v{report.get('template_version')}"
+               f" · matched {counts['matched']} · missed {counts['missed']} · extra "
+               f"{counts['extra']}")
+    return {"summary": summary, "rows": matched + unmatched("missed") + unmatched("extra"),
+            **counts}

@@ -96,3 +96,25 @@ def analytics_vars(state) -> dict[str, rx.Var]:
     return {"trades": state.an_trades, "efficiency": state.an_efficiency,
             "by_exit_reason": state.an_by_exit_reason, "by_hour": state.an_by_hour,
             "by_weekday": state.an_by_weekday, "attribution": state.an_attribution}
+
+
+DRIFT_COLUMNS = [("kind", "Trade"), ("side", "Side"), ("entry_at", "Entry"),
+                 ("detail", "Details")]
+
+
+def drift(summary: rx.Var, rows: rx.Var, running: rx.Var, error: rx.Var, window: rx.Var,
+          run) -> rx.Component:
+    """Live vs backtest over the candles shown: a button runs drift:report."""
+    return layout.section(
+        "Drift: live vs backtest (the candles shown)",
+        rx.hstack(rx.button("Run drift report", on_click=run, loading=running, size="2",
+                            variant="soft", id="drift-run"),
+                  rx.text(summary, size="2", id="drift-summary",
+                          custom_attrs={"data-start": window[0], "data-end": window[1]}), align="center",
+                  spacing="3"),
+        rx.cond(error != "", rx.callout(error, icon="triangle_alert", color_scheme="amber",
+                                        id="drift-error")),
+        rx.cond(rows.length() > 0,
+                tables.table(DRIFT_COLUMNS, rows, "drift-table", row_class="drift-row")),
+        id="drift-panel",
+    )

@@ -66,7 +66,8 @@ def _row(r: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.cell(r["at"], white_space="nowrap"),
         rx.table.cell(r["bot"]),
-        rx.table.cell(rx.badge(r["level"], color_scheme=r["level_tone"]), r["kind"]),
+        rx.table.cell(rx.hstack(rx.badge(r["level"], color_scheme=r["level_tone"]),
+                                rx.text(r["kind"]), spacing="2")),
         rx.table.cell(r["message"]),
         rx.table.cell(rx.cond(r["unread"] != "", rx.button(
             "Mark read", size="1", variant="soft", on_click=AlertsState.mark_read(r["id"]),

@@ -11,7 +11,7 @@ from typing import Any
 
 import reflex as rx
 
-from frontend import fmt, insights_view, live, rows
+from frontend import api, fmt, insights_view, live, rows
 from frontend.components import chart, insights, kpis, layout, tables
 from frontend.state.auth import AuthState
 from frontend.state.live_page import LivePage
@@ -63,6 +63,11 @@ class BotState(LivePage):
     an_by_hour: list[dict[str, str]] = []
     an_by_weekday: list[dict[str, str]] = []
     an_attribution: list[dict[str, str]] = []
+    drift_summary: str = ""
+    drift_rows: list[dict[str, str]] = []
+    drift_running: bool = False
+    drift_error: str = ""
+    drift_window: list[str] = ["", ""]  # the report's [start, end)
     _window: tuple[str, str] | None = None  # the decision journal's [start, end)
     _trades: list[dict[str, Any]] = []  # backend-only (underscore) vars
     _candles: dict[str, Any] = {}
@@ -157,6 +162,30 @@ class BotState(LivePage):
                      if r["key"] == self.decision_selected),
                     self.decision_rows[0]["detail"] if self.decision_rows else "")
 
+    @rx.event(background=True)
+    async def run_drift(self):
+        """drift:report over the candles shown but the newest (still forming)."""
+        async with self:
+            candles = self._candles.get("candles") or []
+            if len(candles) < 2 or self.drift_running:
+                self.drift_error = "" if candles else "No candles yet."
+                return
+            self.drift_running, self.drift_error = True, ""
+            args = {"bot_id": self._bot_id(),
+                    "start": datetime.fromtimestamp(candles[0]["time"], UTC).isoformat(),
+                    "end": datetime.fromtimestamp(candles[-1]["time"], UTC).isoformat()}
+            token, ip, currency = self.token, self._client_ip(), fmt.quote_currency(self._symbol)
+        try:
+            report = await api.call("action", "drift:report", args, token, ip)
+            view, error = insights_view.drift_view(report, currency), ""
+        except api.DashboardError as exc:
+            view, error = None, exc.message
+        async with self:
+            self.drift_running, self.drift_error = False, error
+            if view is not None:
+                self.drift_summary, self.drift_rows = view["summary"], view["rows"]
+                self.drift_window = [args["start"], args["end"]]
+
     @rx.event
     def select_decision(self, key: str):
         self.decision_selected = key
@@ -206,6 +235,7 @@ class BotState(LivePage):
         self.deployment_rows, self.signal_rows = [], []
         self.decision_rows, self.decision_selected, self.reconciling = [], "", ""
         self._window, self.an_trades = None, "0"
+        self.drift_summary, self.drift_rows, self.drift_error = "", [], ""
 
     @rx.event
     def older(self):
@@ -288,6 +318,8 @@ def page() -> rx.Component:
         insights.decision_timeline(s.decision_rows, s.decision_selected, s.decision_detail,
                                    BotState.select_decision),
         insights.analytics(insights.analytics_vars(s), "bot-analytics"),
+        insights.drift(s.drift_summary, s.drift_rows, s.drift_running, s.drift_error,
+                       s.drift_window, BotState.run_drift),
         layout.listing("Open position", s.position_rows,
                        tables.table(POSITION_COLUMNS, s.position_rows, "bot-positions",
                                     toned=("unrealised_pnl",)),

@@ -81,6 +81,18 @@ def test_bot_page_decision_timeline_and_reconciling_equal_the_backend(
         "#bot-analytics-trades").count() else True)
     page.locator("#decision-timeline").scroll_into_view_if_needed()
     _shot(page, artifacts, "insights-bot-decisions")
+
+    page.click("#drift-run")  # drift over the candles shown equals drift:report's
+    page.wait_for_selector("#drift-summary:has-text('matched')", timeout=WAIT_MS)
+    summary = page.locator("#drift-summary")
+    window = {"start": summary.get_attribute("data-start"),
+              "end": summary.get_attribute("data-end")}
+    report = stack.call("action", "drift:report", {"bot_id": bot_id, **window}, token)
+    view = insights_view.drift_view(report)
+    assert summary.inner_text().strip() == view["summary"]
+    assert page.locator(".drift-row").count() == len(view["rows"])
+    page.locator("#drift-panel").scroll_into_view_if_needed()
+    _shot(page, artifacts, "insights-bot-drift")
     context.close()
 
 
