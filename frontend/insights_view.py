@@ -115,3 +115,20 @@ def drift_view(report: dict[str, Any], currency: str = "USDT") -> dict[str, Any]
                f"{counts['extra']}")
     return {"summary": summary, "rows": matched + unmatched("missed") + unmatched("extra"),
             **counts}
+
+
+def headroom_rows(keys: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """`rateBudget:headroom`: one row per key and endpoint (a key no endpoint was seen for
+    yet gets one row saying so)."""
+    out = []
+    for k in keys:
+        base = {"key": k["label"], "sharing": str(k["bots_sharing"])}
+        if not k["endpoints"]:
+            out.append({**base, "row_id": f"headroom-{k['api_key_id']}", "path": "not seen yet",
+                        "remaining": fmt.MISSING, "share": fmt.MISSING, "at": fmt.MISSING})
+        for e in k["endpoints"]:
+            left = e["remaining"] / e["window_limit"] if e["window_limit"] else None
+            out.append({**base, "row_id": f"headroom-{k['api_key_id']}-{e['path']}",
+                        "path": e["path"], "remaining": f"{e['remaining']} / {e['window_limit']}",
+                        "share": fmt.percent(left), "at": fmt.utc(e["at"])})
+    return out

@@ -72,6 +72,7 @@ class BotState(LivePage):
     _trades: list[dict[str, Any]] = []  # backend-only (underscore) vars
     _candles: dict[str, Any] = {}
     _symbol: str = ""
+    _journal_from: int = 0  # the first journaled candle shown, seconds (drift starts there)
     # where each page shown so far starts (None: the newest); the last is the page shown
     _page_starts: list[str | None] = [None]
     _next_start: str | None = None  # where the page after the one shown starts
@@ -140,6 +141,8 @@ class BotState(LivePage):
                 setattr(self, f"an_{key}", value)
         if "decisions" in values:
             self.decision_rows = insights_view.decision_rows(values["decisions"])
+            self._journal_from = min((fmt.epoch_s(d["candle_at"]) for d in values["decisions"]),
+                                     default=0)
         return self._follow_decisions()
 
     def _follow_decisions(self) -> bool:
@@ -171,8 +174,10 @@ class BotState(LivePage):
                 self.drift_error = "" if candles else "No candles yet."
                 return
             self.drift_running, self.drift_error = True, ""
+            first = max(candles[0]["time"], self._journal_from)  # the bot ran from there
+            first -= first % (candles[1]["time"] - candles[0]["time"])
             args = {"bot_id": self._bot_id(),
-                    "start": datetime.fromtimestamp(candles[0]["time"], UTC).isoformat(),
+                    "start": datetime.fromtimestamp(first, UTC).isoformat(),
                     "end": datetime.fromtimestamp(candles[-1]["time"], UTC).isoformat()}
             token, ip, currency = self.token, self._client_ip(), fmt.quote_currency(self._symbol)
         try:
@@ -234,7 +239,7 @@ class BotState(LivePage):
         self.position_rows, self.trade_rows, self.event_rows = [], [], []
         self.deployment_rows, self.signal_rows = [], []
         self.decision_rows, self.decision_selected, self.reconciling = [], "", ""
-        self._window, self.an_trades = None, "0"
+        self._window, self.an_trades, self._journal_from = None, "0", 0
         self.drift_summary, self.drift_rows, self.drift_error = "", [], ""
 
     @rx.event

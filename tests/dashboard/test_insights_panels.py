@@ -93,6 +93,21 @@ def test_bot_page_decision_timeline_and_reconciling_equal_the_backend(
     assert page.locator(".drift-row").count() == len(view["rows"])
     page.locator("#drift-panel").scroll_into_view_if_needed()
     _shot(page, artifacts, "insights-bot-drift")
+
+    page.goto(f"{stack.dashboard}/keys")  # rate headroom per key equals rateBudget:headroom
+    page.wait_for_selector(".headroom-row", timeout=WAIT_MS)
+
+    def headroom_equal() -> bool:
+        answer = stack.call("query", "rateBudget:headroom", {}, token)
+        expected = [[r[k] for k in ("key", "sharing", "path", "remaining", "share", "at")]
+                    for r in insights_view.headroom_rows(answer)]
+        shown = [[c.strip() for c in r.inner_text().split("\t")]
+                 for r in page.locator(".headroom-row").all()]
+        return shown == expected
+
+    _eventually(headroom_equal)
+    page.locator("#headroom-table").scroll_into_view_if_needed()
+    _shot(page, artifacts, "insights-keys-headroom")
     context.close()
 
 
