@@ -22,7 +22,7 @@ def decision_rows(decisions: list[dict[str, Any]]) -> list[dict[str, str]]:
         action = r.get("a", "hold")
         out.append({
             "row_id": f"decision-{fmt.epoch_s(d['candle_at'])}",
-            "key": d["candle_at"],
+            "key": str(fmt.epoch_s(d["candle_at"])),  # the chart's candle time
             "candle": fmt.utc(d["candle_at"]),
             "action": action,
             "action_tone": ACTION_TONE.get(action, "gray"),
@@ -32,6 +32,12 @@ def decision_rows(decisions: list[dict[str, Any]]) -> list[dict[str, str]]:
             "detail": "\n".join(decision_detail(r)),
         })
     return out
+
+
+def no_decision(key: str) -> str:
+    """The detail of a candle without a decision shown (e.g. hovered on the chart)."""
+    return (f"candle {fmt.utc(int(key))}: no decision journaled for it here (the bot was not "
+            f"running or warming up, or it is older than the {TIMELINE_SIZE} shown)")
 
 
 def decision_detail(r: dict[str, Any]) -> list[str]:

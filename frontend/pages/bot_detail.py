@@ -161,9 +161,11 @@ class BotState(LivePage):
 
     @rx.var
     def decision_detail(self) -> str:
+        if not self.decision_selected:
+            return self.decision_rows[0]["detail"] if self.decision_rows else ""
         return next((r["detail"] for r in self.decision_rows
                      if r["key"] == self.decision_selected),
-                    self.decision_rows[0]["detail"] if self.decision_rows else "")
+                    insights_view.no_decision(self.decision_selected))
 
     @rx.event(background=True)
     async def run_drift(self):
@@ -194,6 +196,11 @@ class BotState(LivePage):
     @rx.event
     def select_decision(self, key: str):
         self.decision_selected = key
+
+    @rx.event
+    def pick_candle(self, time_s: int):
+        """A candle hovered or clicked on the chart: its decision, if journaled."""
+        self.decision_selected = str(time_s)
 
     def _take_bot(self, bot: dict[str, Any]) -> None:
         self.name, self.lifecycle, self._symbol = bot["name"], bot["lifecycle"], bot["symbol"]
@@ -316,7 +323,8 @@ def page() -> rx.Component:
                 s.candles_error != "",
                 rx.callout(s.candles_error, icon="triangle_alert", color_scheme="amber"),
                 rx.cond(s.candles.length() > 0,
-                        chart.candles(s.candles, s.markers, "bot-candles"),
+                        chart.candles(s.candles, s.markers, "bot-candles",
+                                      on_candle=BotState.pick_candle),
                         rx.hstack(rx.spinner(), rx.text("Loading candles…"))))),
             columns=rx.breakpoints(initial="1", lg="2"), spacing="4", width="100%",
         ),

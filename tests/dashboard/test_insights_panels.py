@@ -6,7 +6,7 @@ page and the overview equals `insights:analytics`. Screenshots: artifacts/dashbo
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +58,6 @@ def test_bot_page_decision_timeline_and_reconciling_equal_the_backend(
         keys = sorted(shown)
         first = min(int(k.rsplit("-", 1)[1]) for k in keys)
         last = max(int(k.rsplit("-", 1)[1]) for k in keys)
-        from datetime import UTC, datetime
         answer = stack.call("query", "insights:decisions", {
             "bot_id": bot_id, "start": datetime.fromtimestamp(first, UTC).isoformat(),
             "end": datetime.fromtimestamp(last + 1, UTC).isoformat()}, token)
@@ -73,6 +72,20 @@ def test_bot_page_decision_timeline_and_reconciling_equal_the_backend(
     outcome = row.inner_text().split("\t")[2].strip()
     row.hover()
     page.wait_for_selector(f"#decision-detail:has-text('outcome: {outcome}')", timeout=WAIT_MS)
+
+    # hovering a candle on the chart shows its decision (or says there is none)
+    chart = page.locator("#bot-candles")
+    box = chart.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] * 0.85, box["y"] + box["height"] / 2)
+    picked = _eventually(lambda: chart.get_attribute("data-picked"))
+    rows = {r["key"]: r["detail"] for r in insights_view.decision_rows(stack.call(
+        "query", "insights:decisions", {"bot_id": bot_id, "start": datetime.fromtimestamp(
+            int(picked), UTC).isoformat(), "end": datetime.fromtimestamp(
+            int(picked) + 1, UTC).isoformat()}, token))}
+    expected = rows.get(picked, insights_view.no_decision(picked)).splitlines()[0]
+    _eventually(lambda: page.inner_text("#decision-detail").startswith(expected))
+    _shot(page, artifacts, "insights-bot-candle-hover")
 
     reconciling = stack.call("query", "insights:reconciliation", {"bot_id": bot_id}, token)
     _eventually(lambda: (page.locator("#reconciling-badge").count() == 1)
