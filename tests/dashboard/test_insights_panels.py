@@ -77,7 +77,8 @@ def test_bot_page_decision_timeline_and_reconciling_equal_the_backend(
     chart = page.locator("#bot-candles")
     box = chart.bounding_box()
     assert box is not None
-    page.mouse.move(box["x"] + box["width"] * 0.85, box["y"] + box["height"] / 2)
+    # near the newest candles (left of the price scale), which the bot journaled
+    page.mouse.move(box["x"] + box["width"] - 100, box["y"] + box["height"] / 2)
     picked = _eventually(lambda: chart.get_attribute("data-picked"))
     rows = {r["key"]: r["detail"] for r in insights_view.decision_rows(stack.call(
         "query", "insights:decisions", {"bot_id": bot_id, "start": datetime.fromtimestamp(
