@@ -77,9 +77,16 @@ def test_bot_page_decision_timeline_and_reconciling_equal_the_backend(
     chart = page.locator("#bot-candles")
     box = chart.bounding_box()
     assert box is not None
-    # near the newest candles (left of the price scale), which the bot journaled
-    page.mouse.move(box["x"] + box["width"] - 100, box["y"] + box["height"] / 2)
-    picked = _eventually(lambda: chart.get_attribute("data-picked"))
+    # from the price scale leftwards until a journaled candle is under the mouse
+    journaled = {(r.get_attribute("id") or "").rsplit("-", 1)[-1]
+                 for r in page.locator(".decision-row").all()}
+    picked = None
+    for dx in range(60, 200, 2):
+        page.mouse.move(box["x"] + box["width"] - dx, box["y"] + box["height"] / 2)
+        picked = chart.get_attribute("data-picked")
+        if picked in journaled:
+            break
+    assert picked, "hovering the chart picked no candle"
     rows = {r["key"]: r["detail"] for r in insights_view.decision_rows(stack.call(
         "query", "insights:decisions", {"bot_id": bot_id, "start": datetime.fromtimestamp(
             int(picked), UTC).isoformat(), "end": datetime.fromtimestamp(
