@@ -49,7 +49,7 @@ def decision_timeline(rows: rx.Var, selected: rx.Var, detail: rx.Var, select) ->
                 rx.cond(detail != "",
                         rx.box(rx.text(detail, white_space="pre-wrap", size="2",
                                        font_family="monospace"), id="decision-detail",
-                               padding="3", background="var(--gray-a3)",
+                               padding="0.75em", background="var(--gray-a3)",
                                border_radius="var(--radius-3)"),
                         layout.empty("Select a candle.")),
                 columns=rx.breakpoints(initial="1", lg="2"), spacing="3", width="100%",
