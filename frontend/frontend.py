@@ -7,6 +7,7 @@ import reflex as rx
 
 from frontend.pages import (
     account,
+    alerts,
     billing,
     bot_detail,
     bots,
@@ -17,7 +18,7 @@ from frontend.pages import (
     strategies,
 )
 
-PAGES = (overview, bots, bot_detail, account, strategies, keys, regions, billing)
+PAGES = (overview, bots, bot_detail, account, strategies, keys, regions, billing, alerts)
 
 app = rx.App(
     theme=rx.theme(appearance="dark", accent_color="iris", gray_color="slate", radius="medium"),
