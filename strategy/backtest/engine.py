@@ -80,19 +80,28 @@ def run_backtest(
     candles: Candles,
     config: BacktestConfig | None = None,
     progress: Progress | None = None,
+    indicator_cache: dict | None = None,
 ) -> BacktestResult:
-    """Backtest ``template`` over ``candles`` (oldest first); see the module docstring."""
+    """Backtest ``template`` over ``candles`` (oldest first); see the module docstring.
+
+    ``indicator_cache``: indicator series computed earlier over these same candles (see
+    ``Plan.batch``), shared by the backtests of a parameter search.
+    """
     gc_was_enabled = gc.isenabled()
     gc.disable()  # many small acyclic objects: collection passes would cost ~40% here
     try:
-        return _run(template, candles, config or BacktestConfig(), progress)
+        return _run(template, candles, config or BacktestConfig(), progress, indicator_cache)
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
 def _run(
-    template: Template, candles: Candles, config: BacktestConfig, progress: Progress | None
+    template: Template,
+    candles: Candles,
+    config: BacktestConfig,
+    progress: Progress | None,
+    indicator_cache: dict | None,
 ) -> BacktestResult:
     rules = Rules(template, config.qty_step)
     n = len(candles.close)
@@ -103,7 +112,7 @@ def _run(
         "close": candles.close,
         "volume": candles.volume,
         "spread_bps": np.full(n, float(config.spread_bps)),
-        **rules.plan.batch(candles),
+        **rules.plan.batch(candles, indicator_cache),
     }
     decision_ms = candles.open_time_ms + template.timeframe_ms
     frame = rules.frame(series, decision_ms)
