@@ -20,7 +20,7 @@ from backend.config import Settings
 from backend.db.dsn import resolve_dsn
 from backend.db.migrate import migrate
 from backend.demo import DEMO_EMAIL, ensure_demo_user
-from backend.monitor import bot_monitor_service
+from backend.runtime.scheduler import scheduler_service
 from plutarc.server import EmbeddedServer, make_server
 
 
@@ -75,7 +75,12 @@ class ApiPart:
         self.task: asyncio.Task[None] | None = None
 
     async def start(self, up: Up) -> list[str]:
-        app = create_app(up.facts["dsn"], services=[bot_monitor_service()])
+        services = [scheduler_service()]
+        if up.options.get("reload"):  # `plutarc dev`
+            from backend.runtime.reload import reload_service
+
+            services.append(reload_service())
+        app = create_app(up.facts["dsn"], services=services)
         self.server = make_server(app, up.host, up.port)
         self.task = asyncio.create_task(self.server.serve())
         while not self.server.started:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, TypedDict
 
 from pydantic import AfterValidator, Field, StringConstraints
 
@@ -10,7 +11,7 @@ from backend.auth.passwords import MIN_LENGTH, hash_password, verify_password
 from backend.auth.ratelimit import check_login_allowed, record_failure
 from backend.auth.tokens import create_session
 from backend.config import get_settings
-from backend.runtime import BadRequest, Conflict, Ctx, Unauthorized, action, mutation, query
+from backend.runtime import BadRequest, Conflict, Ctx, Ok, Unauthorized, action, mutation, query
 
 
 def _normalise_email(value: str) -> str:
@@ -25,8 +26,28 @@ Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_normal
 Password = Annotated[str, Field(min_length=1, max_length=1024)]
 
 
+class Account(TypedDict):
+    id: int
+    email: str
+
+
+class Profile(Account):
+    display_name: str
+    created_at: datetime
+
+
+class Credentials(TypedDict):
+    """A session token, or None when the email or password was wrong."""
+
+    token: str | None
+
+
+class Session(TypedDict):
+    token: str
+
+
 @mutation
-async def signup(ctx: Ctx, email: Email, password: Password) -> dict[str, Any]:
+async def signup(ctx: Ctx, email: Email, password: Password) -> Account:
     """Create an account; returns its id and email (log in to get a token)."""
     if len(password) < MIN_LENGTH:
         raise BadRequest(f"password: at least {MIN_LENGTH} characters", field="password")
@@ -38,11 +59,12 @@ async def signup(ctx: Ctx, email: Email, password: Password) -> dict[str, Any]:
         "VALUES ($1, $2, '', now()) RETURNING id, email",
         email, hash_password(password),
     )
-    return dict(row or {})
+    assert row is not None
+    return row  # type: ignore[return-value]
 
 
 @mutation(internal=True)
-async def checkCredentials(ctx: Ctx, email: Email, password: Password) -> dict[str, Any]:
+async def checkCredentials(ctx: Ctx, email: Email, password: Password) -> Credentials:
     """Rate-limit check, then password check: a session token, or the failure recorded."""
     settings = get_settings()
     await check_login_allowed(
@@ -57,7 +79,7 @@ async def checkCredentials(ctx: Ctx, email: Email, password: Password) -> dict[s
 
 
 @action
-async def login(ctx: Ctx, email: Email, password: Password) -> dict[str, str]:
+async def login(ctx: Ctx, email: Email, password: Password) -> Session:
     """Exchange email + password for a session token (`Authorization: Bearer <token>`)."""
     assert ctx.mutation is not None
     result = await ctx.mutation("auth:checkCredentials", {"email": email, "password": password})
@@ -67,7 +89,7 @@ async def login(ctx: Ctx, email: Email, password: Password) -> dict[str, str]:
 
 
 @mutation
-async def logout(ctx: Ctx) -> dict[str, bool]:
+async def logout(ctx: Ctx) -> Ok:
     """Revoke the session this call was made with."""
     ctx.auth.require_user()
     await ctx.db.execute(
@@ -78,7 +100,7 @@ async def logout(ctx: Ctx) -> dict[str, bool]:
 
 
 @query
-async def me(ctx: Ctx) -> dict[str, Any]:
+async def me(ctx: Ctx) -> Profile:
     """The caller's profile."""
     user_id = ctx.auth.require_user()
     row = await ctx.db.fetchrow(
@@ -92,7 +114,7 @@ async def me(ctx: Ctx) -> dict[str, Any]:
 @mutation
 async def updateProfile(
     ctx: Ctx, display_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
-) -> dict[str, Any]:
+) -> Profile:
     """Change the caller's display name."""
     user_id = ctx.auth.require_user()
     row = await ctx.db.fetchrow(
