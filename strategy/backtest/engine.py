@@ -26,13 +26,15 @@ from decimal import Decimal
 
 import numpy as np
 
+from strategy.backtest.compiled import run_compiled
+from strategy.backtest.compiled.loop import C_ENTRY, C_EXIT, C_SIDE
 from strategy.backtest.funding import funding_cost
 from strategy.backtest.result import BacktestConfig, BacktestResult, Trade
-from strategy.components.frame import signal_states
+from strategy.components.frame import MarketFrame, signal_states
 from strategy.components.state import AccountState
 from strategy.decision import ENTER_LONG, ENTER_SHORT, SIDES, Decision, Rules, price
 from strategy.indicators import Candles
-from strategy.kpis import DAY_MS, compute_kpis
+from strategy.kpis import DAY_MS, kpis_from_totals, trade_totals
 from strategy.template.model import Template
 
 Progress = Callable[[float], None]
@@ -82,16 +84,21 @@ def run_backtest(
     config: BacktestConfig | None = None,
     progress: Progress | None = None,
     indicator_cache: dict | None = None,
+    *,
+    compiled: bool = True,
 ) -> BacktestResult:
     """Backtest ``template`` over ``candles`` (oldest first); see the module docstring.
 
     ``indicator_cache``: indicator series computed earlier over these same candles (see
-    ``Plan.batch``), shared by the backtests of a parameter search.
+    ``Plan.batch``), shared by the backtests of a parameter search.  ``compiled``: take the
+    compiled loop when it supports the backtest (``strategy.backtest.compiled``; the same
+    results); False forces the Python loop (the tests compare the two).
     """
     gc_was_enabled = gc.isenabled()
     gc.disable()  # many small acyclic objects: collection passes would cost ~40% here
     try:
-        return _run(template, candles, config or BacktestConfig(), progress, indicator_cache)
+        config = config or BacktestConfig()
+        return _run(template, candles, config, progress, indicator_cache, compiled)
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -103,6 +110,7 @@ def _run(
     config: BacktestConfig,
     progress: Progress | None,
     indicator_cache: dict | None,
+    use_compiled: bool,
 ) -> BacktestResult:
     rules = Rules(template, config.qty_step)
     n = len(candles.close)
@@ -119,9 +127,61 @@ def _run(
     frame = rules.frame(series, decision_ms)
     atr = series[rules.atr_series] if rules.atr_series else np.full(n, np.nan)  # for atr_stop
     candidates = np.flatnonzero(frame.long_entry | frame.short_entry)
-    candidates = candidates[(candidates >= rules.warmup - 1) & (candidates < n - 1)].tolist()
-    fills = _Fills(rules, candles, frame, atr, config)
+    candidates = candidates[(candidates >= rules.warmup - 1) & (candidates < n - 1)]
+    start = int(candles.open_time_ms[0]) if n else 0
+    end = int(decision_ms[-1]) if n else 0
 
+    def states(entry_decisions: np.ndarray) -> list[dict]:
+        """Signal states of entries decided at these candles (every guard let them in)."""
+        names = [kind.type for kind, _ in rules.guards] + ["max_open_positions", "daily_loss_limit"]
+        found = signal_states(rules.plan, series, frame, entry_decisions)
+        return [{**state, "guards": dict.fromkeys(names, True)} for state in found]
+
+    compiled = use_compiled and run_compiled(
+        rules, config, candles, frame, atr, candidates, decision_ms, states, progress
+    )
+    if not compiled:
+        trades = _loop(
+            rules, candles, frame, atr, config, candidates.tolist(), decision_ms, progress
+        )
+        found = signal_states(rules.plan, series, frame, [t.entry_index - 1 for t in trades])
+        for trade, state in zip(trades, found, strict=True):
+            trade.signal_state = {**state, **trade.signal_state}
+        totals = trade_totals(trades, start, end)
+        entry_i = np.array([t.entry_index for t in trades], dtype=np.int64)
+        exit_i = np.array([t.exit_index for t in trades], dtype=np.int64)
+        signed_qty = np.array([float(t.quantity) * (1 if t.side == "long" else -1) for t in trades])
+        money = np.array([[float(t.pnl), float(t.entry_fee), float(t.entry_price)] for t in trades])
+    else:
+        trades, columns = compiled
+        totals = columns.totals(candles.open_time_ms, start, end) or trade_totals(
+            trades, start, end
+        )
+        entry_i, exit_i = columns.rows[:, C_ENTRY], columns.rows[:, C_EXIT]
+        signed_qty = float(columns.qty) * columns.rows[:, C_SIDE]
+        money = columns.floats()
+    if progress is not None:
+        progress(1.0)
+    equity = _equity_curve(
+        candles.close, entry_i, exit_i, signed_qty, money, float(config.initial_equity)
+    )
+    kpis = kpis_from_totals(totals, decision_ms, equity, config.initial_equity)
+    return BacktestResult(template.name, config, trades, decision_ms, equity, kpis, n, rules.warmup)
+
+
+def _loop(
+    rules: Rules,
+    candles: Candles,
+    frame: MarketFrame,
+    atr: np.ndarray,
+    config: BacktestConfig,
+    candidates: list[int],
+    decision_ms: np.ndarray,
+    progress: Progress | None,
+) -> list[Trade]:
+    """The Python trade loop: every decision through ``Rules.entry``, money in Decimal."""
+    n = len(candles.close)
+    fills = _Fills(rules, candles, frame, atr, config)
     account = _Account(config.initial_equity)
     trades: list[Trade] = []
     next_free, k, reported = 0, 0, 0.0
@@ -152,17 +212,7 @@ def _run(
         trades.append(trade)
         account.close(trade)
         next_free = trade.exit_index + 1
-    if progress is not None:
-        progress(1.0)
-    states = signal_states(rules.plan, series, frame, [t.entry_index - 1 for t in trades])
-    for trade, state in zip(trades, states, strict=True):
-        trade.signal_state = {**state, **trade.signal_state}
-
-    equity = _equity_curve(candles, trades, float(config.initial_equity))
-    start = int(candles.open_time_ms[0]) if n else 0
-    end = int(decision_ms[-1]) if n else 0
-    kpis = compute_kpis(trades, decision_ms, equity, config.initial_equity, start, end)
-    return BacktestResult(template.name, config, trades, decision_ms, equity, kpis, n, rules.warmup)
+    return trades
 
 
 class _Fills:
@@ -238,27 +288,32 @@ class _Fills:
         )
 
 
-def _equity_curve(candles: Candles, trades: list[Trade], initial: float) -> np.ndarray:
+def _equity_curve(
+    close: np.ndarray,
+    entry_i: np.ndarray,
+    exit_i: np.ndarray,
+    signed_qty: np.ndarray,
+    money: np.ndarray,
+    initial: float,
+) -> np.ndarray:
     """Equity at each candle's close: realized cash plus the open position marked to close.
 
-    A position is marked from its entry candle to the candle before its exit candle; by the
-    close of the exit candle its PnL is realized.  Positions never overlap.
+    Per trade: entry and exit candle, side x quantity, and ``money`` = [pnl, entry fee,
+    entry price] as floats.  A position is marked from its entry candle to the candle before
+    its exit candle; by the close of the exit candle its PnL is realized.  Positions never
+    overlap.
     """
-    n = len(candles.close)
+    n = len(close)
     realized = np.zeros(n)
-    if not trades:
+    if not len(entry_i):
         return realized + initial
-    entry_i = np.array([t.entry_index for t in trades], dtype=np.int64)
-    exit_i = np.array([t.exit_index for t in trades], dtype=np.int64)
-    np.add.at(realized, exit_i, [float(t.pnl) for t in trades])
-    signed_qty = np.array([float(t.quantity) * (1 if t.side == "long" else -1) for t in trades])
-    entry_px = np.array([float(t.entry_price) for t in trades])
-    entry_fee = np.array([float(t.entry_fee) for t in trades])
+    np.add.at(realized, exit_i, money[:, 0])
+    entry_fee, entry_px = money[:, 1], money[:, 2]
     lengths = exit_i - entry_i
     first = np.repeat(np.cumsum(lengths) - lengths, lengths)
     bars = np.repeat(entry_i, lengths) + np.arange(lengths.sum()) - first
     unrealized = np.zeros(n)
     unrealized[bars] = np.repeat(signed_qty, lengths) * (
-        candles.close[bars] - np.repeat(entry_px, lengths)
+        close[bars] - np.repeat(entry_px, lengths)
     ) - np.repeat(entry_fee, lengths)
     return initial + np.cumsum(realized) + unrealized
