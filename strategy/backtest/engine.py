@@ -28,6 +28,7 @@ import numpy as np
 
 from strategy.backtest.compiled import run_compiled
 from strategy.backtest.compiled.loop import C_ENTRY, C_EXIT, C_SIDE
+from strategy.backtest.equity import equity_curve
 from strategy.backtest.funding import funding_cost
 from strategy.backtest.result import BacktestConfig, BacktestResult, Trade
 from strategy.components.frame import MarketFrame, signal_states
@@ -162,7 +163,8 @@ def _run(
         money = columns.floats()
     if progress is not None:
         progress(1.0)
-    equity = _equity_curve(
+    money = money.reshape(-1, 3)
+    equity = equity_curve(
         candles.close, entry_i, exit_i, signed_qty, money, float(config.initial_equity)
     )
     kpis = kpis_from_totals(totals, decision_ms, equity, config.initial_equity)
@@ -286,34 +288,3 @@ class _Fills:
             mae=max(_ZERO, side * qty * (entry_price - price(worst))),
             signal_state=decision.signal_state,  # the market part is added after the loop
         )
-
-
-def _equity_curve(
-    close: np.ndarray,
-    entry_i: np.ndarray,
-    exit_i: np.ndarray,
-    signed_qty: np.ndarray,
-    money: np.ndarray,
-    initial: float,
-) -> np.ndarray:
-    """Equity at each candle's close: realized cash plus the open position marked to close.
-
-    Per trade: entry and exit candle, side x quantity, and ``money`` = [pnl, entry fee,
-    entry price] as floats.  A position is marked from its entry candle to the candle before
-    its exit candle; by the close of the exit candle its PnL is realized.  Positions never
-    overlap.
-    """
-    n = len(close)
-    realized = np.zeros(n)
-    if not len(entry_i):
-        return realized + initial
-    np.add.at(realized, exit_i, money[:, 0])
-    entry_fee, entry_px = money[:, 1], money[:, 2]
-    lengths = exit_i - entry_i
-    first = np.repeat(np.cumsum(lengths) - lengths, lengths)
-    bars = np.repeat(entry_i, lengths) + np.arange(lengths.sum()) - first
-    unrealized = np.zeros(n)
-    unrealized[bars] = np.repeat(signed_qty, lengths) * (
-        close[bars] - np.repeat(entry_px, lengths)
-    ) - np.repeat(entry_fee, lengths)
-    return initial + np.cumsum(realized) + unrealized

@@ -124,7 +124,7 @@ def run_compiled(
     params, money_scale, price_scale = money
     n = len(candles.close)
     cooldown = max((int(g.params["bars"]) for g in rules.template.guards), default=0)
-    rows = np.zeros((len(candidates), loop.N_COLS), dtype=np.int64)
+    rows = np.empty((len(candidates), loop.N_COLS), dtype=np.int64)  # pages touched as filled
     state = np.array([0, 0, 0, -1, loop.RUNNING], dtype=np.int64)
     step = n if progress is None else max(1, n // _SLICES)
     limit = 0

@@ -80,7 +80,8 @@ def _floats(rows, money_scale, price_scale):
     ok = np.ones(n, dtype=np.bool_)
     for t in range(n):
         for j, col in enumerate((C_PNL, C_ENTRY_FEE)):
-            out[t, j], good = fx.wide_float(rows[t, col], rows[t, col + 1], money_scale)
+            h, lo, e = rows[t, col], rows[t, col + 1], rows[t, col + 2]
+            out[t, j], good = fx.wide_float(h, lo, money_scale, e)
             ok[t] = ok[t] and good
         coefficient = rows[t, C_EP] // fx.POW10I[price_scale + rows[t, C_EP_E]]
         out[t, 2], good = fx.to_float(coefficient, rows[t, C_EP_E])

@@ -154,14 +154,12 @@ def fits28(h: int) -> bool:
 
 
 @njit(cache=True)
-def wide_float(h: int, lo: int, s: int) -> tuple[float, bool]:
-    """(correctly rounded float of value * 10**-s, ok) when a single division gives it."""
-    if s > 22 or not (-9 <= h <= 8):  # |value| < 2**53 needs |h| < 9.007
+def wide_float(h: int, lo: int, s: int, e: int) -> tuple[float, bool]:
+    """(float of the Decimal with exponent ``e`` worth value * 10**-s, ok): correctly rounded
+    when its coefficient fits a single float division (see ``to_float``)."""
+    if not (-9 <= h <= 8) or not (0 <= s + e <= 18):  # value fits an int64
         return 0.0, False
-    v = h * BASE + lo
-    if abs(v) >= _EXACT_INT:
-        return 0.0, False
-    return float(v) / POW10F[s], True
+    return to_float((h * BASE + lo) // POW10I[s + e], e)
 
 
 def to_int(h: int, lo: int) -> int:
