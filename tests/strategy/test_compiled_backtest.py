@@ -63,6 +63,7 @@ LIMB = st.integers(min_value=-(10**18) + 1, max_value=10**18 - 1)
 
 
 @given(LIMB, LIMB, LIMB, LIMB)
+@settings(deadline=None)  # the first call loads compiled code
 def test_wide_integers_are_exact(a, b, c, d):
     ab, cd = fx.mul(a, b), fx.mul(c, d)
     assert fx.to_int(*ab) == a * b and 0 <= ab[1] < fx.BASE
