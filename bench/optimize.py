@@ -51,7 +51,7 @@ def main() -> None:
     args = parser.parse_args()
 
     candles = random_walk(args.candles, seed=42, trend=0.05)
-    config = BacktestConfig(initial_equity=Decimal(1_000_000), taker_fee=FEE, maker_fee=FEE)
+    config = BacktestConfig(initial_equity=Decimal(1_000_000), taker_fee=FEE)
     specs = parse_specs(TEMPLATE, [f"signals.0.fast=2:{args.fast + 1}:1",
                                    f"signals.0.slow=50:{50 + 10 * (args.slow - 1)}:10"])
     points = list(grid(specs))

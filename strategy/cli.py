@@ -1,4 +1,9 @@
-"""`plutarc backtest`: run a template over a candle CSV and print the KPIs."""
+"""`plutarc backtest`: run a template over a candle CSV and print the KPIs.
+
+Bad input never prints a traceback: an unreadable or invalid template or candle file is
+one clear message (the template's errors as a table naming component and field; the CSV's
+first problem with its line and column) and exit code 2.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from strategy.backtest import BacktestConfig, BacktestResult, run_backtest
-from strategy.candles_csv import read_candles
+from strategy.candles_csv import CandleFileError, read_candles
 from strategy.template import Template, TemplateError, validate_template
 
 
@@ -37,11 +42,19 @@ def _fmt(value: object) -> str:
 
 def load_template(path: Path, console: Console) -> tuple[dict, Template]:
     """The template file as JSON and validated; prints what is wrong and exits 2 otherwise."""
+
+    def fail(message: str) -> None:
+        console.print(f"{path}: {message}", markup=False, style="red", soft_wrap=True)
+
     try:
         raw = json.loads(path.read_text())
         return raw, validate_template(raw)
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot be read ({exc})")
     except json.JSONDecodeError as exc:
-        console.print(f"[red]{path}: not JSON: {exc}")
+        fail(f"not JSON: {exc}")
+    except RecursionError:
+        fail("JSON nested too deeply")
     except TemplateError as exc:
         errors = Table(title=f"{path}: invalid template", style="red")
         for col in ("path", "component", "field", "message"):
@@ -52,12 +65,12 @@ def load_template(path: Path, console: Console) -> tuple[dict, Template]:
     raise typer.Exit(2)
 
 
-def backtest_config(equity: str, maker_fee: str, taker_fee: str, slippage_bps: str,
-                    spread_bps: float, qty_step: str | None) -> BacktestConfig:
+def backtest_config(
+    equity: str, taker_fee: str, slippage_bps: str, spread_bps: float, qty_step: str | None
+) -> BacktestConfig:
     """The backtest options of the command line as a config (bad numbers: a usage error)."""
     return BacktestConfig(
         initial_equity=_decimal("--equity", equity),
-        maker_fee=_decimal("--maker-fee", maker_fee),
         taker_fee=_decimal("--taker-fee", taker_fee),
         slippage_bps=_decimal("--slippage-bps", slippage_bps),
         spread_bps=spread_bps,
@@ -79,7 +92,6 @@ CandlesOpt = Annotated[
     ),
 ]
 EquityOpt = Annotated[str, typer.Option(help="Initial equity in quote currency.")]
-MakerFeeOpt = Annotated[str, typer.Option(help="Maker fee, fraction of notional.")]
 TakerFeeOpt = Annotated[str, typer.Option(help="Taker fee, fraction of notional.")]
 SlippageOpt = Annotated[str, typer.Option(help="Slippage on market/stop fills, bps.")]
 SpreadOpt = Annotated[float, typer.Option(help="Spread assumed by the spread filter, bps.")]
@@ -118,7 +130,6 @@ def backtest(
     template: TemplateArg,
     candles: CandlesOpt,
     equity: EquityOpt = "10000",
-    maker_fee: MakerFeeOpt = "0.0002",
     taker_fee: TakerFeeOpt = "0.00055",
     slippage_bps: SlippageOpt = "0",
     spread_bps: SpreadOpt = 0.0,
@@ -133,15 +144,21 @@ def backtest(
 
     Stops and targets are checked inside candles; when both fit in one candle, the stop wins.
 
-    Taker fee and slippage on market and stop fills; maker fee on take-profit limits.
+    Every fill is a market order (stops and targets are exchange-side market orders):
+    taker fee and slippage on each.
     """
     console = Console()
     _, tpl = load_template(template, console)
-    config = backtest_config(equity, maker_fee, taker_fee, slippage_bps, spread_bps, qty_step)
+    config = backtest_config(equity, taker_fee, slippage_bps, spread_bps, qty_step)
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(f"reading {candles.name}", total=1.0)
-        data = read_candles(candles)
+        try:
+            data = read_candles(candles, interval_ms=tpl.timeframe_ms)
+        except CandleFileError as exc:
+            progress.stop()
+            console.print(str(exc), markup=False, style="red", soft_wrap=True)
+            raise typer.Exit(2) from None
         progress.update(task, description=f"backtesting {len(data.close):,} candles", completed=0.0)
         result = run_backtest(
             tpl, data, config, progress=lambda done: progress.update(task, completed=done)

@@ -11,11 +11,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from strategy.candles_csv import read_candles
+from strategy.candles_csv import CandleFileError, read_candles
 from strategy.cli import (
     CandlesOpt,
     EquityOpt,
-    MakerFeeOpt,
     QtyStepOpt,
     SlippageOpt,
     SpreadOpt,
@@ -53,8 +52,9 @@ def _cell(kpis: Kpis | None, kpi: str) -> str:
 
 
 def _results_table(result: SearchResult, top: int) -> Table:
-    table = Table(title=f"best {min(top, len(result.ranked))} of {result.trials:,} trials "
-                        f"by {result.kpi}")
+    table = Table(
+        title=f"best {min(top, len(result.ranked))} of {result.trials:,} trials by {result.kpi}"
+    )
     for name in _short_names(result.specs):
         table.add_column(name, justify="right")
     for label in SHOWN_KPIS.values():
@@ -68,8 +68,10 @@ def _results_table(result: SearchResult, top: int) -> Table:
 
 
 def _walk_forward_table(wf: WalkForward) -> Table:
-    table = Table(title=f"walk-forward: {len(wf.results)} folds, {wf.trials:,} trials in all, "
-                        f"ranked by {wf.kpi}")
+    table = Table(
+        title=f"walk-forward: {len(wf.results)} folds, {wf.trials:,} trials in all, "
+        f"ranked by {wf.kpi}"
+    )
     table.add_column("train")
     table.add_column("test")
     for name in _short_names(wf.specs):
@@ -82,8 +84,12 @@ def _walk_forward_table(wf: WalkForward) -> Table:
         cells = []
         for kpis in (r.in_sample, r.out_of_sample):
             cells += [_cell(kpis, wf.kpi), "-" if kpis is None else str(kpis.trade_count)]
-        table.add_row(f"{r.fold.train[0]:,}–{r.fold.train[1]:,}",
-                      f"{r.fold.test[0]:,}–{r.fold.test[1]:,}", *values, *cells)
+        table.add_row(
+            f"{r.fold.train[0]:,}–{r.fold.train[1]:,}",
+            f"{r.fold.test[0]:,}–{r.fold.test[1]:,}",
+            *values,
+            *cells,
+        )
     return table
 
 
@@ -92,8 +98,10 @@ def optimize(
     candles: CandlesOpt,
     param: Annotated[
         list[str],
-        typer.Option(help="PATH=START:STOP:STEP or PATH=a,b,c, e.g. signals.0.fast=5:50:5 "
-                          "(repeat for each parameter)."),
+        typer.Option(
+            help="PATH=START:STOP:STEP or PATH=a,b,c, e.g. signals.0.fast=5:50:5 "
+            "(repeat for each parameter)."
+        ),
     ],
     kpi: Annotated[str, typer.Option(help=f"KPI to rank by: {', '.join(RANK_KPIS)}.")] = "net_pnl",
     random: Annotated[
@@ -117,7 +125,6 @@ def optimize(
         bool, typer.Option(help="Walk-forward: every training window starts at candle 0.")
     ] = False,
     equity: EquityOpt = "10000",
-    maker_fee: MakerFeeOpt = "0.0002",
     taker_fee: TakerFeeOpt = "0.00055",
     slippage_bps: SlippageOpt = "0",
     spread_bps: SpreadOpt = 0.0,
@@ -131,7 +138,7 @@ def optimize(
     winner on the next window, and compare in-sample with out-of-sample results.
     """
     console = Console()
-    raw, _ = load_template(template, console)
+    raw, tpl = load_template(template, console)
     if kpi not in RANK_KPIS:
         raise typer.BadParameter(f"choose one of {', '.join(RANK_KPIS)}", param_hint="--kpi")
     if (train is None) != (test is None):
@@ -142,19 +149,38 @@ def optimize(
         console.print(f"[red]--param {exc}")
         raise typer.Exit(2) from None
     points = sample(specs, random, seed) if random else list(grid(specs))
-    config = backtest_config(equity, maker_fee, taker_fee, slippage_bps, spread_bps, qty_step)
-    data = read_candles(candles)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
+    config = backtest_config(equity, taker_fee, slippage_bps, spread_bps, qty_step)
+    try:
+        data = read_candles(candles, interval_ms=tpl.timeframe_ms)
+    except CandleFileError as exc:
+        console.print(str(exc), markup=False, style="red", soft_wrap=True)
+        raise typer.Exit(2) from None
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     if train is None or test is None:
         with Progress(*columns, console=console, transient=True) as bar:
-            task = bar.add_task(f"{len(points):,} backtests of {len(data.close):,} candles",
-                                total=len(points))
-            result = search(raw, specs, points, data, config, kpi=kpi, workers=workers,
-                            progress=lambda done, _: bar.update(task, completed=done))
+            task = bar.add_task(
+                f"{len(points):,} backtests of {len(data.close):,} candles", total=len(points)
+            )
+            result = search(
+                raw,
+                specs,
+                points,
+                data,
+                config,
+                kpi=kpi,
+                workers=workers,
+                progress=lambda done, _: bar.update(task, completed=done),
+            )
         console.print(_results_table(result, top))
-        console.print(f"{result.trials:,} trials: the more points tried, the likelier the best "
-                      "is luck; check it with walk-forward (--train/--test)")
+        console.print(
+            f"{result.trials:,} trials: the more points tried, the likelier the best "
+            "is luck; check it with walk-forward (--train/--test)"
+        )
         skipped = sum(1 for t in result.ranked if t.skipped)
         if skipped:
             console.print(f"{skipped:,} points skipped: the template validator refused them")
@@ -169,19 +195,27 @@ def optimize(
             task = bar.add_task("walk-forward", total=len(points) * len(windows))
 
             def moved(fold: int, n: int, done: int, total: int) -> None:
-                bar.update(task, completed=fold * total + done,
-                           description=f"fold {fold + 1}/{n}: {total:,} backtests")
+                bar.update(
+                    task,
+                    completed=fold * total + done,
+                    description=f"fold {fold + 1}/{n}: {total:,} backtests",
+                )
 
-            wf = walk_forward(raw, specs, points, data, windows, config, kpi=kpi,
-                              workers=workers, progress=moved)
+            wf = walk_forward(
+                raw, specs, points, data, windows, config, kpi=kpi, workers=workers, progress=moved
+            )
         console.print(_walk_forward_table(wf))
         efficiency = wf.efficiency
-        console.print("walk-forward efficiency (OOS / IS return per candle): "
-                      + ("-" if efficiency is None else f"{efficiency:.2f}"))
+        console.print(
+            "walk-forward efficiency (OOS / IS return per candle): "
+            + ("-" if efficiency is None else f"{efficiency:.2f}")
+        )
         if wf.collapsed:
-            console.print(f"[bold yellow]warning: the out-of-sample result collapses "
-                          f"(efficiency below {COLLAPSE_EFFICIENCY} or no out-of-sample "
-                          f"profit): the in-sample winner is likely overfit")
+            console.print(
+                f"[bold yellow]warning: the out-of-sample result collapses "
+                f"(efficiency below {COLLAPSE_EFFICIENCY} or no out-of-sample "
+                f"profit): the in-sample winner is likely overfit"
+            )
         output = wf.to_json()
     if json_out is not None:
         json_out.write_text(json.dumps(output, indent=1, default=str))

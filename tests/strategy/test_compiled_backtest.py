@@ -34,7 +34,7 @@ def assert_same(tpl, cs, config) -> None:
 
 
 def _decimal(x: float) -> tuple[int, int]:
-    sign, digits, e = price(x).as_tuple()
+    _, digits, e = price(x).as_tuple()
     return int("".join(map(str, digits))), int(e)
 
 
@@ -122,16 +122,12 @@ def test_compiled_equals_python_on_random_templates(
         cs = type(cs).of(
             cs.open_time_ms, cs.open / 1e4, cs.high / 1e4, cs.low / 1e4, cs.close / 1e4, cs.volume
         )
-    config = BacktestConfig(
-        initial_equity=Decimal(10_000), maker_fee=fee, taker_fee=fee, qty_step=qty_step
-    )
+    config = BacktestConfig(initial_equity=Decimal(10_000), taker_fee=fee, qty_step=qty_step)
     assert_same(tpl, cs, config)
 
 
 def test_the_hand_fixtures_match():
-    config = BacktestConfig(
-        initial_equity=Decimal(1000), maker_fee=FEES.taker_fee, taker_fee=FEES.taker_fee
-    )
+    config = BacktestConfig(initial_equity=Decimal(1000), taker_fee=FEES.taker_fee)
     for exits in (
         [
             {"type": "stop_loss", "params": {"pct": 2}},
@@ -168,13 +164,13 @@ def test_the_hand_fixtures_match():
             "daily_loss_limit",
         ),
         ({}, {"funding_rate": Decimal("0.0001")}, "funding"),
-        ({}, {"taker_fee": Decimal(0), "maker_fee": Decimal(0)}, "taker_fee"),
+        ({}, {"taker_fee": Decimal(0)}, "taker_fee"),
         ({}, {"qty_step": Decimal(5)}, "rounds to zero"),
     ],
 )
 def test_the_python_loop_takes_what_the_compiled_one_cannot(change, config, reason):
     tpl = template(**change)
-    cfg = BacktestConfig(**{"maker_fee": Decimal("0.00055"), **config})
+    cfg = BacktestConfig(**config)
     cs = random_walk(600, seed=3, volatility=0.003)
     assert reason in unsupported(Rules(tpl), cfg, cs)
     result = run_backtest(tpl, cs, cfg)
@@ -185,7 +181,7 @@ def test_the_python_loop_takes_what_the_compiled_one_cannot(change, config, reas
 def test_an_amount_beyond_28_digits_falls_back_to_python():
     tpl = template(risk={"sizing": {"mode": "fixed_quantity", "value": 123456789.123456}})
     cs = random_walk(300, seed=1, price=5e10, volatility=0.003)
-    cfg = BacktestConfig(maker_fee=Decimal("0.00055"))
+    cfg = BacktestConfig()
     assert unsupported(Rules(tpl), cfg, cs) is None  # allowed in principle ...
     result = run_backtest(tpl, cs, cfg)
     assert isinstance(result.trades, list)  # ... but the loop found it inexact

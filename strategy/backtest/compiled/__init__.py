@@ -27,6 +27,7 @@ import numpy as np
 
 from strategy.backtest.compiled import loop
 from strategy.backtest.compiled.edge import Columns, TradeColumns
+from strategy.backtest.level_fills import LEVEL_REASONS, market_fill
 from strategy.backtest.result import BacktestConfig
 from strategy.components.exits import kernel
 from strategy.decision import Rules
@@ -34,7 +35,6 @@ from strategy.indicators import Candles
 from strategy.sizing import position_size
 
 REASONS = (*kernel.REASONS, "end_of_data")
-LEVEL_REASONS = frozenset(("stop_loss", "take_profit", "trailing_stop", "atr_stop", "break_even"))
 _LEVEL = np.array([r in LEVEL_REASONS for r in REASONS])
 _SLICES = 50  # progress reports per run when a progress callback is given
 
@@ -63,8 +63,6 @@ def unsupported(rules: Rules, config: BacktestConfig, candles: Candles) -> str |
         return "funding is charged"
     if config.taker_fee <= 0:
         return "taker_fee is not positive"
-    if config.maker_fee != config.taker_fee or config.slippage_bps:  # until issue 17 lands
-        return "take-profit fills differ from market fills"
     if fixed_quantity(rules, config) <= 0:
         return "the quantity rounds to zero"
     n = len(candles.close)
@@ -93,7 +91,9 @@ def _money(rules: Rules, config: BacktestConfig, low: float) -> tuple[np.ndarray
     qty, q_e, q_scale = _scaled(fixed_quantity(rules, config))
     fee, fee_e, f_scale = _scaled(config.taker_fee)
     slip = config.slippage_bps / Decimal(10_000)
-    up, down = (1 + slip, 1 - slip) if slip else (Decimal(1), Decimal(1))  # level_fills' factors
+    # the factors market_fill multiplies a price by: opening a long / closing one
+    up = market_fill(Decimal(1), 1, slip, closing=False) if slip else Decimal(1)
+    down = market_fill(Decimal(1), 1, slip, closing=True) if slip else Decimal(1)
     (up_c, up_e), (down_c, down_e) = _coefficient(up), _coefficient(down)
     # 12 significant digits of the lowest price, one more for levels computed below it
     price_scale = 12 - math.floor(math.log10(low)) + max(0, -up_e, -down_e)
