@@ -97,6 +97,7 @@ EXITS = st.lists(
     qty=st.sampled_from(["1", "0.25", "2.5", "37", "0.123"]),
     qty_step=st.sampled_from([None, Decimal("0.001"), Decimal("0.1")]),
     fee=st.sampled_from([Decimal("0.00055"), Decimal("0.001"), Decimal("0.0002")]),
+    slippage=st.sampled_from([Decimal(0), Decimal(2), Decimal("7.5")]),
     cooldown=st.sampled_from([None, 1, 30]),
     seed=st.integers(0, 1000),
     start_price=st.sampled_from([0.05, 3.7, 100.0, 64_000.0]),
@@ -104,7 +105,7 @@ EXITS = st.lists(
 )
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_compiled_equals_python_on_random_templates(
-    exits, period, qty, qty_step, fee, cooldown, seed, start_price, long_only
+    exits, period, qty, qty_step, fee, slippage, cooldown, seed, start_price, long_only
 ):
     guards = (
         [] if cooldown is None else [{"type": "cooldown_after_loss", "params": {"bars": cooldown}}]
@@ -122,7 +123,9 @@ def test_compiled_equals_python_on_random_templates(
         cs = type(cs).of(
             cs.open_time_ms, cs.open / 1e4, cs.high / 1e4, cs.low / 1e4, cs.close / 1e4, cs.volume
         )
-    config = BacktestConfig(initial_equity=Decimal(10_000), taker_fee=fee, qty_step=qty_step)
+    config = BacktestConfig(
+        initial_equity=Decimal(10_000), taker_fee=fee, slippage_bps=slippage, qty_step=qty_step
+    )
     assert_same(tpl, cs, config)
 
 

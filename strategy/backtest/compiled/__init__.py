@@ -95,11 +95,12 @@ def _money(rules: Rules, config: BacktestConfig, low: float) -> tuple[np.ndarray
     up = market_fill(Decimal(1), 1, slip, closing=False) if slip else Decimal(1)
     down = market_fill(Decimal(1), 1, slip, closing=True) if slip else Decimal(1)
     (up_c, up_e), (down_c, down_e) = _coefficient(up), _coefficient(down)
-    # 12 significant digits of the lowest price, one more for levels computed below it
-    price_scale = 12 - math.floor(math.log10(low)) + max(0, -up_e, -down_e)
+    # 12 significant digits of the lowest low (every fill, best and worst price is within the
+    # candles' range: a stop touched fills at the stop or the lower open), slippage's digits
+    price_scale = 11 - math.floor(math.log10(low)) + max(0, -up_e, -down_e)
     money_scale = price_scale + q_scale + f_scale
     params = [q_e, qty * fee, qty * 10**f_scale, fee_e, up_c, up_e, down_c, down_e]
-    if max(abs(v) for v in params) >= 10**18 or not 0 <= price_scale <= 18:
+    if max(abs(v) for v in params) >= 10**18 or price_scale < 0:
         return None
     return np.array([*params, price_scale], dtype=np.int64), money_scale, price_scale
 

@@ -42,15 +42,14 @@ def _wide(rows, t, col, h, lo, e):
 @njit(cache=True)
 def _fill_price(x, factor, factor_e, price_scale):
     """A market fill at raw price ``x`` moved by a slippage factor (1 + sign * slip):
-    (count of 10**-price_scale units, Decimal exponent, float, ok)."""
+    (count of 10**-price_scale units, Decimal coefficient and exponent, ok)."""
     c, e, ok = fx.dec12(x)
     if factor != 1 or factor_e != 0:
         if not ok or abs(c) >= fx.BASE // factor:
-            return 0, 0, 0.0, False
+            return 0, 0, 0, False
         c, e = c * factor, e + factor_e
-    f, ok_f = fx.to_float(c, e)
     s, ok_s = fx.scale_to(c, e, price_scale)
-    return s, e, f, ok and ok_f and ok_s
+    return s, c, e, ok and ok_s
 
 
 @njit(cache=True)
@@ -111,8 +110,9 @@ def run(
             in_c, in_e, out_c, out_e, opposite = up_c, up_e, down_c, down_e, short_signal
         else:
             in_c, in_e, out_c, out_e, opposite = down_c, down_e, up_c, up_e, long_signal
-        ep, ep_e, ep_f, ok = _fill_price(open_[i + 1], in_c, in_e, price_scale)
-        if not ok:
+        ep, ep_c, ep_e, ok = _fill_price(open_[i + 1], in_c, in_e, price_scale)
+        ep_f, ok_f = fx.to_float(ep_c, ep_e)  # float(entry_price), as the kernel gets it
+        if not (ok and ok_f):
             state[S_OUTCOME] = INEXACT
             return
         index, reason, fill, best, worst = scan_new(
@@ -123,13 +123,13 @@ def run(
         else:
             e, raw = index, fill
             exit_ms = open_time[e] + (tf if level_reason[reason] else 0)
-        xp, xp_e, _, ok = _fill_price(raw, out_c, out_e, price_scale)
+        xp, _, xp_e, ok = _fill_price(raw, out_c, out_e, price_scale)
         if side > 0:
             best, worst = raw if raw > best else best, raw if raw < worst else worst
         else:
             best, worst = raw if raw < best else best, raw if raw > worst else worst
-        bp, bp_e, _, ok_b = _fill_price(best, 1, 0, price_scale)
-        wp, wp_e, _, ok_w = _fill_price(worst, 1, 0, price_scale)
+        bp, _, bp_e, ok_b = _fill_price(best, 1, 0, price_scale)
+        wp, _, wp_e, ok_w = _fill_price(worst, 1, 0, price_scale)
         if not (ok and ok_b and ok_w):
             state[S_OUTCOME] = INEXACT
             return
