@@ -17,12 +17,35 @@ Weights only matter for the two weighted modes.  NaN scores (warming up) count a
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
+from numba import njit
+
+_BIG = sys.float_info.max
+
+
+@njit(cache=True)
+def _nan_to_num(scores: np.ndarray) -> np.ndarray:
+    """``np.nan_to_num`` of a score matrix in one pass (NaN -> 0, +-inf -> +-largest float);
+    numpy's makes four passes and three temporaries."""
+    out = np.empty(scores.shape)
+    for r in range(scores.shape[0]):
+        for c in range(scores.shape[1]):
+            v = scores[r, c]
+            if np.isnan(v):
+                v = 0.0
+            elif v > _BIG:
+                v = _BIG
+            elif v < -_BIG:
+                v = -_BIG
+            out[r, c] = v
+    return out
 
 
 def combine(mode: str, scores: np.ndarray, weights: np.ndarray, threshold: float) -> np.ndarray:
     """Combined score per candle from a (signals x candles) score matrix."""
-    scores = np.nan_to_num(np.atleast_2d(scores))
+    scores = _nan_to_num(np.atleast_2d(np.asarray(scores, dtype=np.float64)))
     n = scores.shape[0]
     if mode == "weighted_sum":
         return weights @ scores
