@@ -33,14 +33,16 @@ from strategy.backtest.compiled.loop import (
 from strategy.backtest.result import Trade
 from strategy.kpis import TradeTotals
 
+_POW10 = [10**k for k in range(64)]
+
 
 def decimal(v: int, scale: int, exponent: int) -> Decimal:
     """The Decimal with ``exponent`` worth ``v * 10**-scale`` (exact by construction)."""
-    return Decimal(v // 10 ** (scale + exponent)).scaleb(exponent)
+    return Decimal(v // _POW10[scale + exponent]).scaleb(exponent)
 
 
-def wide_decimal(row: np.ndarray, col: int, scale: int) -> Decimal:
-    return decimal(fx.to_int(row[col], row[col + 1]), scale, int(row[col + 2]))
+def wide_decimal(row: Sequence[int], col: int, scale: int) -> Decimal:
+    return decimal(row[col] * fx.BASE + row[col + 1], scale, row[col + 2])
 
 
 @njit(cache=True)
@@ -127,14 +129,14 @@ class Columns:
         """[pnl, entry_fee, entry_price] as floats per trade, each exactly ``float(Decimal)``."""
         out, ok = _floats(self.rows, self.money_scale, self.price_scale)
         for t in np.flatnonzero(~ok):
-            row = self.rows[t]
+            row = self.rows[t].tolist()
             out[t, 0] = float(wide_decimal(row, C_PNL, self.money_scale))
             out[t, 1] = float(wide_decimal(row, C_ENTRY_FEE, self.money_scale))
             out[t, 2] = float(self.price(row, C_EP))
         return out
 
-    def price(self, row: np.ndarray, col: int) -> Decimal:
-        return decimal(int(row[col]), self.price_scale, int(row[col + 1]))
+    def price(self, row: Sequence[int], col: int) -> Decimal:
+        return decimal(row[col], self.price_scale, row[col + 1])
 
 
 class TradeColumns(Sequence[Trade]):
@@ -180,17 +182,18 @@ class TradeColumns(Sequence[Trade]):
         states = self._signal_states(rows[:, C_ENTRY] - 1)
         money = cols.money_scale
         trades = []
-        for row, state in zip(rows, states, strict=True):
-            entry = int(row[C_ENTRY])
+        open_time = self._open_time.tolist()
+        for row, state in zip(rows.tolist(), states, strict=True):
+            entry = row[C_ENTRY]
             trades.append(
                 Trade(
                     side="long" if row[C_SIDE] > 0 else "short",
                     quantity=cols.qty,
                     entry_index=entry,
-                    entry_time_ms=int(self._open_time[entry]),
+                    entry_time_ms=open_time[entry],
                     entry_price=cols.price(row, C_EP),
-                    exit_index=int(row[C_EXIT]),
-                    exit_time_ms=int(row[C_EXIT_MS]),
+                    exit_index=row[C_EXIT],
+                    exit_time_ms=row[C_EXIT_MS],
                     exit_price=cols.price(row, C_XP),
                     exit_reason=self._reasons[row[C_REASON]],
                     entry_fee=wide_decimal(row, C_ENTRY_FEE, money),
