@@ -15,6 +15,9 @@ computed once over all candles, and the loop jumps from one possible entry to th
   decides), its running peak, today's (UTC) realized PnL and the last losing exit;
 * a position still open after the last candle is closed at that candle's close
   (reason ``end_of_data``, taker fee).
+
+The loop itself runs compiled (``strategy.backtest.compiled``: numba, exact integer money)
+whenever that gives the identical result, else here in Python (``_loop``).
 """
 
 from __future__ import annotations

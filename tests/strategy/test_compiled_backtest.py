@@ -189,3 +189,13 @@ def test_an_amount_beyond_28_digits_falls_back_to_python():
     result = run_backtest(tpl, cs, cfg)
     assert isinstance(result.trades, list)  # ... but the loop found it inexact
     assert result.to_json() == run_backtest(tpl, cs, cfg, compiled=False).to_json()
+
+
+def test_progress_slices_give_the_same_backtest():
+    tpl = template(exits=[{"type": "time_exit", "params": {"max_bars": 5}}])
+    cs = random_walk(3000, seed=7, volatility=0.003)
+    seen: list[float] = []
+    sliced = run_backtest(tpl, cs, BacktestConfig(), progress=seen.append)
+    assert isinstance(sliced.trades, TradeColumns) and len(sliced.trades) > 10
+    assert seen == sorted(seen) and len(seen) > 10 and seen[-1] == 1.0
+    assert sliced.to_json() == run_backtest(tpl, cs, BacktestConfig()).to_json()
