@@ -131,8 +131,6 @@ def _run(
     decision_ms = candles.open_time_ms + template.timeframe_ms
     frame = rules.frame(series, decision_ms)
     atr = series[rules.atr_series] if rules.atr_series else np.full(n, np.nan)  # for atr_stop
-    candidates = np.flatnonzero(frame.long_entry | frame.short_entry)
-    candidates = candidates[(candidates >= rules.warmup - 1) & (candidates < n - 1)]
     start = int(candles.open_time_ms[0]) if n else 0
     end = int(decision_ms[-1]) if n else 0
 
@@ -143,9 +141,11 @@ def _run(
         return [{**state, "guards": dict.fromkeys(names, True)} for state in found]
 
     compiled = use_compiled and run_compiled(
-        rules, config, candles, frame, atr, candidates, decision_ms, states, progress
+        rules, config, candles, frame, atr, decision_ms, states, progress
     )
     if not compiled:
+        candidates = np.flatnonzero(frame.long_entry | frame.short_entry)
+        candidates = candidates[(candidates >= rules.warmup - 1) & (candidates < n - 1)]
         trades = _loop(
             rules, candles, frame, atr, config, candidates.tolist(), decision_ms, progress
         )

@@ -9,7 +9,7 @@ the account's money, and every amount is exact in the loop's integers:
 * guards: none, or ``cooldown_after_loss`` (it reads only the sign of each trade's PnL,
   which the loop has exactly); ``max_drawdown`` and a ``daily_loss_limit`` read equity;
 * ``funding_rate`` 0, and ``taker_fee`` > 0 (with a zero fee a Decimal PnL can be -0);
-* candle closes > 0 and every price in [1e-10, 1e11);
+* at least 2 candles, candle closes > 0 and every price in [1e-10, 1e11);
 * the loop itself gives up (``loop.INEXACT``) on a price finer than its price scale or an
   amount at or beyond 10**28 (where Decimal's context would round); the Python loop reruns.
 
@@ -65,9 +65,10 @@ def unsupported(rules: Rules, config: BacktestConfig, candles: Candles) -> str |
         return "taker_fee is not positive"
     if fixed_quantity(rules, config) <= 0:
         return "the quantity rounds to zero"
-    n = len(candles.close)
-    if n < 2 or not (np.all(candles.close > 0) and np.all(candles.low >= 1e-10)):
-        return "a candle price is not positive"
+    if len(candles.close) < 2:
+        return "fewer than 2 candles"
+    if not (np.all(candles.close > 0) and np.all(candles.low >= 1e-10)):
+        return "a candle price is below 1e-10 (or not positive)"
     if not np.all(candles.high < 1e11):
         return "a candle price is 1e11 or more"
     return None
@@ -111,7 +112,6 @@ def run_compiled(
     candles: Candles,
     frame: Any,
     atr: np.ndarray,
-    candidates: np.ndarray,
     decision_ms: np.ndarray,
     signal_states: Callable[[np.ndarray], list[dict[str, Any]]],
     progress: Callable[[float], None] | None,
@@ -125,22 +125,22 @@ def run_compiled(
     params, money_scale, price_scale = money
     n = len(candles.close)
     cooldown = max((int(g.params["bars"]) for g in rules.template.guards), default=0)
-    rows = np.empty((len(candidates), loop.N_COLS), dtype=np.int64)  # pages touched as filled
-    state = np.array([0, 0, 0, -1, loop.RUNNING], dtype=np.int64)
+    # a trade takes its entry candle and the next decision's: at most n // 2 of them; the
+    # pages are touched only as rows are filled
+    rows = np.empty((n // 2 + 1, loop.N_COLS), dtype=np.int64)
+    state = np.array([max(rules.warmup - 1, 0), 0, -1, loop.RUNNING], dtype=np.int64)
     step = n if progress is None else max(1, n // _SLICES)
     limit = 0
-    while state[loop.S_OUTCOME] == loop.RUNNING:
+    while state[loop.S_OUTCOME] == loop.RUNNING:  # DONE once limit reaches n
         limit = min(limit + step, n)
         loop.run(
-            rows, state, limit, candidates, frame.long_entry, candles.open, candles.high,
+            rows, state, limit, frame.long_entry, frame.short_entry, candles.open, candles.high,
             candles.low, candles.close, candles.open_time_ms, decision_ms, frame.long_signal,
             frame.short_signal, atr, rules.exit_cfg, rules.timeframe_ms, _LEVEL,
             len(REASONS) - 1, params, cooldown,
         )  # fmt: skip
         if progress is not None:
             progress(limit / n)
-        if limit >= n and state[loop.S_OUTCOME] == loop.RUNNING:
-            break
     if state[loop.S_OUTCOME] == loop.INEXACT:
         return None
     columns = Columns(

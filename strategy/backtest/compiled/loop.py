@@ -1,7 +1,7 @@
 """The compiled trade loop: entries, the exit kernel, fills, fees, PnL, MFE/MAE in numba.
 
-It is ``engine._run``'s loop and ``engine._Fills.trade`` with no Python per trade: the same
-candidate walk (jump to the next possible entry after each exit), the same cooldown guard,
+It is ``engine._loop`` and ``engine._Fills.trade`` with no Python per trade: the same
+walk (from each exit to the next candle whose frame allows an entry), the same cooldown guard,
 the same fill rules (``level_fills``: market fills with slippage against the trader, taker
 fee, level exits known at the close of their candle) and the same exit kernel
 (``kernel.scan_new``).  Money is exact: prices are the 12-digit decimals of
@@ -26,9 +26,9 @@ from strategy.components.exits.kernel import scan_new
 # Wide amounts at the money scale: (hi, lo, Decimal exponent) each
 C_ENTRY_FEE, C_FEES, C_PNL, C_MFE, C_MAE = 9, 12, 15, 18, 21
 N_COLS = 24
-# state: next candidate, first candle free for an entry, trades so far, last losing exit
-# (-1: none), outcome (RUNNING, DONE, or INEXACT: a value this loop cannot represent exactly)
-S_K, S_FREE, S_COUNT, S_LOSS_MS, S_OUTCOME = range(5)
+# state: the next candle that may decide an entry, trades so far, last losing exit (-1: none),
+# outcome (RUNNING, DONE, or INEXACT: a value this loop cannot represent exactly)
+S_FREE, S_COUNT, S_LOSS_MS, S_OUTCOME = range(4)
 RUNNING, DONE, INEXACT = 0, 1, 2
 
 
@@ -66,8 +66,8 @@ def run(
     rows,
     state,
     limit,
-    cand,
     long_entry,
+    short_entry,
     open_,
     high,
     low,
@@ -84,26 +84,25 @@ def run(
     money,
     cooldown_bars,
 ):
-    """Walk candidates with index < ``limit``; see the module docstring.
+    """Walk the candles from ``state[S_FREE]`` (at least the warm-up's last) to ``limit``
+    (exclusive; the last candle decides nothing); see the module docstring.
 
     ``money``: int64 [qty exponent, qty x fee (10**-(q_scale + f_scale) units, where qty
-    counts 10**-q_scale and the fee 10**-f_scale), qty x 10**f_scale, fee exponent, opening/closing slippage factors for a
-    long (coefficient, exponent) x 2, price scale]. ``cooldown_bars`` 0: no cooldown guard.
+    counts 10**-q_scale and the fee 10**-f_scale), qty x 10**f_scale, fee exponent,
+    opening/closing slippage factors for a long (coefficient, exponent) x 2, price scale]. ``cooldown_bars`` 0: no cooldown guard.
     """
     n = len(close)
     q_e, qty_fee, qty10, fee_e = money[0], money[1], money[2], money[3]
     up_c, up_e, down_c, down_e, price_scale = money[4], money[5], money[6], money[7], money[8]
-    k, free, t, loss_ms = state[S_K], state[S_FREE], state[S_COUNT], state[S_LOSS_MS]
-    while k < len(cand):
-        i = cand[k]
-        if i < free:
-            k += 1
+    i, t, loss_ms = state[S_FREE], state[S_COUNT], state[S_LOSS_MS]
+    stop = min(limit, n - 1)
+    while i < stop:
+        if not (long_entry[i] or short_entry[i]):
+            i += 1
             continue
-        if i >= limit:
-            break
         now = open_time[i] + tf
         if cooldown_bars > 0 and loss_ms >= 0 and now < loss_ms + cooldown_bars * tf:
-            free = max(i + 1, np.searchsorted(decision_ms, loss_ms + cooldown_bars * tf))
+            i = max(i + 1, np.searchsorted(decision_ms, loss_ms + cooldown_bars * tf))
             continue
         side = 1 if long_entry[i] else -1
         if side > 0:
@@ -155,13 +154,16 @@ def run(
         _wide(rows, t, C_ENTRY_FEE, ef_h, ef_l, ef_e)
         _wide(rows, t, C_FEES, fe_h, fe_l, fees_e)
         _wide(rows, t, C_PNL, pnl_h, pnl_l, min(q_e + min(xp_e, ep_e), fees_e))
-        h, lo, x_e = _excursion(qty10, side, bp, ep, q_e, bp_e, ep_e)
-        _wide(rows, t, C_MFE, h, lo, x_e)
-        h, lo, x_e = _excursion(qty10, side, ep, wp, q_e, ep_e, wp_e)
-        _wide(rows, t, C_MAE, h, lo, x_e)
+        mfe_h, mfe_l, mfe_e = _excursion(qty10, side, bp, ep, q_e, bp_e, ep_e)
+        mae_h, mae_l, mae_e = _excursion(qty10, side, ep, wp, q_e, ep_e, wp_e)
+        if not (fx.fits28(mfe_h) and fx.fits28(mae_h)):
+            state[S_OUTCOME] = INEXACT
+            return
+        _wide(rows, t, C_MFE, mfe_h, mfe_l, mfe_e)
+        _wide(rows, t, C_MAE, mae_h, mae_l, mae_e)
         t += 1
         if fx.sign(pnl_h, pnl_l) < 0:
             loss_ms = exit_ms
-        free = e + 1
-    state[S_K], state[S_FREE], state[S_COUNT], state[S_LOSS_MS] = k, free, t, loss_ms
-    state[S_OUTCOME] = DONE if k >= len(cand) else RUNNING
+        i = e + 1
+    state[S_FREE], state[S_COUNT], state[S_LOSS_MS] = i, t, loss_ms
+    state[S_OUTCOME] = DONE if i >= n - 1 else RUNNING
