@@ -154,8 +154,19 @@ def scan(open_, high, low, opposite, start, cfg, st):
     """
     n = open_.shape[0]
     side = st[ST_SIDE]
+    # without a stop or target exit ``levels`` is (NaN, NONE, NaN) at every candle: skip it
+    # (it is most of the cost of a candle: ~25 ns of ~26 here)
+    has_levels = not (
+        np.isnan(cfg[SL_PCT])
+        and np.isnan(cfg[ATR_MULT])
+        and np.isnan(cfg[BE_TRIGGER])
+        and np.isnan(cfg[TRAIL_DIST])
+        and np.isnan(cfg[TP_PCT])
+    )
+    stop, stop_reason, target = np.nan, NONE, np.nan
     for b in range(start, n):
-        stop, stop_reason, target = levels(st, cfg)
+        if has_levels:
+            stop, stop_reason, target = levels(st, cfg)
         if side > 0:
             if low[b] <= stop:
                 return b, stop_reason, min(stop, open_[b])
