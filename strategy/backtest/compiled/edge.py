@@ -95,12 +95,10 @@ class Columns:
     """The trade rows of one compiled run and the scales their integers count in."""
 
     def __init__(self, rows: np.ndarray, money_scale: int, price_scale: int, qty: Decimal):
-        self.rows, self.money_scale, self.price_scale, self.qty = (
-            rows,
-            money_scale,
-            price_scale,
-            qty,
-        )
+        self.rows = rows  # loop.C_* columns, one row per trade
+        self.money_scale = money_scale  # amounts count 10**-money_scale
+        self.price_scale = price_scale  # prices count 10**-price_scale
+        self.qty = qty  # every trade's quantity
 
     def totals(self, open_time: np.ndarray, start_ms: int, end_ms: int) -> TradeTotals | None:
         """Exact KPI totals, or None when a running sum leaves the 28-digit range."""

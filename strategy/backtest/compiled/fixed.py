@@ -143,11 +143,6 @@ def sign(h: int, lo: int) -> int:
 
 
 @njit(cache=True)
-def less(h1: int, l1: int, h2: int, l2: int) -> bool:
-    return h1 < h2 or (h1 == h2 and l1 < l2)
-
-
-@njit(cache=True)
 def fits28(h: int) -> bool:
     """|value| < 10**28 (conservatively): Decimal's default context holds it unrounded."""
     return -(10**10) < h < 10**10
