@@ -31,6 +31,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple, Protocol
 
 import numpy as np
+from numba import njit
 
 DAY_MS = 86_400_000
 PERIODS_PER_YEAR = 365
@@ -89,11 +90,27 @@ def drawdown(values: np.ndarray) -> tuple[float, float]:
     """(largest fall in currency, largest fall in percent of the running peak)."""
     if len(values) == 0:
         return 0.0, 0.0
-    peak = np.maximum.accumulate(values)
-    fall = peak - values
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pct = np.where(peak > 0, fall / peak * 100.0, 0.0)
-    return float(fall.max()), float(pct.max())
+    fall, pct = _drawdown(np.asarray(values, dtype=np.float64))
+    return float(fall), float(pct)
+
+
+@njit(cache=True)
+def _drawdown(values: np.ndarray) -> tuple[float, float]:
+    """One pass of: peak = running maximum (NaN once a NaN is seen, as numpy's), fall = peak -
+    value, pct = fall / peak x 100 where peak > 0 else 0; the maxima (NaN if any is NaN)."""
+    peak = values[0]
+    top_fall, top_pct = -np.inf, -np.inf
+    for i in range(values.shape[0]):
+        v = values[i]
+        if np.isnan(peak) or np.isnan(v):
+            peak = np.nan
+        elif v > peak:
+            peak = v
+        fall = peak - v
+        pct = fall / peak * 100.0 if peak > 0 else 0.0
+        top_fall = np.nan if (np.isnan(fall) or np.isnan(top_fall)) else max(top_fall, fall)
+        top_pct = np.nan if (np.isnan(pct) or np.isnan(top_pct)) else max(top_pct, pct)
+    return top_fall, top_pct
 
 
 def _exposure(trades: Sequence[TradeLike], start_ms: int, end_ms: int) -> float:
