@@ -65,9 +65,10 @@ def dec12(x: float) -> tuple[int, int, bool]:
     if d > 0.0 or (d == 0.0 and (lo > 0.0 or (lo == 0.0 and c % 2 == 1))):
         c += 1
     e = -k
-    while e < 0 and c % 10 == 0:  # %g drops trailing zeros
-        c //= 10
-        e += 1
+    for step in (8, 4, 2, 1):  # %g drops trailing zeros (at most 12: each step once)
+        if e + step <= 0 and c % POW10I[step] == 0:
+            c //= POW10I[step]
+            e += step
     return c, e, True
 
 
