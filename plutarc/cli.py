@@ -55,12 +55,14 @@ def up(
                                 "candle per second)."),
     demo_bot: bool = typer.Option(True, help="Deploy the demo user's demo bot on the local "
                                   "exchange (needs --exchange)."),
+    api_workers: int = typer.Option(1, min=1, help="API processes sharing the port (each with "
+                                    "its own LISTEN connection)."),
 ) -> None:
     """Run everything: the database (embedded when DATABASE_URL is unset) with migrations
     applied, the API, the local exchange simulator, the demo account and its demo bot trading
     a moving-average cross. Ctrl-C or SIGTERM stops all of it."""
     options = {"exchange": exchange, "exchange_port": exchange_port, "speed": speed,
-               "demo_bot": demo_bot}
+               "demo_bot": demo_bot, "api_workers": api_workers}
     _main_job(host, port, demo_password, options)
 
 
@@ -72,6 +74,24 @@ def _main_job(host: str, port: int, demo_password: str, options: dict[str, objec
     console = Console()
     up_state = Up(get_settings(), host, port, demo_password, options)
     _run(run_up(up_state, default_parts(options), console))
+
+
+@app.command()
+def api(
+    port: int = typer.Option(8000, help="Port of the API (HTTP, WebSocket and SSE)."),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    reuse_port: bool = typer.Option(False, help="Share the port with other API processes on "
+                                    "this machine (SO_REUSEPORT)."),
+) -> None:
+    """Serve the API alone against DATABASE_URL (migrated: `plutarc db migrate`): run one per
+    machine, or several per machine with --reuse-port, behind any load balancer."""
+    from backend.db.dsn import resolve_dsn
+    from plutarc.apiworkers import serve_api
+
+    logging.basicConfig(level=logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    dsn, _ = resolve_dsn(get_settings())
+    _run(serve_api(dsn, host, port, reuse_port))
 
 
 @app.command()
@@ -90,6 +110,35 @@ def dev(
     os.environ[CHECK_ENV] = "1"
     options = {"exchange": exchange, "demo_bot": False, "reload": True}
     _main_job(host, port, DEFAULT_DEMO_PASSWORD, options)
+
+
+@app.command()
+def deployer(
+    api_url: str = typer.Option(..., help="The API URL local bot processes connect to, e.g. "
+                                "http://127.0.0.1:8000"),
+) -> None:
+    """Run the deployment supervisor alone (for operators whose API runs on several machines):
+    it deploys, restarts and stops every bot of the database (DATABASE_URL) on its provider,
+    local bot processes under the data directory. Ctrl-C or SIGTERM stops the supervisor; the
+    bots keep running and a restarted deployer adopts them."""
+    import signal
+
+    from backend.db.dsn import resolve_dsn
+    from infra.supervisor.service import run_deployer
+
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = get_settings()
+    dsn, _ = resolve_dsn(settings)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_deployer(dsn, api_url, settings.data_dir, stop)
+
+    _run(main())
 
 
 @db_app.command("migrate")

@@ -3,7 +3,8 @@ Ctrl-C / SIGTERM stops them in reverse order so that no process is left behind.
 
 A part is anything with `name`, `async start(up) -> list[str]` (lines to print) and
 `async stop()`. Parts share facts through `Up.facts` (e.g. the API URL, the exchange URLs).
-To add a part (exchange simulator, demo bot, dashboard), append it in `default_parts`.
+To add a part (exchange simulator, deployer, demo bot, dashboard), append it in
+`default_parts`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from backend.db.dsn import resolve_dsn
 from backend.db.migrate import migrate
 from backend.demo import DEMO_EMAIL, ensure_demo_user
 from backend.runtime.scheduler import scheduler_service
+from plutarc.apiworkers import ApiWorkers, listening_socket
 from plutarc.server import EmbeddedServer, make_server
 
 
@@ -66,13 +68,16 @@ class DatabasePart:
 
 
 class ApiPart:
-    """The backend API (HTTP, WebSocket, SSE) on host:port."""
+    """The backend API (HTTP, WebSocket, SSE) on host:port; with `api_workers` N > 1, N-1 more
+    API processes share the port (plutarc/apiworkers.py; the background services run here
+    only)."""
 
     name = "api"
 
     def __init__(self) -> None:
         self.server: EmbeddedServer | None = None
         self.task: asyncio.Task[None] | None = None
+        self.workers: ApiWorkers | None = None
 
     async def start(self, up: Up) -> list[str]:
         services = [scheduler_service()]
@@ -82,17 +87,26 @@ class ApiPart:
             services.append(reload_service())
         app = create_app(up.facts["dsn"], services=services)
         self.server = make_server(app, up.host, up.port)
-        self.task = asyncio.create_task(self.server.serve())
+        count = up.options.get("api_workers", 1)
+        sockets = [listening_socket(up.host, up.port, reuse_port=True)] if count > 1 else None
+        self.task = asyncio.create_task(self.server.serve(sockets=sockets))
         while not self.server.started:
             if self.task.done():
                 self.task.result()  # raises the reason it could not start
                 raise RuntimeError(f"the API could not listen on {up.host}:{up.port}")
             await asyncio.sleep(0.02)
         url = f"http://{up.host}:{up.port}"
-        up.facts["api_url"] = url
-        return [f"api: {url}  (health: {url}/api/health, functions: {url}/api/openapi.json)"]
+        up.facts["api_url"], up.facts["app_state"] = url, app.state
+        if count > 1:
+            self.workers = ApiWorkers(count - 1, up.host, up.port, up.facts["dsn"])
+            await self.workers.start()
+        processes = f", {count} processes" if count > 1 else ""
+        return [f"api: {url}  (health: {url}/api/health, functions: {url}/api/openapi.json"
+                f"{processes})"]
 
     async def stop(self) -> None:
+        if self.workers is not None:
+            await self.workers.stop()
         if self.server and self.task:
             self.server.should_exit = True
             await self.task
@@ -145,13 +159,15 @@ async def _record_local_endpoint(dsn: str, server: Any) -> None:
 
 def default_parts(options: dict[str, Any] | None = None) -> list[Part]:
     options = options or {}
+    from infra.providers.demo import DemoBotPart
+    from infra.supervisor.service import SupervisorPart
+
     parts: list[Part] = [DatabasePart(), ApiPart()]
     if options.get("exchange", True):
         parts.append(ExchangePart())
-        if options.get("demo_bot", True):
-            from infra.providers.demo import DemoBotPart
-
-            parts.append(DemoBotPart())
+    parts.append(SupervisorPart())
+    if options.get("exchange", True) and options.get("demo_bot", True):
+        parts.append(DemoBotPart())
     return parts
 
 

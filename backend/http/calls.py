@@ -1,7 +1,7 @@
 """One-shot calls over HTTP: `POST /api/{query|mutation|action}` with `{"path", "args"}`, and
 `POST /api/{kind}/{module:name}` whose body is the arguments (the OpenAPI document's form).
 
-Answers `{"value": ...}` (mutations add `"version"`), or `{"error": {code, message, field}}`
+Answers `{"value": ...}` (queries and mutations add `"version"`), or `{"error": {code, message, field}}`
 with 400/401/403/404/409/429, and 500 with a request id (the traceback goes to the log only).
 """
 
@@ -72,7 +72,7 @@ async def handle_call(request: Request) -> Response:
         log.exception("request %s failed: %s %s", request_id, kind, request.url.path)
         return internal_error(request_id)
     answer: dict[str, Any] = {"value": outcome.value}
-    if kind == "mutation":
+    if kind != "action":  # a query's snapshot, a mutation's transaction id
         answer["version"] = outcome.version
     try:
         return json_response(answer)

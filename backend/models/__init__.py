@@ -6,6 +6,7 @@ Each area has its own module; this package re-exports every model so Tortoise fi
 from backend.models.accounts import BotToken, LoginFailure, Session, User
 from backend.models.api_keys import ApiKey, ExchangeEndpoint
 from backend.models.bots import Bot, BotConnection, BotEvent, Deployment
+from backend.models.fleet import BotClaim, LatencySample, RegionLatency
 from backend.models.strategies import Strategy, StrategyVersion
 from backend.models.trading import (
     EquityDaily,
@@ -19,6 +20,7 @@ from backend.models.trading import (
 __all__ = [
     "ApiKey",
     "Bot",
+    "BotClaim",
     "BotConnection",
     "BotEvent",
     "BotToken",
@@ -27,8 +29,10 @@ __all__ = [
     "EquitySnapshot",
     "ExchangeEndpoint",
     "KpiTotals",
+    "LatencySample",
     "LoginFailure",
     "Position",
+    "RegionLatency",
     "Session",
     "SignalState",
     "Strategy",

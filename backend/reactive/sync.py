@@ -26,6 +26,16 @@ log = logging.getLogger("plutarc.sync")
 CALL_KINDS = ("query", "mutation", "action")
 
 
+def subscription_id(raw: Any) -> str:
+    """A subscription id as the server names it: a string as is, an integer as its decimal
+    text (so 7 and "7" are one subscription); anything else is no id ("")."""
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return str(raw)
+    return ""
+
+
 class SyncConnection:
     """One client's socket: reads requests, runs calls, and lets its session write."""
 
@@ -36,6 +46,7 @@ class SyncConnection:
         self.lock = asyncio.Lock()
         self.session: ClientSession | None = None
         self.calls: set[asyncio.Task[None]] = set()
+        self.subscribes = 0  # subscribe messages received: the epoch of the latest
 
     async def send_text(self, text: str) -> None:
         async with self.lock:
@@ -104,16 +115,18 @@ class SyncConnection:
         assert self.session is not None
         kind = message["type"]
         if kind == "subscribe":
-            sub_id = str(message.get("id", ""))
+            self.subscribes += 1  # every subscribe message counts, even one answered an error
+            sub_id = subscription_id(message.get("id"))
             try:
                 if not sub_id:
-                    raise BadRequest("subscribe needs an 'id'", "id")
+                    raise BadRequest("subscribe needs an 'id': a non-empty string or an integer", "id")
                 self.engine.subscribe(self.session, sub_id, message.get("path", ""),
-                                      message.get("args", {}), message.get("hash"))
+                                      message.get("args", {}), message.get("hash"),
+                                      epoch=self.subscribes)
             except ApiError as exc:
-                await self.error(exc, id=sub_id)
+                await self.error(exc, id=sub_id, epoch=self.subscribes)
         elif kind == "unsubscribe":
-            self.engine.unsubscribe(self.session, str(message.get("id", "")))
+            self.engine.unsubscribe(self.session, subscription_id(message.get("id")))
         elif kind in CALL_KINDS:
             task = asyncio.create_task(self._call(kind, message))
             self.calls.add(task)
@@ -151,7 +164,7 @@ class SyncConnection:
                 "field": None}})
             return
         reply: dict[str, Any] = {"type": "result", "request_id": request_id, "value": outcome.value}
-        if kind == "mutation":
+        if kind != "action":  # a query's snapshot, a mutation's transaction id
             reply["version"] = outcome.version
         try:
             await self.send(reply)

@@ -24,7 +24,7 @@ import asyncpg
 
 from backend.runtime.clock import Clock, SystemClock
 from backend.runtime.context import Auth, Ctx, NoTransaction
-from backend.runtime.errors import BadRequest, Conflict, NotFound
+from backend.runtime.errors import BadRequest, Conflict, Contention, NotFound
 from backend.runtime.executor import Executor, Statement
 from backend.runtime.jobs import JobQueue
 from backend.runtime.registry import FunctionDef, Kind
@@ -132,10 +132,10 @@ class Runtime:
         """Run a query on `executor`, inside its connection's open read-only, repeatable-read
         transaction; `executor.statements` tells what it read, even when it raised.
 
-        A savepoint keeps one failing query from aborting the others of the batch.
+        No savepoint: a SQL error aborts the caller's transaction (`executor.failed` says so);
+        the reactive batch gives a savepoint only to queries that once failed that way.
         """
-        async with executor.conn.transaction():
-            return self._checked(fdef, await fdef.fn(Ctx(auth, executor), **args))
+        return self._checked(fdef, await fdef.fn(Ctx(auth, executor), **args))
 
     async def run_mutation(
         self, fdef: FunctionDef, args: dict[str, Any], auth: Auth, meta: CallMeta = CallMeta(),
@@ -159,7 +159,7 @@ class Runtime:
                 await asyncio.sleep(random.uniform(0, 0.002 * 2**attempt))
             except asyncpg.exceptions.UniqueViolationError as exc:
                 raise Conflict(f"already exists ({exc.constraint_name})") from None
-        raise Conflict(
+        raise Contention(
             f"{fdef.path} kept conflicting with concurrent writes; "
             f"gave up after {self.max_attempts} attempts"
         )
