@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
+from backend.billing.webhook import stripe_webhook
 from backend.db.pool import create_pool
 from backend.http.calls import handle_call
 from backend.http.health import health
@@ -69,6 +70,7 @@ def create_app(
         Route("/api/stats", stats, methods=["GET"]),
         Route("/api/sse", sse_endpoint, methods=["GET"]),
         WebSocketRoute("/api/sync", sync_endpoint),
+        Route("/api/stripe/webhook", stripe_webhook, methods=["POST"]),
         Route("/api/{kind}", handle_call, methods=["POST"]),
         Route("/api/{kind}/{fn_path}", handle_call, methods=["POST"]),
     ]

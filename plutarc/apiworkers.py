@@ -41,12 +41,14 @@ def listening_socket(host: str, port: int, reuse_port: bool) -> socket.socket:
 class ApiWorkers:
     """`count` extra `plutarc api --reuse-port` processes on host:port (0: none)."""
 
-    def __init__(self, count: int, host: str, port: int, dsn: str) -> None:
+    def __init__(self, count: int, host: str, port: int, dsn: str,
+                 env: dict[str, str] | None = None) -> None:
         self.count, self.host, self.port, self.dsn = count, host, port, dsn
+        self.env = env or {}  # more private settings for the workers (billing's keys)
         self.procs: list[asyncio.subprocess.Process] = []
 
     async def start(self) -> None:
-        env = {**os.environ, "DATABASE_URL": self.dsn}
+        env = {**os.environ, **self.env, "DATABASE_URL": self.dsn}
         argv = [sys.executable, "-m", "plutarc", "api", "--host", self.host,
                 "--port", str(self.port), "--reuse-port"]
         for _ in range(self.count):
@@ -68,8 +70,11 @@ class ApiWorkers:
 async def serve_api(dsn: str, host: str, port: int, reuse_port: bool) -> None:
     """Serve the API alone until SIGINT/SIGTERM (the `plutarc api` command)."""
     from backend.app import create_app
+    from backend.billing.config import from_env
+    from backend.billing.service import billing_service
 
-    server: EmbeddedServer = make_server(create_app(dsn), host, port, log_level="info")
+    app = create_app(dsn, services=[billing_service(from_env(), record=False)])
+    server: EmbeddedServer = make_server(app, host, port, log_level="info")
     sock = listening_socket(host, port, reuse_port)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

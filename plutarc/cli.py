@@ -57,12 +57,18 @@ def up(
                                   "exchange (needs --exchange)."),
     api_workers: int = typer.Option(1, min=1, help="API processes sharing the port (each with "
                                     "its own LISTEN connection)."),
+    stripe: str = typer.Option("off", help="Billing without STRIPE_SECRET_KEY: `local` runs "
+                               "localstripe (a fake Stripe) with the plans; `off`: no limits."),
+    stripe_port: int = typer.Option(8420, help="Port of localstripe (with --stripe local)."),
 ) -> None:
     """Run everything: the database (embedded when DATABASE_URL is unset) with migrations
     applied, the API, the local exchange simulator, the demo account and its demo bot trading
     a moving-average cross. Ctrl-C or SIGTERM stops all of it."""
+    if stripe not in ("off", "local"):
+        raise typer.BadParameter("--stripe is `local` or `off`", param_hint="--stripe")
     options = {"exchange": exchange, "exchange_port": exchange_port, "speed": speed,
-               "demo_bot": demo_bot, "api_workers": api_workers}
+               "demo_bot": demo_bot, "api_workers": api_workers, "stripe": stripe,
+               "stripe_port": stripe_port}
     _main_job(host, port, demo_password, options)
 
 

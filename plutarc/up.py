@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from rich.console import Console
 
 from backend.app import create_app
+from backend.billing.service import billing_service
 from backend.config import Settings
 from backend.db.dsn import resolve_dsn
 from backend.db.migrate import migrate
@@ -80,7 +81,7 @@ class ApiPart:
         self.workers: ApiWorkers | None = None
 
     async def start(self, up: Up) -> list[str]:
-        services = [scheduler_service()]
+        services = [scheduler_service(), billing_service(up.facts.get("billing"))]
         if up.options.get("reload"):  # `plutarc dev`
             from backend.runtime.reload import reload_service
 
@@ -98,7 +99,9 @@ class ApiPart:
         url = f"http://{up.host}:{up.port}"
         up.facts["api_url"], up.facts["app_state"] = url, app.state
         if count > 1:
-            self.workers = ApiWorkers(count - 1, up.host, up.port, up.facts["dsn"])
+            billing = up.facts.get("billing")
+            self.workers = ApiWorkers(count - 1, up.host, up.port, up.facts["dsn"],
+                                      billing.to_env() if billing else None)
             await self.workers.start()
         processes = f", {count} processes" if count > 1 else ""
         return [f"api: {url}  (health: {url}/api/health, functions: {url}/api/openapi.json"
@@ -161,8 +164,9 @@ def default_parts(options: dict[str, Any] | None = None) -> list[Part]:
     options = options or {}
     from infra.providers.demo import DemoBotPart
     from infra.supervisor.service import SupervisorPart
+    from plutarc.stripe_part import StripePart
 
-    parts: list[Part] = [DatabasePart(), ApiPart()]
+    parts: list[Part] = [DatabasePart(), StripePart(), ApiPart()]
     if options.get("exchange", True):
         parts.append(ExchangePart())
     parts.append(SupervisorPart())

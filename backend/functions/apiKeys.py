@@ -10,6 +10,7 @@ from typing import Annotated, Literal, TypedDict
 from pydantic import Field, SecretStr, StringConstraints
 
 from backend import crypto
+from backend.billing import limits
 from backend.domain import exchanges
 from backend.runtime import Conflict, Ctx, Forbidden, Id, NotFound, Ok, mutation, query
 
@@ -48,6 +49,7 @@ async def add(ctx: Ctx, exchange: Exchange, label: Label, api_key: KeyId, api_se
               testnet: bool = False) -> ApiKeyRow:
     """Store an exchange API key; the secret is encrypted under a fresh data key."""
     user_id = ctx.auth.require_user()
+    await limits.check_key(ctx.db, user_id, exchange, testnet)
     sealed = crypto.seal_new_secret(api_secret.get_secret_value())
     row = await ctx.db.fetchrow(
         "INSERT INTO api_keys (user_id, exchange, label, api_key, key_last4, testnet, "

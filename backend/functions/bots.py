@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, TypedDict
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
+from backend.billing import limits
 from backend.domain import deployments, history, lifecycle, regions
 from backend.domain.botstate import (
     BOT_COLUMNS,
@@ -176,6 +177,7 @@ async def create(
     _check_region(provider, region)
     version = await _strategy_version(ctx, user_id, strategy_id, strategy_version)
     await _check_key(ctx, user_id, api_key_id)
+    await limits.check_bot(ctx.db, user_id, region, api_key_id, running=start)
     state, desired = ("provisioning", "run") if start else ("stopped", "stop")
     bot = await ctx.db.fetchrow(
         "INSERT INTO bots (user_id, name, strategy_id, strategy_version, symbol, api_key_id, "
@@ -230,6 +232,8 @@ async def update(
     if "region" in redeploy or "provider" in redeploy:
         _check_region(redeploy.get("provider", bot["provider"]),
                       redeploy.get("region", bot["region"]))
+    if region is not None:
+        await limits.check_bot(ctx.db, user_id, region, None, running=False)
     changes.update(redeploy)
     if not changes:
         return bot
@@ -258,6 +262,7 @@ async def setDesiredState(
     if state == "run" and (bot["api_key_id"] is None or bot["strategy_id"] is None):
         raise Conflict("give the bot an API key and a strategy before running it", field="state")
     if state == "run":
+        await limits.check_bot(ctx.db, user_id, bot["region"], bot["api_key_id"], True, bot_id)
         await deployments.one_runner_per_position(ctx.db, bot)
     deployed = await open_deployment(ctx.db, bot_id) is not None
     try:

@@ -5,6 +5,13 @@ Each area has its own module; this package re-exports every model so Tortoise fi
 
 from backend.models.accounts import BotToken, LoginFailure, Session, User
 from backend.models.api_keys import ApiKey, ExchangeEndpoint
+from backend.models.billing import (
+    BillingAccount,
+    BillingEvent,
+    BillingPausedBot,
+    BillingSettings,
+    StripeEvent,
+)
 from backend.models.bots import Bot, BotConnection, BotEvent, Deployment
 from backend.models.fleet import BotClaim, LatencySample, RegionLatency
 from backend.models.strategies import Strategy, StrategyVersion
@@ -19,6 +26,10 @@ from backend.models.trading import (
 
 __all__ = [
     "ApiKey",
+    "BillingAccount",
+    "BillingEvent",
+    "BillingPausedBot",
+    "BillingSettings",
     "Bot",
     "BotClaim",
     "BotConnection",
@@ -37,6 +48,7 @@ __all__ = [
     "SignalState",
     "Strategy",
     "StrategyVersion",
+    "StripeEvent",
     "Trade",
     "User",
 ]

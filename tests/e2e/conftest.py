@@ -55,8 +55,9 @@ async def _login(url: str) -> str:
     return answer.json()["value"]["token"]
 
 
-async def make_world(db_dsn: str, tmp_path, seed: int = 11, start: bool = True) -> World:
-    server = BackendServer(db_dsn)
+async def make_world(db_dsn: str, tmp_path, seed: int = 11, start: bool = True,
+                     services=None) -> World:
+    server = BackendServer(db_dsn, services)
     await asyncio.to_thread(server.start)
     backend = await Backend.connect(db_dsn)
     ex = await ExchangeServer(

@@ -72,14 +72,14 @@ def template(
 class BackendServer:
     """The API on a fixed loopback port, stoppable and restartable (same URL)."""
 
-    def __init__(self, dsn: str) -> None:
-        self.dsn = dsn
+    def __init__(self, dsn: str, services: list[Any] | None = None) -> None:
+        self.dsn, self.services = dsn, services
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._thread: ServerThread | None = None
 
     def start(self) -> None:
-        self._thread = ServerThread(create_app(self.dsn), port=self.port)
+        self._thread = ServerThread(create_app(self.dsn, services=self.services), port=self.port)
         self._thread.__enter__()
 
     def stop(self) -> None:
@@ -186,6 +186,16 @@ class World:
 
     def exchange_orders(self) -> list[dict[str, Any]]:
         return [o.to_bybit() for o in self.exchange_account().orders.values()]
+
+    def own_orders(self, leg: str) -> list[dict[str, Any]]:
+        """The bot's orders at the exchange for one leg: "en" (entries) or "ex" (exits)."""
+        from bot.order_ids import parse_order_link_id
+
+        return [
+            o
+            for o in self.exchange_orders()
+            if (i := parse_order_link_id(o["orderLinkId"])) is not None and i.leg == leg
+        ]
 
     def exchange_executions(self) -> list[dict[str, Any]]:
         return list(self.exchange_account().executions)

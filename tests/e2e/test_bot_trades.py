@@ -59,16 +59,6 @@ async def test_trades_in_the_backend_match_the_exchange_executions(world: World,
     assert secret not in caplog.text, "the exchange secret reached a log line"
 
 
-def _own_orders(world: World, leg: str) -> list[dict]:
-    from bot.order_ids import parse_order_link_id
-
-    return [
-        o
-        for o in world.exchange_orders()
-        if (i := parse_order_link_id(o["orderLinkId"])) is not None and i.leg == leg
-    ]
-
-
 async def _until(world: World, bot, what: str, predicate, limit: int = 40) -> None:
     for _ in range(limit):
         if predicate():
@@ -89,18 +79,18 @@ async def test_paused_bot_still_exits_but_never_enters_and_resumes_and_swaps_tem
 
     await world.set_desired("pause")
     await wait_async(_async(lambda: trader.desired_state == "pause"), 10, "pause reaches bot")
-    entries = len(_own_orders(world, "en"))
+    entries = len(world.own_orders("en"))
     open_seq = trader.trade.seq
     await _until(world, bot, "the exit while paused", lambda: trader.trade is None)
     await world.candles(bot, 8)
-    assert len(_own_orders(world, "en")) == entries, "a paused bot opened a position"
+    assert len(world.own_orders("en")) == entries, "a paused bot opened a position"
     assert trader.account.position.size == 0
-    assert any(o["orderLinkId"].split("-")[1] == str(open_seq) for o in _own_orders(world, "ex"))
+    assert any(o["orderLinkId"].split("-")[1] == str(open_seq) for o in world.own_orders("ex"))
 
     await world.set_desired("run")
     await wait_async(_async(lambda: trader.desired_state == "run"), 10, "resume reaches bot")
     await _until(
-        world, bot, "an entry after resume", lambda: len(_own_orders(world, "en")) > entries
+        world, bot, "an entry after resume", lambda: len(world.own_orders("en")) > entries
     )
 
     from tests.e2e.harness import template
@@ -146,7 +136,7 @@ async def test_a_spread_filter_trades_on_the_live_order_book(world: World) -> No
         world,
         bot,
         "an entry with the spread filter passing",
-        lambda: len(_own_orders(world, "en")) > 0,
+        lambda: len(world.own_orders("en")) > 0,
         limit=20,
     )
     assert bot.trader.book is not None and bot.trader._spread_bps() < 50
