@@ -90,12 +90,16 @@ class Client:
         cache_dir: Path | None = None,
         backoff: tuple[float, float] = (0.1, 5.0),
         ssl_context: ssl.SSLContext | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         self.token = token
         self.cache_dir = cache_dir
         self.backoff = backoff
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        # extra headers go on every call and the sync WebSocket (the dashboard, a trusted
+        # proxy, sends X-Forwarded-For with the browser's address)
+        self.headers = dict(headers or {})
+        headers = {**self.headers, **({"Authorization": f"Bearer {token}"} if token else {})}
         self.http = httpx.AsyncClient(base_url=self.url, headers=headers, timeout=30,
                                       verify=ssl_context or True)
         self.ssl_context = ssl_context
@@ -190,7 +194,8 @@ class Client:
         while not self._closed:
             try:
                 async with websockets.connect(self._ws_url(), ssl=self.ssl_context,
-                                              max_size=None) as ws:
+                                              max_size=None,
+                                              additional_headers=self.headers) as ws:
                     await ws.send(json.dumps({"type": "connect", "token": self.token}))
                     reply = json.loads(await ws.recv())
                     if reply.get("type") == "error":

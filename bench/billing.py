@@ -24,16 +24,16 @@ from collections.abc import Callable
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import httpx
-from tests.support.databases import (
-    create_database,
-    create_migrated_template,
-    drop_database,
-)
 
 from backend.app import create_app
 from backend.billing.local import LocalStripe, new_webhook_secret
 from backend.billing.service import billing_service
 from backend.billing.stripe_api import ensure_catalog
+from backend.testing.databases import (
+    create_database,
+    create_migrated_template,
+    drop_database,
+)
 from tests.billing.support import Billing, Trader, signature, subscribe_directly
 from tests.support.servers import ServerThread, free_port
 

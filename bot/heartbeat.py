@@ -3,9 +3,10 @@
 Heartbeats are not queued in the outbox: a heartbeat says "alive now", and a late one says
 nothing (the backend ignores heartbeats older than the last one anyway). The latency is the
 round trip of one unsigned REST call (market/time) measured just before, sent as
-``exchange_latency_ms`` (left out when the exchange could not be reached). Each heartbeat
-carries the bot's version; a backend that does not run this version answers `refused`, and
-the bot stops.
+``exchange_latency_ms`` (left out when the exchange could not be reached), with the
+exchange's latest ``X-Bapi-Limit-Status`` per endpoint (``rate_limits``: the account's
+headroom, shown per key by the backend). Each heartbeat carries the bot's version; a backend
+that does not run this version answers `refused`, and the bot stops.
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ class Heartbeat:
         latency_ms: Callable[[], Awaitable[float]],
         run_tag: str,
         interval_s: float = 5.0,
+        rate_limits: Callable[[], dict[str, tuple[int, int]]] = dict,
     ) -> None:
-        self._send, self._latency_ms = send, latency_ms
+        self._send, self._latency_ms, self._rate_limits = send, latency_ms, rate_limits
         self._run_tag, self.interval_s = run_tag, interval_s
         self.sent = 0
         self.last_latency_ms: float | None = None
@@ -65,6 +67,11 @@ class Heartbeat:
         }
         if self.last_latency_ms is not None:
             args[LATENCY_FIELD] = self.last_latency_ms
+        if seen := self._rate_limits():
+            args["rate_limits"] = [
+                {"path": path, "remaining": remaining, "limit": limit}
+                for path, (remaining, limit) in sorted(seen.items())
+            ]
         try:
             answer = await self._send("bot:heartbeat", args)
         except ClientError as exc:

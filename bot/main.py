@@ -132,6 +132,8 @@ class Bot:
         old, self.config = self.config, config
         trader = self.trader
         assert trader is not None
+        if self.rest is not None:
+            self.rest.limiter.set_share(config.get("rate_share", 1.0))
         if config.get("template_version") != old.get("template_version") or config.get(
             "template"
         ) != old.get("template"):
@@ -238,6 +240,7 @@ class Bot:
         rest = BybitRest(
             ex["rest_url"], creds, ca=ex.get("ca_pem"), timeout_s=self.options.rest_timeout_s
         )
+        rest.limiter.set_share(self.config.get("rate_share", 1.0))
         await rest.sync_time()
         # a key the exchange refuses fails here, at once, rather than in the stream's retries
         await rest.get("/v5/account/wallet-balance", {"accountType": "UNIFIED"}, signed=True)
@@ -368,7 +371,11 @@ class Bot:
             on_book_top=trader.on_book_top if _uses_spread(config) else None,
         )
         heartbeat = Heartbeat(
-            self.client.mutation, rest.latency_ms, self.run_tag, self.options.heartbeat_s
+            self.client.mutation,
+            rest.latency_ms,
+            self.run_tag,
+            self.options.heartbeat_s,
+            rate_limits=lambda: dict(rest.limiter.seen),
         )
         self.heartbeat = heartbeat
         spawn(feed.run(), "market-feed")

@@ -83,6 +83,9 @@ class Trader:
         self.desired_state = "run"
         self.history: deque[Candle] = deque(maxlen=HISTORY_KEEP)
         self.last_candle_ms = 0
+        # True from a reconciliation that found differences until one finds none (each end
+        # of that span is reported: `reconciliation` events, then one `reconciled`)
+        self.reconciling = False
         # what the venue said last (refreshed from the stream and reconciliation)
         self.wallet_balance = Decimal(0)
         self.leverage: Decimal | None = None
@@ -176,9 +179,15 @@ class Trader:
             self.trade_file.unlink(missing_ok=True)
 
     def on_reconciliation(self, result: Reconciliation, why: str) -> None:
-        """Log every difference with both views; account the fills the stream lost."""
+        """Log every difference with both views; account the fills the stream lost; the first
+        pass without differences after some ends the `reconciling` condition."""
         for diff in result.differences:
             self.reporter.reconciliation(why, diff)
+        if result.differences:
+            self.reconciling = True
+        elif self.reconciling:
+            self.reconciling = False
+            self.reporter.event("reconciled", f"{why}: the exchange and the bot agree again")
         if result.missed_fills:
             self.on_fills(result.missed_fills)
 
@@ -311,7 +320,9 @@ class Trader:
             order = await self.venue.market_order(direction.entry_side, qty, link_id)
         except (QuantityError, VenueError, LookupError) as exc:
             self.trade = None if not trade.entry_qty else trade
-            self.reporter.order_rejected(link_id, "entry", exc)
+            # the decision candle in the message: the drift report finds it by that
+            self.reporter.order_rejected(
+                link_id, f"entry (candle {close_ms - self.timeframe_ms})", exc)
             return
         self.reporter.order_placed(link_id, order, f"entry {direction} {qty}")
         await self._settle(order)

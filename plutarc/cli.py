@@ -60,15 +60,18 @@ def up(
     stripe: str = typer.Option("off", help="Billing without STRIPE_SECRET_KEY: `local` runs "
                                "localstripe (a fake Stripe) with the plans; `off`: no limits."),
     stripe_port: int = typer.Option(8420, help="Port of localstripe (with --stripe local)."),
+    dashboard: bool = typer.Option(True, help="Build (when changed) and serve the dashboard."),
+    dashboard_port: int = typer.Option(3000, help="Port of the dashboard (the web app)."),
 ) -> None:
     """Run everything: the database (embedded when DATABASE_URL is unset) with migrations
-    applied, the API, the local exchange simulator, the demo account and its demo bot trading
-    a moving-average cross. Ctrl-C or SIGTERM stops all of it."""
+    applied, the API, the dashboard, the local exchange simulator, the demo account and its
+    demo bot trading a moving-average cross. Ctrl-C or SIGTERM stops all of it."""
     if stripe not in ("off", "local"):
         raise typer.BadParameter("--stripe is `local` or `off`", param_hint="--stripe")
     options = {"exchange": exchange, "exchange_port": exchange_port, "speed": speed,
                "demo_bot": demo_bot, "api_workers": api_workers, "stripe": stripe,
-               "stripe_port": stripe_port}
+               "stripe_port": stripe_port, "dashboard": dashboard,
+               "dashboard_port": dashboard_port}
     _main_job(host, port, demo_password, options)
 
 
@@ -114,7 +117,7 @@ def dev(
     from backend.runtime.results import CHECK_ENV
 
     os.environ[CHECK_ENV] = "1"
-    options = {"exchange": exchange, "demo_bot": False, "reload": True}
+    options = {"exchange": exchange, "demo_bot": False, "dashboard": False, "reload": True}
     _main_job(host, port, DEFAULT_DEMO_PASSWORD, options)
 
 

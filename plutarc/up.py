@@ -87,7 +87,10 @@ class ApiPart:
 
             services.append(reload_service())
         app = create_app(up.facts["dsn"], services=services)
-        self.server = make_server(app, up.host, up.port)
+        # the dashboard (a local process) is a trusted proxy: its X-Forwarded-For is believed
+        self.server = make_server(app, up.host, up.port,
+                                  forwarded_allow_ips=up.options.get("trusted_proxies",
+                                                                     "127.0.0.1"))
         count = up.options.get("api_workers", 1)
         sockets = [listening_socket(up.host, up.port, reuse_port=True)] if count > 1 else None
         self.task = asyncio.create_task(self.server.serve(sockets=sockets))
@@ -167,6 +170,10 @@ def default_parts(options: dict[str, Any] | None = None) -> list[Part]:
     from plutarc.stripe_part import StripePart
 
     parts: list[Part] = [DatabasePart(), StripePart(), ApiPart()]
+    if options.get("dashboard", True):
+        from frontend.part import DashboardPart
+
+        parts.append(DashboardPart())
     if options.get("exchange", True):
         parts.append(ExchangePart())
     parts.append(SupervisorPart())
@@ -192,7 +199,8 @@ async def run_up(up: Up, parts: list[Part], console: Console) -> None:
             if stop.is_set():
                 break
         if not stop.is_set():
-            console.print("[bold]plutarc is up.[/bold] Ctrl-C stops everything.")
+            opening = f" Open {up.facts['dashboard_url']}." if "dashboard_url" in up.facts else ""
+            console.print(f"[bold]plutarc is up.[/bold]{opening} Ctrl-C stops everything.")
             await stop.wait()
     finally:
         for part in reversed(started):

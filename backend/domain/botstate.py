@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, TypedDict
 
-from backend.domain import lifecycle
+from backend.domain import alerts, lifecycle
 from backend.runtime import Conflict, Ctx, Forbidden, NotFound
 from backend.runtime.executor import Executor
 
@@ -64,12 +64,13 @@ async def add_event(
     db: Executor, bot: dict[str, Any], kind: str, message: str, level: str = "info",
     data: dict[str, Any] | None = None,
 ) -> None:
-    """Append a backend-written event to the bot's log."""
+    """Append a backend-written event to the bot's log (and raise its alert, if any)."""
     await db.execute(
         "INSERT INTO bot_events (bot_id, user_id, kind, level, message, data, at) "
         "VALUES ($1, $2, $3, $4, $5, $6, now())",
         bot["id"], bot["user_id"], kind, level, message, data,
     )
+    await alerts.on_event(db, bot, kind, level, message)
 
 
 async def set_lifecycle(

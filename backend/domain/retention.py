@@ -5,8 +5,8 @@
   snapshot is always kept (the start of its curve). KPIs do not read this table's history:
   initial equity lives in kpi_totals and daily closes in equity_daily (one row per bot per
   day), so thinning changes no KPI.
-- signal_states: the last `SIGNAL_DAYS` days (the state at each trade's entry is copied into
-  the trade row, so it outlives this window).
+- signal_states and decisions (the journal): the last `SIGNAL_DAYS` days (the state at each
+  trade's entry is copied into the trade row, so it outlives this window).
 
 At most (RAW_DAYS · candles per day) + 24 · (HOURLY_DAYS − RAW_DAYS) + days of history
 equity rows per bot, e.g. ≈ 12.5k for a 1m bot after a year.
@@ -32,6 +32,7 @@ DELETE FROM equity_snapshots WHERE bot_id = $1 AND at < $2
   AND id <> (SELECT id FROM equity_snapshots WHERE bot_id = $1 ORDER BY at, id LIMIT 1)
 """
 _SIGNALS = "DELETE FROM signal_states WHERE bot_id = $1 AND candle_at < $2"
+_DECISIONS = "DELETE FROM decisions WHERE bot_id = $1 AND candle_at < $2"
 
 
 class Retention(TypedDict):
@@ -39,6 +40,7 @@ class Retention(TypedDict):
 
     equity_snapshots: int
     signal_states: int
+    decisions: int
 
 
 def _count(tag: str) -> int:
@@ -46,10 +48,11 @@ def _count(tag: str) -> int:
 
 
 async def apply_retention(db: Executor, bot_id: int, now: datetime) -> Retention:
-    """Thin one bot's equity snapshots and drop its old signal states; rows deleted."""
+    """Thin one bot's equity snapshots and drop its old signal states and journal; rows deleted."""
     hourly = _count(await db.execute(
         _THIN.format(unit="hour"), bot_id, now - timedelta(days=RAW_DAYS)))
     daily = _count(await db.execute(
         _THIN.format(unit="day"), bot_id, now - timedelta(days=HOURLY_DAYS)))
     signals = _count(await db.execute(_SIGNALS, bot_id, now - timedelta(days=SIGNAL_DAYS)))
-    return {"equity_snapshots": hourly + daily, "signal_states": signals}
+    journal = _count(await db.execute(_DECISIONS, bot_id, now - timedelta(days=SIGNAL_DAYS)))
+    return {"equity_snapshots": hourly + daily, "signal_states": signals, "decisions": journal}

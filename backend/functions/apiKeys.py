@@ -1,18 +1,20 @@
 """Exchange API keys (`apiKeys:*`): the secret is sealed on arrival (backend/crypto.py) and
 no function ever returns it or its data key; the dashboard sees label, exchange, testnet and
-the last four characters of the key id."""
+the last four characters of the key id. `apiKeys:test` opens the secret in the backend only
+to sign one read on the exchange (backend/domain/keycheck.py)."""
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
-from typing import Annotated, Literal, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
 
 from pydantic import Field, SecretStr, StringConstraints
 
 from backend import crypto
 from backend.billing import limits
-from backend.domain import exchanges
-from backend.runtime import Conflict, Ctx, Forbidden, Id, NotFound, Ok, mutation, query
+from backend.domain import exchanges, keycheck
+from backend.runtime import Conflict, Ctx, Forbidden, Id, NotFound, Ok, action, mutation, query
 
 ApiKeyId = Id["api_keys"]
 
@@ -84,6 +86,40 @@ async def remove(ctx: Ctx, api_key_id: ApiKeyId) -> Ok:
         )
     await ctx.db.execute("DELETE FROM api_keys WHERE id = $1 AND user_id = $2", api_key_id, user_id)
     return {"ok": True}
+
+
+@query(internal=True)
+async def sealed(ctx: Ctx, api_key_id: ApiKeyId) -> dict[str, Any]:
+    """For `apiKeys:test` only (internal): the caller's key with its sealed secret and where
+    its exchange is reached."""
+    user_id = ctx.auth.require_user()
+    key = await ctx.db.fetchrow(
+        "SELECT exchange, testnet, label, api_key, secret_ciphertext, wrapped_data_key, "
+        "master_key_id FROM api_keys WHERE id = $1 AND user_id = $2", api_key_id, user_id,
+    )
+    if key is None:
+        raise NotFound(f"no API key {api_key_id}", field="api_key_id")
+    return {**key, "secret_ciphertext": base64.b64encode(bytes(key["secret_ciphertext"])).decode(),
+            "wrapped_data_key": base64.b64encode(bytes(key["wrapped_data_key"])).decode(),
+            "endpoint": await exchanges.endpoint(ctx.db, key["exchange"], key["testnet"])}
+
+
+@action
+async def test(ctx: Ctx, api_key_id: ApiKeyId) -> keycheck.KeyCheck:
+    """Test connection: a signed read of the key's own settings on its exchange. Returns
+    `{ok, message, warnings, read_only}`: whether it works (or the exchange's refusal in
+    words) and warnings for withdraw permission or no IP restriction."""
+    assert ctx.query is not None
+    key = await ctx.query("apiKeys:sealed", {"api_key_id": api_key_id})
+    where = f"{key['exchange']}{' testnet' if key['testnet'] else ''}"
+    rest_url = key["endpoint"]["rest_url"]
+    if not rest_url:
+        return {"ok": False, "message": f"{where} has no known address (is the local exchange "
+                "running?)", "warnings": [], "read_only": None}
+    data_key = crypto.unwrap(base64.b64decode(key["wrapped_data_key"]), key["master_key_id"])
+    secret = crypto.open_secret(key["secret_ciphertext"], data_key)
+    return await keycheck.check(rest_url, key["endpoint"]["ca_pem"], where, key["api_key"],
+                                secret)
 
 
 @mutation(internal=True)

@@ -1,4 +1,4 @@
-"""Sign-up, login, logout and the caller's profile (`auth:*`)."""
+"""Sign-up, login, logout, password change and the caller's profile (`auth:*`)."""
 
 from __future__ import annotations
 
@@ -123,3 +123,28 @@ async def updateProfile(
         user_id, display_name,
     )
     return dict(row or {})
+
+
+class PasswordChanged(TypedDict):
+    ok: bool
+    other_sessions_ended: int
+
+
+@mutation
+async def changePassword(ctx: Ctx, old_password: Password, new_password: Password
+                         ) -> PasswordChanged:
+    """Replace the caller's password (the current one is required). Every other session of
+    the account is revoked; the one making this call stays signed in."""
+    user_id = ctx.auth.require_user()
+    if len(new_password) < MIN_LENGTH:
+        raise BadRequest(f"new_password: at least {MIN_LENGTH} characters", field="new_password")
+    current = await ctx.db.fetchval("SELECT password_hash FROM users WHERE id = $1", user_id)
+    if current is None or not verify_password(old_password, current):
+        raise BadRequest("the current password is wrong", field="old_password")
+    await ctx.db.execute("UPDATE users SET password_hash = $2 WHERE id = $1",
+                         user_id, hash_password(new_password))
+    revoked = await ctx.db.fetch(
+        "UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND id <> $2 "
+        "AND revoked_at IS NULL RETURNING id", user_id, ctx.auth.session_id,
+    )
+    return {"ok": True, "other_sessions_ended": len(revoked)}

@@ -16,9 +16,11 @@ from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from backend.domain import botversion, exchanges, lifecycle
+from backend.domain import alerts, botversion, exchanges, lifecycle
 from backend.domain.botstate import BOT_COLUMNS, add_event, set_lifecycle
+from backend.domain.journal import record_decision
 from backend.domain.kpis import record_equity, record_trade
+from backend.domain.ratebudget import MAX_ENDPOINTS, rate_share, record_headroom
 from backend.runtime import BadRequest, Ctx, NotFound, mutation, query
 
 ReportId = Annotated[str, StringConstraints(min_length=1, max_length=100)]
@@ -39,6 +41,15 @@ class PositionIn(BaseModel):
     entry_price: Positive
     unrealised_pnl: Money
     leverage: Annotated[Decimal, Field(gt=0, le=200, max_digits=10, decimal_places=2)]
+
+
+class RateLimitIn(BaseModel):
+    """What the exchange said last about one endpoint: `remaining` of `limit` per window."""
+
+    model_config = ConfigDict(extra="forbid")
+    path: Annotated[str, StringConstraints(pattern=r"^/v5/[a-z0-9/-]{1,90}$")]
+    remaining: Annotated[int, Field(ge=0, le=1_000_000)]
+    limit: Annotated[int, Field(ge=1, le=1_000_000)]
 
 
 class ExchangeAccess(TypedDict):
@@ -68,6 +79,7 @@ class BotConfig(TypedDict):
     close_positions: bool
     lifecycle: str
     exchange: ExchangeAccess | None
+    rate_share: float  # of the exchange account's per-UID rate limits this bot may use
 
 
 class Reported(TypedDict):
@@ -121,8 +133,9 @@ async def _insert_once(ctx: Ctx, table: str, bot: dict[str, Any], report_id: str
 
 @query
 async def config(ctx: Ctx) -> BotConfig:
-    """The calling bot's configuration: strategy template and version, desired state, and its
-    exchange (URLs, CA, API key id and the secret sealed under its data key)."""
+    """The calling bot's configuration: strategy template and version, desired state, its
+    exchange (URLs, CA, API key id and the secret sealed under its data key) and its share of
+    the exchange account's rate limits (1/n for n running bots on its key)."""
     bot = await _me(ctx)
     template = await ctx.db.fetchval(
         "SELECT template FROM strategy_versions WHERE strategy_id = $1 AND version = $2",
@@ -146,6 +159,7 @@ async def config(ctx: Ctx) -> BotConfig:
         "strategy_id": bot["strategy_id"], "template_version": bot["strategy_version"],
         "desired_state": bot["desired_state"], "close_positions": bot["close_positions"],
         "lifecycle": bot["lifecycle"], "exchange": exchange,
+        "rate_share": await rate_share(ctx.db, bot["api_key_id"]),
     }
 
 
@@ -220,11 +234,14 @@ async def reportEquity(
 async def reportSignalState(
     ctx: Ctx, report_id: ReportId, candle_at: AwareDatetime, state: dict[str, Any]
 ) -> Reported:
-    """The evaluated signals, filters and score of one closed candle."""
+    """The evaluated signals, filters and score of one closed candle (with the evaluator's
+    `action` and `reason`, it is also that candle's decision journal record)."""
     bot = await _me(ctx)
-    answer, _ = await _insert_once(ctx, "signal_states", bot, report_id,
-                                   {"candle_at": candle_at, "state": state,
-                                    "created_at": datetime.now(UTC)})
+    answer, applied = await _insert_once(ctx, "signal_states", bot, report_id,
+                                         {"candle_at": candle_at, "state": state,
+                                          "created_at": datetime.now(UTC)})
+    if applied:
+        await record_decision(ctx.db, bot, candle_at, state)
     return answer
 
 
@@ -237,10 +254,12 @@ async def reportEvent(
 ) -> Reported:
     """An event for the bot's activity feed."""
     bot = await _me(ctx)
-    answer, _ = await _insert_once(ctx, "bot_events", bot, report_id, {
+    answer, applied = await _insert_once(ctx, "bot_events", bot, report_id, {
         "kind": kind, "level": level, "message": message, "data": data,
         "at": at or datetime.now(UTC),
     })
+    if applied:
+        await alerts.on_event(ctx.db, bot, kind, level, message)
     return answer
 
 
@@ -258,16 +277,20 @@ async def heartbeat(
     ctx: Ctx, report_id: ReportId, at: AwareDatetime,
     exchange_latency_ms: Annotated[float, Field(ge=0, le=3_600_000)] | None = None,
     version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+(\.[\w.+-]+)?$")] | None = None,
+    rate_limits: Annotated[list[RateLimitIn], Field(max_length=MAX_ENDPOINTS)] | None = None,
 ) -> HeartbeatAnswer:
-    """The bot is alive (with its round trip to the exchange, if measured, and its version):
-    connection online (uptime counts from the first heartbeat after a gap); a deploying bot
-    becomes online (or paused, if so desired). A bot whose version this backend does not run
-    gets `refused` with the reason (and an event) and goes to error: it must exit."""
+    """The bot is alive (with its round trip to the exchange, if measured, its version, and
+    the exchange's latest rate-limit status per endpoint): connection online (uptime counts
+    from the first heartbeat after a gap); a deploying bot becomes online (or paused, if so
+    desired). A bot whose version this backend does not run gets `refused` with the reason
+    (and an event) and goes to error: it must exit."""
     bot = await _me(ctx)
     if refused := botversion.refusal(version):
         if bot["lifecycle"] not in ("stopped", "error"):
             await set_lifecycle(ctx.db, bot, "error", refused, error_message=refused)
         return {"report_id": report_id, "refused": refused}
+    if rate_limits and bot["api_key_id"] is not None:
+        await record_headroom(ctx.db, bot, at, [r.model_dump() for r in rate_limits])
     conn = await ctx.db.fetchrow(
         "SELECT status, heartbeat_report_id, heartbeat_at FROM bot_connections "
         "WHERE bot_id = $1", bot["id"],

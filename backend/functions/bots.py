@@ -1,6 +1,7 @@
 """Bots (`bots:*`): create and update bots, their desired state and lifecycle, their
 deployments (internal mutations for the deployment supervisor), and the per-bot reads of
-the dashboard: KPIs, equity curve, positions, trades and the activity feed.
+the dashboard: KPIs, equity curve, positions, trades and the activity feed (the decision
+journal, trade analytics and the reconciling condition: `insights:*`).
 
 Lifecycle rules live in backend/domain/lifecycle.py; every change writes an event.
 `bots:trades` and `bots:events` are cursor-paginated (backend/runtime/pagination.py). Two

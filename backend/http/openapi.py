@@ -46,6 +46,7 @@ def _errors() -> dict[str, Any]:
         "400": "bad arguments (the field is named)", "401": "not signed in",
         "403": "not allowed", "404": "unknown function", "409": "conflict after retries",
         "429": "rate limited", "500": "unexpected error (with a request id)",
+        "503": "an exchange could not be reached",
     }
     return {code: {"description": text, **ref} for code, text in described.items()}
 

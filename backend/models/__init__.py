@@ -4,6 +4,7 @@ Each area has its own module; this package re-exports every model so Tortoise fi
 """
 
 from backend.models.accounts import BotToken, LoginFailure, Session, User
+from backend.models.alerts import AlertSettings, Notification
 from backend.models.api_keys import ApiKey, ExchangeEndpoint
 from backend.models.billing import (
     BillingAccount,
@@ -14,6 +15,8 @@ from backend.models.billing import (
 )
 from backend.models.bots import Bot, BotConnection, BotEvent, Deployment
 from backend.models.fleet import BotClaim, LatencySample, RegionLatency
+from backend.models.journal import DecisionRecord
+from backend.models.ratebudget import RateHeadroom
 from backend.models.strategies import Strategy, StrategyVersion
 from backend.models.trading import (
     EquityDaily,
@@ -25,6 +28,7 @@ from backend.models.trading import (
 )
 
 __all__ = [
+    "AlertSettings",
     "ApiKey",
     "BillingAccount",
     "BillingEvent",
@@ -35,6 +39,7 @@ __all__ = [
     "BotConnection",
     "BotEvent",
     "BotToken",
+    "DecisionRecord",
     "Deployment",
     "EquityDaily",
     "EquitySnapshot",
@@ -42,7 +47,9 @@ __all__ = [
     "KpiTotals",
     "LatencySample",
     "LoginFailure",
+    "Notification",
     "Position",
+    "RateHeadroom",
     "RegionLatency",
     "Session",
     "SignalState",

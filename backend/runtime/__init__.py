@@ -30,6 +30,7 @@ from backend.runtime.errors import (
     NotFound,
     TooManyRequests,
     Unauthorized,
+    Unavailable,
 )
 from backend.runtime.pagination import Keyset, Page, paginate
 from backend.runtime.registry import Functions, action, discover, mutation, query
@@ -50,6 +51,7 @@ __all__ = [
     "Page",
     "TooManyRequests",
     "Unauthorized",
+    "Unavailable",
     "action",
     "cron",
     "discover",

@@ -46,3 +46,9 @@ class Contention(Conflict):
 
 class TooManyRequests(ApiError):
     status, code = 429, "rate_limited"
+
+
+class Unavailable(ApiError):
+    """Something outside plutarc (an exchange) could not be reached or answered badly."""
+
+    status, code = 503, "unavailable"

@@ -7,14 +7,20 @@ Two sources decide when a request may leave:
   requests remain, the endpoint is closed until the reset time it gave.
 Public (market) endpoints have no per-UID limit; every request also counts against the
 per-IP budget of 600 requests per 5 seconds.
+
+Bots sharing one exchange account share its per-UID limits: the backend gives each its
+``share`` of them (``bot:config``'s ``rate_share``, 1/n for n bots on one key), so together
+they stay inside the account's budget instead of learning it from 10006 answers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
+from itertools import islice
 
 # Bybit V5 per-UID limits (classic account, linear), requests per second.
 ENDPOINT_LIMITS: dict[str, int] = {
@@ -39,9 +45,10 @@ MAX_HEADER_WAIT_S = 5.0
 class RateLimiter:
     """Decides how long a request on an endpoint must wait; one instance per UID.
 
-    Invariant: ``_sent[path]`` holds the monotonic send times of the last window only, and a
-    request is recorded in the same synchronous step that found it allowed, so concurrent
-    coroutines can never both take the last slot.
+    Invariant: a per-UID slot is either in ``_inflight[path]`` (monotonic send time, until
+    answered) or in ``_sent[path]`` (answer time, for one window); expired stamps are
+    dropped before counting; a request is recorded in the same synchronous step that found
+    it allowed, so concurrent coroutines can never both take the last slot.
     """
 
     def __init__(
@@ -53,6 +60,7 @@ class RateLimiter:
         now: Callable[[], float] = time.monotonic,
         wall_ms: Callable[[], int] = lambda: int(time.time() * 1000),
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        inflight_s: float | None = None,
     ) -> None:
         self._limits = dict(limits)
         self._window = window_s
@@ -60,24 +68,46 @@ class RateLimiter:
         self._now = now
         self._wall_ms = wall_ms
         self._sleep = sleep
-        self._sent: dict[str, deque[float]] = {}
+        self._sent: dict[str, deque[float]] = {}  # answered requests, by answer time
+        # requests sent and not answered yet, by send time: each holds its slot until its
+        # answer (then it moves to `_sent` at the answer's time, as the exchange counted it on
+        # arrival, no later) or until `inflight_s` (the HTTP timeout; default one window)
+        self._inflight: dict[str, deque[float]] = {}
+        self._inflight_s = window_s if inflight_s is None else inflight_s
         self._ip_sent: deque[float] = deque()
         self._blocked_until: dict[str, float] = {}
+        self.share = 1.0  # of the account's per-UID limits this client may use (0 < share <= 1)
+        # the exchange's latest (remaining, limit) per endpoint: the account's headroom
+        self.seen: dict[str, tuple[int, int]] = {}
+
+    def set_share(self, share: float) -> None:
+        """Use ``share`` of each per-UID limit from now on (the account's other users take
+        the rest); every endpoint keeps at least one request per window."""
+        if not 0 < share <= 1:
+            raise ValueError(f"rate share must be in (0, 1], got {share}")
+        self.share = share
 
     def limit(self, path: str) -> int | None:
-        """Requests per window currently assumed for ``path`` (None: no per-UID limit)."""
-        return self._limits.get(path)
+        """Requests per window currently allowed for ``path`` (None: no per-UID limit)."""
+        limit = self._limits.get(path)
+        return None if limit is None else max(1, int(limit * self.share))
 
     def delay(self, path: str) -> float:
         """Seconds before a request on ``path`` may be sent (0 when it may go now)."""
         now = self._now()
         waits = [self._blocked_until.get(path, 0.0) - now]
         waits.append(_window_wait(self._ip_sent, self._ip_limit, self._ip_window, now))
-        limit = self._limits.get(path)
+        limit = self.limit(path)
         if limit is not None:
-            waits.append(
-                _window_wait(self._sent.setdefault(path, deque()), limit, self._window, now)
-            )
+            sent = self._sent.setdefault(path, deque())
+            inflight = self._inflight.setdefault(path, deque())
+            _expire(sent, now - self._window)
+            _expire(inflight, now - self._inflight_s)
+            over = len(sent) + len(inflight) - limit
+            if over >= 0:  # wait until over + 1 slots have expired
+                ends = heapq.merge((t + self._window for t in sent),
+                                   (t + self._inflight_s for t in inflight))
+                waits.append(next(islice(ends, over, None)) - now)
         return max(0.0, *waits)
 
     def try_acquire(self, path: str) -> float:
@@ -87,7 +117,7 @@ class RateLimiter:
             now = self._now()
             self._ip_sent.append(now)
             if path in self._limits:
-                self._sent.setdefault(path, deque()).append(now)
+                self._inflight.setdefault(path, deque()).append(now)
         return wait
 
     async def acquire(self, path: str) -> None:
@@ -96,11 +126,16 @@ class RateLimiter:
             await self._sleep(wait)
 
     def observe(self, path: str, headers: Mapping[str, str]) -> None:
-        """Follow the exchange's ``X-Bapi-Limit*`` answer headers for ``path``."""
+        """Follow the exchange's ``X-Bapi-Limit*`` answer headers for ``path``; the answered
+        request's slot moves to now (the exchange counted it on arrival, which is no later:
+        a burst queued on the way is not counted a second window early)."""
+        self.answered(path)
         limit = _int_header(headers, "x-bapi-limit")
         if limit is not None and limit > 0:
             self._limits[path] = limit
         status = _int_header(headers, "x-bapi-limit-status")
+        if status is not None and limit:
+            self.seen[path] = (status, limit)
         if status is None or status > 0:
             return
         reset_ms = _int_header(headers, "x-bapi-limit-reset-timestamp")
@@ -109,10 +144,24 @@ class RateLimiter:
         until = self._now() + wait
         self._blocked_until[path] = max(self._blocked_until.get(path, 0.0), until)
 
+    def answered(self, path: str) -> None:
+        """A request on ``path`` got its answer (or failed for good) now: its slot counts
+        from now for one window. The oldest in-flight slot moves, whichever request it was:
+        the count stays and no slot starts before its request was sent."""
+        inflight = self._inflight.get(path)
+        if inflight:
+            inflight.popleft()
+            self._sent.setdefault(path, deque()).append(self._now())
+
     def penalize(self, path: str) -> None:
         """After a 10006 without usable headers: keep ``path`` closed for one full window."""
         until = self._now() + self._window
         self._blocked_until[path] = max(self._blocked_until.get(path, 0.0), until)
+
+
+def _expire(stamps: deque[float], before: float) -> None:
+    while stamps and stamps[0] <= before:
+        stamps.popleft()
 
 
 def _window_wait(sent: deque[float], limit: int, window: float, now: float) -> float:

@@ -56,7 +56,7 @@ class BybitRest:
         self._creds = credentials
         self._recv_window = recv_window_ms
         self._offset_ms = 0
-        self.limiter = limiter or RateLimiter(wall_ms=self.now_ms)
+        self.limiter = limiter or RateLimiter(wall_ms=self.now_ms, inflight_s=timeout_s)
         self.retry = retry or RetryPolicy()
         self._http = httpx.AsyncClient(
             base_url=self.url,
@@ -170,6 +170,7 @@ class BybitRest:
         try:
             resp = await self._http.request(method, target, content=content, headers=headers)
         except httpx.TransportError as exc:
+            self.limiter.answered(path)  # it may have arrived: its slot counts from now
             log.info("%s %s failed: %s", method, path, type(exc).__name__)
             raise TransportError(path, exc, ambiguous=not isinstance(exc, _NOT_SENT)) from None
         self.limiter.observe(path, resp.headers)

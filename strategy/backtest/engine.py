@@ -47,8 +47,8 @@ Progress = Callable[[float], None]
 _ZERO = Decimal(0)
 
 
-class _Account:
-    """Closed-trade bookkeeping the guards read."""
+class Account:
+    """Closed-trade bookkeeping the guards read (also rebuilt by ``strategy.journal``)."""
 
     def __init__(self, initial: Decimal) -> None:
         self.equity = initial
@@ -109,6 +109,34 @@ def run_backtest(
             gc.enable()
 
 
+def market(
+    rules: Rules,
+    candles: Candles,
+    config: BacktestConfig,
+    indicator_cache: dict | None = None,
+) -> tuple[dict[str, np.ndarray], np.ndarray, MarketFrame]:
+    """(candle and indicator series, decision times, market frame) over all ``candles``."""
+    series = {
+        "open": candles.open,
+        "high": candles.high,
+        "low": candles.low,
+        "close": candles.close,
+        "volume": candles.volume,
+        "spread_bps": np.full(len(candles.close), float(config.spread_bps)),
+        **rules.plan.batch(candles, indicator_cache),
+    }
+    decision_ms = candles.open_time_ms + rules.timeframe_ms
+    return series, decision_ms, rules.frame(series, decision_ms)
+
+
+def first_decision(rules: Rules, candles: Candles, config: BacktestConfig) -> int:
+    """Index of the first candle decided: after the warm-up and from ``decide_from_ms``."""
+    first = max(rules.warmup - 1, 0)
+    if config.decide_from_ms is not None:
+        first = max(first, int(np.searchsorted(candles.open_time_ms, config.decide_from_ms)))
+    return first
+
+
 def _run(
     template: Template,
     candles: Candles,
@@ -119,18 +147,9 @@ def _run(
 ) -> BacktestResult:
     rules = Rules(template, config.qty_step)
     n = len(candles.close)
-    series = {
-        "open": candles.open,
-        "high": candles.high,
-        "low": candles.low,
-        "close": candles.close,
-        "volume": candles.volume,
-        "spread_bps": np.full(n, float(config.spread_bps)),
-        **rules.plan.batch(candles, indicator_cache),
-    }
-    decision_ms = candles.open_time_ms + template.timeframe_ms
-    frame = rules.frame(series, decision_ms)
+    series, decision_ms, frame = market(rules, candles, config, indicator_cache)
     atr = series[rules.atr_series] if rules.atr_series else np.full(n, np.nan)  # for atr_stop
+    first = first_decision(rules, candles, config)
     start = int(candles.open_time_ms[0]) if n else 0
     end = int(decision_ms[-1]) if n else 0
 
@@ -141,11 +160,11 @@ def _run(
         return [{**state, "guards": dict.fromkeys(names, True)} for state in found]
 
     compiled = use_compiled and run_compiled(
-        rules, config, candles, frame, atr, decision_ms, states, progress
+        rules, config, candles, frame, atr, decision_ms, first, states, progress
     )
     if not compiled:
         candidates = np.flatnonzero(frame.long_entry | frame.short_entry)
-        candidates = candidates[(candidates >= rules.warmup - 1) & (candidates < n - 1)]
+        candidates = candidates[(candidates >= first) & (candidates < n - 1)]
         trades = _loop(
             rules, candles, frame, atr, config, candidates.tolist(), decision_ms, progress
         )
@@ -188,7 +207,7 @@ def _loop(
     """The Python trade loop: every decision through ``Rules.entry``, money in Decimal."""
     n = len(candles.close)
     fills = _Fills(rules, candles, frame, atr, config)
-    account = _Account(config.initial_equity)
+    account = Account(config.initial_equity)
     trades: list[Trade] = []
     next_free, k, reported = 0, 0, 0.0
     long_entry = frame.long_entry

@@ -23,6 +23,8 @@ class BacktestConfig:
     spread fed to the spread filter (candles carry none).  ``qty_step`` rounds quantities
     down to the instrument's lot size.  ``funding_rate`` is charged every 8 h on open
     positions (``strategy.backtest.funding``; 0 = not modelled, Bybit's base is 0.0001).
+    ``decide_from_ms``: the open time of the first candle decided; earlier candles only warm
+    the indicators (as a live bot's warm-up history does). None: decide from the warm-up on.
     """
 
     initial_equity: Decimal = Decimal(10_000)
@@ -31,6 +33,7 @@ class BacktestConfig:
     spread_bps: float = 0.0
     qty_step: Decimal | None = None
     funding_rate: Decimal = Decimal(0)
+    decide_from_ms: int | None = None
 
 
 @dataclass(slots=True)

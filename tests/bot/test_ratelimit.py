@@ -104,3 +104,37 @@ async def test_public_endpoints_only_count_against_the_ip_budget():
     for _ in range(3):
         await rl.acquire("/v5/market/kline")
     assert rl.delay("/v5/market/kline") == 5.0
+
+
+async def test_a_share_of_the_account_budget_scales_every_per_uid_limit():
+    clock = FakeClock()
+    rl = limiter(clock)
+    rl.set_share(0.5)
+    for _ in range(5):
+        await rl.acquire("/v5/order/create")
+    assert clock.slept == [] and rl.delay("/v5/order/create") == 1.0
+    rl.set_share(0.01)
+    assert rl.limit("/v5/order/create") == 1  # never below one request per window
+    assert rl.limit("/v5/market/time") is None
+    for bad in (0, 1.5):
+        try:
+            rl.set_share(bad)
+        except ValueError as exc:
+            assert "rate share" in str(exc)
+        else:
+            raise AssertionError(f"share {bad} accepted")
+
+
+async def test_an_answered_request_holds_its_slot_from_when_the_answer_came():
+    clock = FakeClock()
+    rl = limiter(clock)
+    for _ in range(10):
+        await rl.acquire("/v5/order/create")
+    clock.t += 0.3  # the answer of the first request arrives late
+    rl.observe("/v5/order/create", {"X-Bapi-Limit": "10", "X-Bapi-Limit-Status": "9"})
+    clock.t += 0.8  # 1.1 s after sending: nine slots are free, the late one 0.2 s later
+    for _ in range(9):
+        await rl.acquire("/v5/order/create")
+    assert clock.slept == []
+    assert round(rl.delay("/v5/order/create"), 6) == 0.2
+    assert rl.seen["/v5/order/create"] == (9, 10)

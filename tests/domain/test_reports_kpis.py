@@ -252,4 +252,4 @@ def test_retention_thins_old_equity_and_drops_old_signal_states(world: World) ->
     assert sql(dsn, "SELECT id FROM equity_snapshots WHERE bot_id = $1 ORDER BY at LIMIT 1",
                bot_id) == first  # the initial equity survives
     assert internal(dsn, "bots:applyRetention", {"bot_id": bot_id}) == {
-        "equity_snapshots": 0, "signal_states": 0}
+        "equity_snapshots": 0, "signal_states": 0, "decisions": 0}

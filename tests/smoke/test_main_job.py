@@ -37,10 +37,10 @@ def _wait_healthy(url: str, process: subprocess.Popen[str], timeout: float = 120
 def test_plutarc_up_serves_health_the_demo_login_and_bot_then_stops_cleanly(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["PLUTARC_DATA_DIR"] = str(tmp_path / "data")
-    port, exchange_port = free_port(), free_port()
+    port, exchange_port, dashboard_port = free_port(), free_port(), free_port()
     process = subprocess.Popen(
         [str(PLUTARC), "up", "--port", str(port), "--exchange-port", str(exchange_port),
-         "--demo-password", "smoke-test-pass"],
+         "--dashboard-port", str(dashboard_port), "--demo-password", "smoke-test-pass"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     url = f"http://127.0.0.1:{port}"
@@ -54,7 +54,7 @@ def test_plutarc_up_serves_health_the_demo_login_and_bot_then_stops_cleanly(tmp_
         me = httpx.post(f"{url}/api/query", json={"path": "auth:me"},
                         headers={"Authorization": f"Bearer {token}"}, timeout=30)
         assert me.json()["value"]["email"] == "demo@plutarc.local"
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 240  # a fresh clone builds the dashboard first
         bots: list = []
         while time.monotonic() < deadline:
             bots = httpx.post(f"{url}/api/query", json={"path": "bots:list"},
@@ -63,6 +63,8 @@ def test_plutarc_up_serves_health_the_demo_login_and_bot_then_stops_cleanly(tmp_
                 break
             time.sleep(0.5)
         assert bots and bots[0]["lifecycle"] == "online", bots
+        dashboard = f"http://127.0.0.1:{dashboard_port}"
+        assert httpx.get(f"{dashboard}/login", follow_redirects=True, timeout=30).status_code == 200
         children = psutil.Process(process.pid).children(recursive=True)
         postgres = [p for p in psutil.process_iter(["cmdline"])
                     if str(tmp_path) in " ".join(p.info["cmdline"] or [])]
@@ -73,6 +75,7 @@ def test_plutarc_up_serves_health_the_demo_login_and_bot_then_stops_cleanly(tmp_
     assert process.returncode == 0, output
     assert "demo login: demo@plutarc.local / smoke-test-pass" in output
     assert url in output
+    assert f"dashboard: {dashboard}" in output  # printed with the demo login
     time.sleep(0.5)
     leftovers = [p for p in children + postgres if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert not leftovers, f"orphans left behind: {leftovers}"

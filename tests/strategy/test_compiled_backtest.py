@@ -198,3 +198,11 @@ def test_progress_slices_give_the_same_backtest():
     assert isinstance(sliced.trades, TradeColumns) and len(sliced.trades) > 10
     assert seen == sorted(seen) and len(seen) > 10 and seen[-1] == 1.0
     assert sliced.to_json() == run_backtest(tpl, cs, BacktestConfig()).to_json()
+
+
+def test_decisions_from_a_later_candle_match():
+    tpl = template(exits=[{"type": "time_exit", "params": {"max_bars": 5}}])
+    cs = random_walk(2000, seed=11, volatility=0.003)
+    config = BacktestConfig(decide_from_ms=int(cs.open_time_ms[700]))
+    assert_same(tpl, cs, config)
+    assert run_backtest(tpl, cs, config).trades[0].entry_index > 700

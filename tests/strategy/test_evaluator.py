@@ -52,10 +52,10 @@ def decisions(tpl, cs: Candles):
     return [ev.on_candle(c, ACCOUNT, None) for c in rows(cs)]
 
 
-def replay(tpl, cs: Candles):
+def replay(tpl, cs: Candles, seen: list | None = None):
     """Drive the evaluator like a bot: entries and market exits fill at the next open,
     level exits at the level; returns (side, entry i, exit i, reason, entry, exit, signal
-    state at entry) tuples."""
+    state at entry) tuples.  ``seen`` collects every (candle, decision)."""
     ev, tf = Evaluator(tpl), tpl.timeframe_ms
     pos, pending, last_loss, trades = None, None, None, []
 
@@ -86,6 +86,8 @@ def replay(tpl, cs: Candles):
         d = ev.on_candle(
             c, AccountState(equity=Decimal(10_000), last_loss_exit_ms=last_loss), state
         )
+        if seen is not None:
+            seen.append((c, d))
         if d.action == "exit":
             if d.exit_price is not None:
                 close(i, d.exit_price, d.reason, c.open_time_ms + tf)

@@ -113,10 +113,12 @@ def run_compiled(
     frame: Any,
     atr: np.ndarray,
     decision_ms: np.ndarray,
+    first: int,
     signal_states: Callable[[np.ndarray], list[dict[str, Any]]],
     progress: Callable[[float], None] | None,
 ) -> tuple[TradeColumns, Columns] | None:
-    """The trades of a supported backtest (see the module docstring), or None."""
+    """The trades of a supported backtest (see the module docstring), or None; entries are
+    decided from candle ``first`` on."""
     if unsupported(rules, config, candles) is not None:
         return None
     money = _money(rules, config, float(candles.low.min()))
@@ -128,7 +130,7 @@ def run_compiled(
     # a trade takes its entry candle and the next decision's: at most n // 2 of them; the
     # pages are touched only as rows are filled
     rows = np.empty((n // 2 + 1, loop.N_COLS), dtype=np.int64)
-    state = np.array([max(rules.warmup - 1, 0), 0, -1, loop.RUNNING], dtype=np.int64)
+    state = np.array([first, 0, -1, loop.RUNNING], dtype=np.int64)  # first: engine.first_decision
     step = n if progress is None else max(1, n // _SLICES)
     limit = 0
     while state[loop.S_OUTCOME] == loop.RUNNING:  # DONE once limit reaches n

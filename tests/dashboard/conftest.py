@@ -1,0 +1,50 @@
+"""One real stack per module (tests/dashboard/stack.py) and a Chromium driven by Playwright:
+Debian's /usr/bin/chromium, never a downloaded browser. Screenshots go to artifacts/."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.dashboard.stack import CHROMIUM, Stack, start_stack, stop_stack
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "dashboard"
+
+
+@pytest.fixture(scope="module")
+def stack(db_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium chromium-driver "
+                    "(.ci/run installs it)")
+    saved = {k: os.environ.get(k) for k in ("PLUTARC_MASTER_KEY_FILE",)}
+    data = tmp_path_factory.mktemp("dashboard-data")
+    os.environ["PLUTARC_MASTER_KEY_FILE"] = str(data / "master.key")
+    s = start_stack(db_dsn, data)
+    try:
+        yield s
+    finally:
+        stop_stack(s)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
