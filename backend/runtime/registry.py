@@ -102,8 +102,10 @@ def define(fn: Callable[..., Any], module: str) -> FunctionDef:
 def functions_of(module: ModuleType) -> list[FunctionDef]:
     """The marked functions defined in `module` (not those it imports), in source order."""
     short = module.__name__.rsplit(".", 1)[-1]
+    # a snapshot: building a definition resolves type hints, which may import (and so add
+    # names to modules) while another thread builds an app from the same modules
     return [
-        define(value, short) for value in vars(module).values()
+        define(value, short) for value in list(vars(module).values())
         if callable(value) and hasattr(value, MARK)
         and getattr(value, "__module__", None) == module.__name__
     ]

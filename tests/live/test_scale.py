@@ -300,6 +300,8 @@ async def test_a_reused_subscription_id_never_shows_another_querys_data(
                 await wire.unsubscribe("x")
             await wire.subscribe("x", "test_scale:item", {"item_id": item_id})
             await wire.until(lambda w: "x" in w.values)
+            # a change of the replaced subscription may still arrive under the reused id (how
+            # often depends on the host's load); `wire` tells it apart by its epoch
             assert wire.values["x"]["id"] == item_id
         await asyncio.sleep(0.05)
         assert wire.values["x"]["id"] == 1101
@@ -307,4 +309,3 @@ async def test_a_reused_subscription_id_never_shows_another_querys_data(
         stop.set()
         await writing
         await wire.close()
-    assert wire.ignored > 0  # changes of replaced subscriptions did arrive, and were told apart
