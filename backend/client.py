@@ -236,7 +236,7 @@ class Client:
         if kind == "transition":
             for change in message["changes"]:
                 self._apply(change, message.get("version"))
-            if message.get("version"):
+            if message.get("version") and not message.get("more"):  # more: same version follows
                 self.version = Snapshot.parse(message["version"])
                 self._version_changed.set()
             if "seq" in message and self._ws is not None:

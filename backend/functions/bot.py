@@ -22,9 +22,10 @@ from backend.domain.kpis import record_equity, record_trade
 from backend.runtime import BadRequest, Ctx, NotFound, mutation, query
 
 ReportId = Annotated[str, StringConstraints(min_length=1, max_length=100)]
-Money = Annotated[Decimal, Field(max_digits=36, decimal_places=12)]
-Positive = Annotated[Decimal, Field(gt=0, max_digits=36, decimal_places=12)]
-NonNegative = Annotated[Decimal, Field(ge=0, max_digits=36, decimal_places=12)]
+# money bounded to 10^15: a KPI total (NUMERIC(36,12), 24 integer digits) can sum 10^9 of them
+Money = Annotated[Decimal, Field(max_digits=27, decimal_places=12)]
+Positive = Annotated[Decimal, Field(gt=0, max_digits=27, decimal_places=12)]
+NonNegative = Annotated[Decimal, Field(ge=0, max_digits=27, decimal_places=12)]
 Symbol = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,30}$")]
 Side = Literal["long", "short"]
 

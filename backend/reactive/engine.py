@@ -23,13 +23,14 @@ import hashlib
 import json
 import logging
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
 
 from backend.auth.tokens import still_valid
+from backend.limits import get_limits
 from backend.reactive.catalog import load_catalog
 from backend.reactive.invalidation import InvalidationIndex
 from backend.reactive.listener import Change, Listener
@@ -38,7 +39,7 @@ from backend.reactive.session import ClientSession
 from backend.reactive.stats import Stats
 from backend.reactive.version import Snapshot
 from backend.runtime.context import Auth
-from backend.runtime.errors import ApiError
+from backend.runtime.errors import ApiError, TooLarge
 from backend.runtime.executor import Executor
 from backend.runtime.jsonvalue import to_jsonable
 from backend.runtime.registry import FunctionDef
@@ -51,11 +52,15 @@ FENCE_TIMEOUT_S = 2.0
 CREDENTIAL_TABLES = frozenset({"sessions", "bot_tokens"})
 CREDENTIAL_SWEEP_S = 15.0
 HISTORY = 4  # earlier values kept per query, so a resuming client can get a diff
+# while a client waits for an xid that is still running, re-check at most this often (a wait
+# alone used to re-run the cycle back to back: ~1,600 cycles/s for one waiting socket)
+WAIT_RECHECK_S = 0.05
 
 
-def value_hash(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"))
-    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+def value_hash(value: Any) -> tuple[str, int]:
+    """The value's hash and its size in bytes as JSON."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.blake2b(text, digest_size=12).hexdigest(), len(text)
 
 
 @dataclass(eq=False)
@@ -69,6 +74,7 @@ class SharedQuery:
     computed: bool = False
     value: Any = None
     hash: str = ""
+    size: int = 0  # bytes of `value` as JSON; never above the value_bytes limit
     error: dict[str, Any] | None = None
     readset: ReadSet | None = None
     subscribers: set[tuple[ClientSession, str]] = field(default_factory=set)
@@ -78,6 +84,8 @@ class SharedQuery:
 @dataclass
 class RunResult:
     value: Any = None
+    hash: str = ""
+    size: int = 0
     error: dict[str, Any] | None = None
     readset: ReadSet = field(default_factory=ReadSet)
 
@@ -96,6 +104,8 @@ class Engine:
         self.readsets = ReadSets()
         self.queries: dict[tuple[str, str, str], SharedQuery] = {}
         self.sessions: set[ClientSession] = set()
+        # live subscriptions per auth scope (the per-user limit); == sum of len(session.subs)
+        self.scope_subscriptions: Counter[str] = Counter()
         self.stats = Stats()
         self.version: Snapshot | None = None
         self._pending: list[Change] = []
@@ -164,6 +174,7 @@ class Engine:
         session.subs[sub_id] = query
         session.hold(sub_id, known_hash, query.history | ({query.hash: query.value} if query.computed else {}))
         self.stats.path(path).subscribers += 1
+        self.scope_subscriptions[session.auth.scope] += 1
         if query.computed:
             session.mark({sub_id}, str(self.version) if self.version else None)
 
@@ -174,6 +185,9 @@ class Engine:
             return
         query.subscribers.discard((session, sub_id))
         self.stats.path(query.fdef.path).subscribers -= 1
+        self.scope_subscriptions[session.auth.scope] -= 1
+        if not self.scope_subscriptions[session.auth.scope]:
+            del self.scope_subscriptions[session.auth.scope]
         if not query.subscribers:
             self.queries.pop(query.key, None)
             self.index.remove(query)
@@ -272,8 +286,15 @@ class Engine:
         started = time.perf_counter()
         executor = Executor(conn)
         try:
-            value = await self.runtime.run_query_on(executor, query.fdef, query.args, query.auth)
-            result = RunResult(value=to_jsonable(value))
+            value = to_jsonable(await self.runtime.run_query_on(
+                executor, query.fdef, query.args, query.auth))
+            digest, size = value_hash(value)
+            result = RunResult(value, digest, size)
+            if size > (limit := get_limits().value_bytes):
+                result = RunResult(error=TooLarge(
+                    f"the value of {query.fdef.path} is {size} bytes, above {limit} "
+                    "(PLUTARC_LIMIT_VALUE_BYTES): ask for less (a smaller limit or page)",
+                ).to_json())
         except ApiError as exc:
             result = RunResult(error=exc.to_json())
         except Exception:
@@ -300,14 +321,13 @@ class Engine:
             self.index.add(query, result.readset)
             query.readset = result.readset
             changed = not query.computed or result.error != query.error
-            if result.error is None:
-                new_hash = value_hash(result.value)
-                if new_hash != query.hash:
-                    if query.computed:
-                        query.history[query.hash] = query.value
-                        while len(query.history) > HISTORY:
-                            query.history.popitem(last=False)
-                    query.value, query.hash, changed = result.value, new_hash, True
+            if result.error is None and result.hash != query.hash:
+                if query.computed:
+                    query.history[query.hash] = query.value
+                    while len(query.history) > HISTORY:
+                        query.history.popitem(last=False)
+                query.value, query.hash, changed = result.value, result.hash, True
+                query.size = result.size
             query.error, query.computed = result.error, True
             if changed:
                 for session, sub_id in query.subscribers:
@@ -319,5 +339,7 @@ class Engine:
                 session.mark(touched.get(session, set()), version, bump=bool(reached))
             elif session.subs:
                 session.version = version
-        if self._new or self._pending or any(s.waiting for s in self.sessions):
+        if self._new or self._pending:
             self._wake.set()
+        elif any(s.waiting for s in self.sessions):
+            asyncio.get_running_loop().call_later(WAIT_RECHECK_S, self._wake.set)

@@ -42,3 +42,11 @@ class Conflict(ApiError):
 
 class TooManyRequests(ApiError):
     status, code = 429, "rate_limited"
+
+
+class RequestTimeout(ApiError):
+    status, code = 408, "timeout"
+
+
+class TooLarge(ApiError):
+    status, code = 413, "too_large"
