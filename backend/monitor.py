@@ -45,10 +45,12 @@ class BotMonitor:
         return outcome.value
 
     async def retention_once(self) -> None:
-        """Apply the retention policy to every bot, one transaction per bot."""
+        """Apply the retention policy to every bot, one transaction per bot; prune old
+        login failures, ended sessions and unused login addresses."""
         for bot_id in await self.runtime.pool.fetch("SELECT id FROM bots ORDER BY id"):
             await self.runtime.call("mutation", "bots:applyRetention", {"bot_id": bot_id["id"]},
                                     ANONYMOUS, internal_ok=True)
+        await self.runtime.call("mutation", "auth:prune", {}, ANONYMOUS, internal_ok=True)
 
     async def _run(self) -> None:
         while True:

@@ -3,7 +3,14 @@
 Each area has its own module; this package re-exports every model so Tortoise finds them.
 """
 
-from backend.models.accounts import BotToken, LoginFailure, Session, User
+from backend.models.accounts import (
+    BotToken,
+    LoginAddress,
+    LoginFailure,
+    Session,
+    TotpCredential,
+    User,
+)
 from backend.models.api_keys import ApiKey, ExchangeEndpoint
 from backend.models.bots import Bot, BotConnection, BotEvent, Deployment
 from backend.models.strategies import Strategy, StrategyVersion
@@ -27,12 +34,14 @@ __all__ = [
     "EquitySnapshot",
     "ExchangeEndpoint",
     "KpiTotals",
+    "LoginAddress",
     "LoginFailure",
     "Position",
     "Session",
     "SignalState",
     "Strategy",
     "StrategyVersion",
+    "TotpCredential",
     "Trade",
     "User",
 ]
