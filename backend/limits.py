@@ -45,7 +45,7 @@ class Limits:
     waits_per_socket: int = 64
     wait_timeout_s: float = 60.0
     # calls (query/mutation/action) running at once on one socket
-    calls_per_socket: int = 32
+    calls_per_socket: int = 16
     # SSE: a stream whose client does not read for this long is closed
     sse_send_timeout_s: float = 30.0
     # password hashing (scrypt) runs in threads, at most this many at once

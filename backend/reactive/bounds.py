@@ -35,7 +35,8 @@ async def check_issued(pool: asyncpg.Pool, engine: Engine, xid: int) -> None:
     one could never end, and would keep the engine re-checking)."""
     if engine.version is not None and xid < engine.version.xmax:
         return
-    next_xid = int(await pool.fetchval("SELECT pg_snapshot_xmax(pg_current_snapshot())::text"))
-    if xid >= next_xid:
-        raise BadRequest(f"version {xid} has not been issued (the newest is below {next_xid}); "
-                         "wait only for versions returned by mutations", "version")
+    try:  # PostgreSQL refuses the status of an xid it has not assigned yet
+        await pool.fetchval("SELECT pg_xact_status($1::text::xid8)", str(xid))
+    except asyncpg.InvalidParameterValueError:
+        raise BadRequest(f"version {xid} has not been issued: wait only for versions "
+                         "returned by mutations", "version") from None

@@ -71,11 +71,13 @@ class SyncConnection:
                         frame = frames.parse_frame(message, self.limits.json_depth)
                     except frames.FrameError as exc:
                         await self.error(exc, **exc.echo)
-                        continue
                     except BadRequest as exc:
                         await self.error(exc)
-                        continue
-                    await self._handle(frame)
+                    else:
+                        await self._handle(frame)
+                    # frames already buffered are read without suspending: yield, so one
+                    # client's burst does not hold the loop (3,000 frames stalled others 0.2 s)
+                    await asyncio.sleep(0)
             finally:
                 writer.cancel()
                 for task in self.calls:
