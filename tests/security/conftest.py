@@ -138,6 +138,14 @@ class Probe:
         return statistics.quantiles(self.latencies, n=100)[98]
 
 
+async def stall_bound(backend: Backend, token: str) -> float:
+    """The p99 `auth:me` may reach during an attack: 100 ms, or on a loaded machine five
+    times the p99 measured now without an attack (the project's 5x margin for times)."""
+    async with probing(backend, token) as quiet:
+        await asyncio.sleep(1.0)
+    return max(0.100, 5 * quiet.p99())
+
+
 @contextlib.asynccontextmanager
 async def probing(backend: Backend, token: str) -> AsyncIterator[Probe]:
     """Probe `auth:me` while the block runs; at least 20 samples are taken."""
