@@ -48,8 +48,9 @@ class Limits:
     calls_per_socket: int = 16
     # SSE: a stream whose client does not read for this long is closed
     sse_send_timeout_s: float = 30.0
-    # password hashing (scrypt) runs in threads, at most this many at once
-    hashing_threads: int = 2
+    # password hashing (scrypt) runs in threads, at most this many at once (one leaves the
+    # event loop a core of a 2-core machine during a burst of sign-ups)
+    hashing_threads: int = 1
 
     @classmethod
     def from_env(cls) -> Limits:

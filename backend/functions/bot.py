@@ -20,6 +20,7 @@ from backend.domain import exchanges, lifecycle
 from backend.domain.botstate import BOT_COLUMNS, add_event, set_lifecycle
 from backend.domain.kpis import record_equity, record_trade
 from backend.runtime import BadRequest, Ctx, NotFound, mutation, query
+from backend.runtime.args import ReportJson
 
 ReportId = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 # money bounded to 10^15: a KPI total (NUMERIC(36,12), 24 integer digits) can sum 10^9 of them
@@ -106,7 +107,7 @@ async def reportTrade(
     ctx: Ctx, report_id: ReportId, symbol: Symbol, side: Side, quantity: Positive,
     entry_price: Positive, exit_price: Positive, entry_at: AwareDatetime, exit_at: AwareDatetime,
     fees: NonNegative, pnl: Money, exit_reason: Annotated[str, Field(max_length=64)] = "",
-    signal_state: dict[str, Any] | None = None, mfe: Money | None = None,
+    signal_state: ReportJson | None = None, mfe: Money | None = None,
     mae: Money | None = None,
 ) -> dict[str, Any]:
     """A closed trade; `pnl` is net of `fees` (hold time = exit_at − entry_at)."""
@@ -170,7 +171,7 @@ async def reportEquity(
 
 @mutation
 async def reportSignalState(
-    ctx: Ctx, report_id: ReportId, candle_at: AwareDatetime, state: dict[str, Any]
+    ctx: Ctx, report_id: ReportId, candle_at: AwareDatetime, state: ReportJson
 ) -> dict[str, Any]:
     """The evaluated signals, filters and score of one closed candle."""
     bot = await _me(ctx)
@@ -184,7 +185,7 @@ async def reportSignalState(
 async def reportEvent(
     ctx: Ctx, report_id: ReportId, kind: Annotated[str, Field(min_length=1, max_length=32)],
     message: Annotated[str, Field(max_length=2000)],
-    level: Literal["info", "warning", "error"] = "info", data: dict[str, Any] | None = None,
+    level: Literal["info", "warning", "error"] = "info", data: ReportJson | None = None,
     at: AwareDatetime | None = None,
 ) -> dict[str, Any]:
     """An event for the bot's activity feed."""

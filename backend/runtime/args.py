@@ -68,7 +68,7 @@ class ArgsSpec:
             raw = {}
         if not isinstance(raw, dict):
             raise BadRequest("args must be a JSON object", field="args")
-        jsonin.check(raw, get_limits().json_depth)
+        jsonin.check(raw, get_limits().json_depth, "")
         try:
             parsed = self.model.model_validate(raw)
         except ValidationError as exc:

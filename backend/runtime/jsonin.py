@@ -34,17 +34,17 @@ def parse(raw: bytes | str, max_depth: int, field: str = "body") -> Any:
     try:
         value = json.loads(raw, parse_constant=_refuse_constant)
     except RecursionError:
-        raise BadRequest(f"{field or 'frame'}: JSON nested deeper than {max_depth} levels",
+        raise BadRequest(f"{field or 'input'}: JSON nested deeper than {max_depth} levels",
                          field or None) from None
     except (ValueError, UnicodeDecodeError):
-        raise BadRequest(f"{field or 'frame'} is not valid JSON", field or None) from None
+        raise BadRequest(f"{field or 'input'} is not valid JSON", field or None) from None
     check(value, max_depth, field)
     return value
 
 
 def check(value: Any, max_depth: int, field: str = "args") -> None:
     """Walk a decoded JSON value (without recursion); BadRequest naming the first bad path.
-    `field` names the root ("" for a frame, whose fields are named alone)."""
+    `field` names the root ("" for a body or a frame, whose members are named alone)."""
     stack: list[tuple[Any, str, int]] = [(value, field, 0)]
     while stack:
         item, path, depth = stack.pop()
@@ -54,14 +54,14 @@ def check(value: Any, max_depth: int, field: str = "args") -> None:
             continue
         elif isinstance(item, int):
             if not -INT64_MAX - 1 <= item <= INT64_MAX:
-                raise BadRequest(f"{path or 'frame'}: integer out of range (64-bit signed)",
+                raise BadRequest(f"{path or 'input'}: integer out of range (64-bit signed)",
                                  path or None)
         elif isinstance(item, float):
             if not math.isfinite(item):
-                raise BadRequest(f"{path or 'frame'}: number out of range", path or None)
+                raise BadRequest(f"{path or 'input'}: number out of range", path or None)
         elif isinstance(item, (dict, list)):
             if depth >= max_depth:
-                raise BadRequest(f"{path or 'frame'}: JSON nested deeper than {max_depth} "
+                raise BadRequest(f"{path or 'input'}: JSON nested deeper than {max_depth} "
                                  "levels", path or None)
             if isinstance(item, dict):
                 for key, child in item.items():
@@ -79,7 +79,7 @@ def _join(path: str, key: str | int) -> str:
 def _check_text(text: str, path: str) -> None:
     if match := _BAD_TEXT.search(text):
         what = "a NUL character" if match.group() == "\x00" else "a lone surrogate"
-        raise BadRequest(f"{path or 'frame'}: text contains {what}", path or None)
+        raise BadRequest(f"{path or 'input'}: text contains {what}", path or None)
 
 
 def encoded_size(value: Any) -> int:

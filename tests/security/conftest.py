@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import statistics
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,8 +67,9 @@ class Backend:
 @pytest.fixture(scope="module")
 def backend(db_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
     port = free_port()
-    log = tmp_path_factory.mktemp("backend") / "server.log"
-    env = {**os.environ, **LIMITS}
+    folder = tmp_path_factory.mktemp("backend")
+    log = folder / "server.log"
+    env = {**os.environ, **LIMITS, "PLUTARC_MASTER_KEY_FILE": str(folder / "master.key")}
     with open(log, "wb") as out:
         process = subprocess.Popen([sys.executable, "-c", SERVE, db_dsn, str(port)],
                                    stdout=out, stderr=subprocess.STDOUT, env=env,
@@ -97,8 +98,9 @@ def as_client(address: str) -> dict[str, str]:
 async def call(http: httpx.AsyncClient, kind: str, path: str, args: object = None,
                token: str | None = None, headers: dict[str, str] | None = None) -> httpx.Response:
     extra = {"Authorization": f"Bearer {token}"} if token else {}
-    return await http.post(f"/api/{kind}", json={"path": path, "args": args or {}},
-                           headers={**extra, **(headers or {})})
+    body = json.dumps({"path": path, "args": args or {}})  # escapes lone surrogates as \\udxxx
+    return await http.post(f"/api/{kind}", content=body, headers={
+        "Content-Type": "application/json", **extra, **(headers or {})})
 
 
 async def user_token(url: str, email: str, address: str = "10.9.9.9") -> str:
@@ -112,54 +114,78 @@ async def user_token(url: str, email: str, address: str = "10.9.9.9") -> str:
         return reply.json()["value"]["token"]
 
 
+PROBE = """
+import json, sys, time, httpx
+url, token, stop = sys.argv[1], sys.argv[2], sys.argv[3]
+latencies, failures = [], []
+with httpx.Client(base_url=url, timeout=30) as http:
+    import os
+    while not os.path.exists(stop) or len(latencies) < 20:
+        started = time.perf_counter()
+        reply = http.post("/api/query", json={"path": "auth:me", "args": {}},
+                          headers={"Authorization": f"Bearer {token}"})
+        latencies.append(time.perf_counter() - started)
+        if reply.status_code != 200:
+            failures.append(reply.text)
+        time.sleep(0.02)
+print(json.dumps({"latencies": latencies, "failures": failures}))
+"""
+
+
 @dataclass
 class Probe:
-    """Another client calling `auth:me` over HTTP every 20 ms from its own thread (so the
-    attacker's work in the test's event loop does not delay it); latencies in seconds."""
+    """Another client calling `auth:me` over HTTP every 20 ms, from its own process (so
+    neither the attacker's work nor the test's GIL delays it); latencies in seconds."""
 
-    url: str
-    token: str
     latencies: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
-    stop: threading.Event = field(default_factory=threading.Event)
-
-    def run(self) -> None:
-        with httpx.Client(base_url=self.url, timeout=30) as http:
-            while not self.stop.is_set():
-                started = time.perf_counter()
-                reply = http.post("/api/query", json={"path": "auth:me", "args": {}},
-                                  headers={"Authorization": f"Bearer {self.token}"})
-                self.latencies.append(time.perf_counter() - started)
-                if reply.status_code != 200:
-                    self.failures.append(reply.text)
-                self.stop.wait(0.02)
 
     def p99(self) -> float:
         return statistics.quantiles(self.latencies, n=100)[98]
 
 
-async def stall_bound(backend: Backend, token: str) -> float:
-    """The p99 `auth:me` may reach during an attack: 100 ms, or on a loaded machine five
-    times the p99 measured now without an attack (the project's 5x margin for times)."""
-    async with probing(backend, token) as quiet:
-        await asyncio.sleep(1.0)
-    return max(0.100, 5 * quiet.p99())
-
-
 @contextlib.asynccontextmanager
 async def probing(backend: Backend, token: str) -> AsyncIterator[Probe]:
-    """Probe `auth:me` while the block runs; at least 20 samples are taken."""
-    probe = Probe(backend.url, token)
-    thread = threading.Thread(target=probe.run, daemon=True)
-    thread.start()
+    """Probe `auth:me` while the block runs (and for at least 20 samples)."""
+    probe = Probe()
+    stop = backend.log.with_name(f"probe-stop-{time.monotonic_ns()}")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", PROBE, backend.url, token, str(stop),
+        stdout=asyncio.subprocess.PIPE)
     try:
+        await asyncio.sleep(0.3)  # the probe is up before the attack starts
         yield probe
-        while len(probe.latencies) < 20:
-            await asyncio.sleep(0.02)
     finally:
-        probe.stop.set()
-        await asyncio.to_thread(thread.join, 30)
+        stop.touch()
+        out, _ = await asyncio.wait_for(process.communicate(), 60)
+    result = json.loads(out)
+    probe.latencies, probe.failures = result["latencies"], result["failures"]
     assert not probe.failures, probe.failures[:3]
+
+
+async def stall_bound(backend: Backend, token: str) -> float:
+    """The p99 `auth:me` may reach during an attack: 100 ms, or on a loaded machine five
+    times the worst latency seen now, without an attack, over a second (the project's 5x
+    margin for times: on 2 shared cores scheduling alone causes 50 ms gaps)."""
+    async with probing(backend, token) as quiet:
+        await asyncio.sleep(1.0)
+    return max(0.100, 5 * max(quiet.latencies))
+
+
+async def assert_no_stall(backend: Backend, token: str,
+                          attack: Callable[[], Awaitable[None]], attempts: int = 3) -> None:
+    """Run `attack` while probing; its p99 must stay under `stall_bound`. A shared machine's
+    load comes in bursts, so a miss is retried (a real stall, seconds long as in the
+    report, misses every time)."""
+    seen = []
+    for _ in range(attempts):
+        bound = await stall_bound(backend, token)
+        async with probing(backend, token) as probe:
+            await attack()
+        if probe.p99() < bound:
+            return
+        seen.append((round(probe.p99(), 3), round(bound, 3)))
+    raise AssertionError(f"auth:me p99 above the bound in every attempt (p99, bound): {seen}")
 
 
 async def rss_settles(backend: Backend, start: int, slack: int = 50 << 20,
