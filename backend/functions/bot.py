@@ -10,7 +10,7 @@ a repeat or older than the last applied one changes nothing.
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -19,7 +19,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 from backend.domain import exchanges, lifecycle
 from backend.domain.botstate import BOT_COLUMNS, add_event, set_lifecycle
 from backend.domain.kpis import record_equity, record_trade
-from backend.runtime import BadRequest, Ctx, NotFound, mutation, query
+from backend.runtime import BadRequest, Conflict, Ctx, NotFound, mutation, query
 from backend.runtime.args import ReportJson
 
 ReportId = Annotated[str, StringConstraints(min_length=1, max_length=100)]
@@ -29,6 +29,15 @@ Positive = Annotated[Decimal, Field(gt=0, max_digits=27, decimal_places=12)]
 NonNegative = Annotated[Decimal, Field(ge=0, max_digits=27, decimal_places=12)]
 Symbol = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,30}$")]
 Side = Literal["long", "short"]
+# a report dated further ahead than this is refused: snapshots keep the latest `at`, so one
+# dated 9999 would make every later, true report look old and be ignored
+MAX_CLOCK_AHEAD = timedelta(minutes=5)
+
+
+def _not_future(at: datetime, field: str) -> None:
+    if at > datetime.now(UTC) + MAX_CLOCK_AHEAD:
+        raise BadRequest(f"{field}: more than {MAX_CLOCK_AHEAD} in the future "
+                         "(check the bot's clock)", field=field)
 
 
 class PositionIn(BaseModel):
@@ -134,6 +143,7 @@ async def reportPositions(
     positions: Annotated[list[PositionIn], Field(max_length=100)],
 ) -> dict[str, Any]:
     """The bot's open positions now (a full snapshot replacing the previous one)."""
+    _not_future(at, "at")
     bot = await _me(ctx)
     last = await ctx.db.fetchrow(
         "SELECT positions_report_id, positions_at FROM bot_connections WHERE bot_id = $1",
@@ -161,6 +171,7 @@ async def reportEquity(
     ctx: Ctx, report_id: ReportId, at: AwareDatetime, equity: Money, balance: Money | None = None
 ) -> dict[str, Any]:
     """An equity snapshot (typically one per candle)."""
+    _not_future(at, "at")
     bot = await _me(ctx)
     answer, applied = await _insert_once(ctx, "equity_snapshots", bot, report_id,
                                          {"at": at, "equity": equity, "balance": balance})
@@ -204,8 +215,13 @@ async def heartbeat(
 ) -> dict[str, Any]:
     """The bot is alive (with its round trip to the exchange, if measured): connection online
     (uptime counts from the first heartbeat after a gap); a deploying bot becomes online (or
-    paused, if so desired)."""
+    paused, if so desired). A bot still provisioning has no process yet: its token's
+    heartbeat is refused (409) rather than shown as online."""
+    _not_future(at, "at")
     bot = await _me(ctx)
+    if bot["lifecycle"] in ("provisioning", "stopped"):
+        raise Conflict(f"this bot is {bot['lifecycle']}: heartbeats start once it is deploying",
+                       field=None)
     conn = await ctx.db.fetchrow(
         "SELECT status, heartbeat_report_id, heartbeat_at FROM bot_connections "
         "WHERE bot_id = $1", bot["id"],
