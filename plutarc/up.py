@@ -9,6 +9,9 @@ To add a part (exchange simulator, demo bot, dashboard), append it in `default_p
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import os
+import secrets
 import signal
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -19,7 +22,7 @@ from backend.app import create_app
 from backend.config import Settings
 from backend.db.dsn import resolve_dsn
 from backend.db.migrate import migrate
-from backend.demo import DEMO_EMAIL, ensure_demo_user
+from backend.demo import DEFAULT_DEMO_PASSWORD, DEMO_EMAIL, ensure_demo_user
 from backend.monitor import bot_monitor_service
 from plutarc.server import EmbeddedServer, make_server
 
@@ -34,6 +37,13 @@ class Up:
     demo_password: str
     options: dict[str, Any] = field(default_factory=dict)
     facts: dict[str, Any] = field(default_factory=dict)
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 class Part(Protocol):
@@ -55,6 +65,9 @@ class DatabasePart:
         up.facts["dsn"], up.facts["embedded"] = dsn, embedded
         if not embedded:
             return ["database: DATABASE_URL (migrated)"]
+        if up.demo_password == DEFAULT_DEMO_PASSWORD and not _loopback(up.host):
+            # the default password is published: never on an address others can reach
+            up.demo_password = secrets.token_urlsafe(12)
         up.facts["demo_user_id"] = await ensure_demo_user(dsn, up.demo_password)
         return [
             f"database: embedded PostgreSQL in {up.settings.data_dir / 'postgres'} (migrated)",
@@ -75,6 +88,10 @@ class ApiPart:
         self.task: asyncio.Task[None] | None = None
 
     async def start(self, up: Up) -> list[str]:
+        # the dashboard on this machine is the one trusted proxy; the secret it must show
+        # tells it from any other local process (docs/security.md)
+        os.environ.setdefault("PLUTARC_TRUSTED_PROXIES", "127.0.0.1,::1")
+        os.environ.setdefault("PLUTARC_PROXY_SECRET", secrets.token_urlsafe(32))
         app = create_app(up.facts["dsn"], services=[bot_monitor_service()])
         self.server = make_server(app, up.host, up.port)
         self.task = asyncio.create_task(self.server.serve())
