@@ -29,6 +29,7 @@ from backend.auth.tokens import create_session
 from backend.auth.totp import provisioning_uri
 from backend.config import get_settings
 from backend.runtime import BadRequest, Conflict, Ctx, Unauthorized, action, mutation, query
+from backend.runtime.args import PlainText
 
 SIGNUP_ANSWER = "if this email had no account, it has one now: log in with it"
 
@@ -46,18 +47,12 @@ def _normalise_email(value: str) -> str:
     return value
 
 
-def _clean_name(value: str) -> str:
-    """No control, format (bidi overrides, zero-width) or unassigned characters."""
-    if any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn") for c in value):
-        raise ValueError("control and invisible characters are not allowed")
-    return value
-
-
-Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_normalise_email)]
+Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_normalise_email),
+                  Field(json_schema_extra={"format": "email"})]
 Password = Annotated[str, Field(min_length=1, max_length=1024)]
 TotpCode = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10)]
 DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100),
-                        AfterValidator(_clean_name)]
+                        PlainText]
 
 
 def _check_new_password(password: str, field: str) -> None:

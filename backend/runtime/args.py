@@ -7,12 +7,13 @@ money, and `Id["table"]` for the id of a row of a table. Unknown arguments are r
 Before pydantic sees them, raw arguments pass `jsonin.check` (depth, 64-bit integers, no NUL
 or lone surrogate: a 400 naming the field, never a 500 from the database). A plain `int`
 parameter is bounded to a signed 64-bit column in its schema too; `ReportJson` is a JSON
-object a client stores, bounded in size.
+object a client stores, bounded in size; `PlainText` marks a name people read.
 """
 
 from __future__ import annotations
 
 import inspect
+import unicodedata
 from collections.abc import Callable
 from typing import Annotated, Any, get_type_hints
 
@@ -40,6 +41,17 @@ def _bounded_report(value: dict[str, Any]) -> dict[str, Any]:
 
 
 ReportJson = Annotated[dict[str, Any], AfterValidator(_bounded_report)]
+
+
+def plain_text(value: str) -> str:
+    """For names people read: no control, format (bidi overrides such as U+202E, zero-width
+    characters), surrogate, private-use or unassigned characters."""
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn") for c in value):
+        raise ValueError("control and invisible characters are not allowed")
+    return value
+
+
+PlainText = AfterValidator(plain_text)
 
 
 class ArgsSpec:

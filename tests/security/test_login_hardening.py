@@ -8,9 +8,12 @@ import asyncio
 import statistics
 import time
 
+import asyncpg
 import httpx
 import pyotp
 
+from backend.auth.ratelimit import prune
+from backend.runtime.executor import Executor
 from tests.security.conftest import PASSWORD, Backend, as_client, call, user_token
 
 WRONG = "not the password"
@@ -136,3 +139,22 @@ async def test_totp_two_factor_login(backend: Backend) -> None:
         off = await call(http, "action", "auth:totpDisable",
                          {"password": PASSWORD, "code": app.at(time.time() + 30)}, token)
         assert off.status_code == 400  # the same step again: refused
+
+
+async def test_old_failures_and_ended_sessions_are_pruned(backend: Backend, db_dsn: str) -> None:
+    token = await user_token(backend.url, "pruned@example.com", address="198.51.100.40")
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        user_id = await conn.fetchval("SELECT id FROM users WHERE email = 'pruned@example.com'")
+        await conn.execute("INSERT INTO login_failures (email, client, at) "
+                           "VALUES ('old@example.com', '192.0.2.1', now() - interval '1 hour')")
+        await conn.execute("INSERT INTO sessions (user_id, token_hash, created_at, expires_at) "
+                           "VALUES ($1, 'ended', now() - interval '40 days', "
+                           "now() - interval '10 days')", user_id)
+        pruned = await prune(Executor(conn), 900)
+        assert pruned["login_failures"] >= 1 and pruned["sessions"] == 1
+        assert not await conn.fetchval("SELECT count(*) FROM sessions WHERE token_hash = 'ended'")
+    finally:
+        await conn.close()
+    async with httpx.AsyncClient(base_url=backend.url, timeout=30) as http:
+        assert (await call(http, "query", "auth:me", token=token)).status_code == 200

@@ -56,7 +56,7 @@ def fuzz_all(url: str, headers: dict[str, str]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def fuzz_token(backend: Backend) -> str:
-    return asyncio.run(user_token(backend.url, "fuzz@example.com", address="127.0.0.1"))
+    return asyncio.run(user_token(backend.url, "fuzz@example.com", address="10.19.0.1"))
 
 
 def test_anonymous_callers_get_no_server_error(backend: Backend) -> None:
