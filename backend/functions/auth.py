@@ -118,6 +118,19 @@ async def _check_password(ctx: Ctx, email: str, password: str) -> tuple[int | No
     return account["user_id"], await verify_async(password, account["password_hash"])
 
 
+async def _confirm_password(ctx: Ctx, password: str, field: str) -> None:
+    """The signed-in caller proves it knows the account's password (throttled and counted as
+    a failed login when wrong, so a stolen session cannot guess it freely)."""
+    ctx.auth.require_user()
+    assert ctx.query is not None and ctx.mutation is not None
+    email = (await ctx.query("auth:me"))["email"]
+    user_id, ok = await _check_password(ctx, email, password)
+    if not ok:
+        await ctx.mutation("auth:finishLogin",
+                           {"email": email, "user_id": user_id, "password_ok": False})
+        raise BadRequest(f"{field} is wrong", field=field)
+
+
 @action
 async def login(ctx: Ctx, email: Email, password: Password,
                 totp: TotpCode | None = None) -> dict[str, str]:
@@ -136,15 +149,9 @@ async def login(ctx: Ctx, email: Email, password: Password,
 @action
 async def changePassword(ctx: Ctx, old_password: Password, new_password: Password) -> dict[str, Any]:
     """Replace the caller's password; every other session of the account is signed out."""
-    ctx.auth.require_user()
     _check_new_password(new_password, "new_password")
-    assert ctx.query is not None and ctx.mutation is not None
-    email = (await ctx.query("auth:me"))["email"]
-    user_id, ok = await _check_password(ctx, email, old_password)
-    if not ok:
-        await ctx.mutation("auth:finishLogin",
-                           {"email": email, "user_id": user_id, "password_ok": False})
-        raise BadRequest("old_password is wrong", field="old_password")
+    await _confirm_password(ctx, old_password, "old_password")
+    assert ctx.mutation is not None
     revoked = await ctx.mutation("auth:setPassword",
                                  {"password_hash": await hash_async(new_password)})
     return {"ok": True, "sessions_revoked": revoked}
@@ -187,14 +194,8 @@ async def totpEnable(ctx: Ctx, code: TotpCode) -> dict[str, bool]:
 @action
 async def totpDisable(ctx: Ctx, password: Password, code: TotpCode) -> dict[str, bool]:
     """Turn two-factor login off; needs the password and a current code."""
-    ctx.auth.require_user()
-    assert ctx.query is not None and ctx.mutation is not None
-    email = (await ctx.query("auth:me"))["email"]
-    user_id, ok = await _check_password(ctx, email, password)
-    if not ok:
-        await ctx.mutation("auth:finishLogin",
-                           {"email": email, "user_id": user_id, "password_ok": False})
-        raise BadRequest("password is wrong", field="password")
+    await _confirm_password(ctx, password, "password")
+    assert ctx.mutation is not None
     if not await ctx.mutation("auth:totpRemove", {"code": code}):
         raise BadRequest("code: not a current two-factor code", field="code")
     return {"enabled": False}

@@ -44,4 +44,4 @@ async def read_body(request: Request, limit: int, timeout_s: float) -> bytes:
 async def read_json(request: Request, limit: int, timeout_s: float, max_depth: int) -> Any:
     """The body as checked JSON (`{}` when empty); bad values are named by their path in it."""
     raw = await read_body(request, limit, timeout_s)
-    return jsonin.parse(raw, max_depth, "") if raw else {}
+    return jsonin.parse(raw, max_depth, "body") if raw else {}

@@ -136,7 +136,7 @@ def parse_frame(message: dict[str, Any], max_depth: int) -> Frame:
     text = message.get("text")
     if text is None:
         raise BadRequest("frames must be text frames holding JSON (this was binary)", "frame")
-    data = jsonin.parse(text, max_depth, "")
+    data = jsonin.parse(text, max_depth, "frame")
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         raise BadRequest("each message must be a JSON object with a string 'type'", "type")
     if data["type"] not in TYPES:

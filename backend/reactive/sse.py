@@ -43,7 +43,8 @@ async def sse_endpoint(request: Request) -> Response:
     try:
         token = bearer_token(request.headers.get("authorization")) or request.query_params.get("token")
         auth = await resolve(runtime.pool, token)
-        args = jsonin.parse(request.query_params.get("args") or "{}", limits.json_depth, "args")
+        args = jsonin.parse(request.query_params.get("args") or "{}", limits.json_depth,
+                            "args", "args")
         session = ClientSession(_ignore, auth)
         check_subscription_room(engine, session, SUB_ID, limits)
         engine.attach(session)

@@ -29,16 +29,17 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def parse(raw: bytes | str, max_depth: int, field: str = "body") -> Any:
-    """Parse client JSON and check it (see the module docstring); BadRequest on any fault."""
+def parse(raw: bytes | str, max_depth: int, name: str = "body", prefix: str = "") -> Any:
+    """Parse client JSON and check it (see the module docstring); BadRequest on any fault.
+    `name` is what a whole-input fault is about ("body", "frame", "args"); members are named
+    by their path after `prefix` ("" names them alone: `offset`, `args.bot_id`)."""
     try:
         value = json.loads(raw, parse_constant=_refuse_constant)
     except RecursionError:
-        raise BadRequest(f"{field or 'input'}: JSON nested deeper than {max_depth} levels",
-                         field or None) from None
+        raise BadRequest(f"{name}: JSON nested deeper than {max_depth} levels", name) from None
     except (ValueError, UnicodeDecodeError):
-        raise BadRequest(f"{field or 'input'} is not valid JSON", field or None) from None
-    check(value, max_depth, field)
+        raise BadRequest(f"{name} is not valid JSON", name) from None
+    check(value, max_depth, prefix)
     return value
 
 

@@ -17,10 +17,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
 import httpx
 import psutil
 import pytest
 
+from backend.auth.tokens import issue_bot_token
+from backend.runtime.executor import Executor
 from tests.support.servers import free_port
 
 PROXY_SECRET = "test-proxy-secret"
@@ -112,6 +115,22 @@ async def user_token(url: str, email: str, address: str = "10.9.9.9") -> str:
                            headers=as_client(address))
         assert reply.status_code == 200, reply.text
         return reply.json()["value"]["token"]
+
+
+async def bot_token(dsn: str, email: str) -> str:
+    """A bot of the user `email` and a token for it (the row made directly: only the token's
+    validation path matters here)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        user_id = await conn.fetchval("SELECT id FROM users WHERE email = $1", email)
+        bot_id = await conn.fetchval(
+            "INSERT INTO bots (user_id, name, symbol, desired_state, lifecycle, close_positions, "
+            "provider, region, strategy_version, created_at, updated_at) VALUES ($1, 'b', "
+            "'BTCUSDT', 'running', 'online', false, 'local', 'local', 1, now(), now()) "
+            "RETURNING id", user_id)
+        return await issue_bot_token(Executor(conn), bot_id)
+    finally:
+        await conn.close()
 
 
 PROBE = """

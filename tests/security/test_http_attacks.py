@@ -12,34 +12,17 @@ import asyncpg
 import httpx
 import pytest
 
-from backend.auth.tokens import issue_bot_token
-from backend.runtime.executor import Executor
 from tests.security.conftest import (
     LIMITS,
     PASSWORD,
     Backend,
     assert_no_stall,
+    bot_token,
     call,
     user_token,
 )
 
 DEEP = "[" * 10_000 + "]" * 10_000
-
-
-async def bot_token(dsn: str, email: str) -> str:
-    """A bot of the user `email` and a token for it (the row made directly: only the token's
-    validation path matters here)."""
-    conn = await asyncpg.connect(dsn)
-    try:
-        user_id = await conn.fetchval("SELECT id FROM users WHERE email = $1", email)
-        bot_id = await conn.fetchval(
-            "INSERT INTO bots (user_id, name, symbol, desired_state, lifecycle, close_positions, "
-            "provider, region, strategy_version, created_at, updated_at) VALUES ($1, 'b', "
-            "'BTCUSDT', 'running', 'online', false, 'local', 'local', 1, now(), now()) "
-            "RETURNING id", user_id)
-        return await issue_bot_token(Executor(conn), bot_id)
-    finally:
-        await conn.close()
 
 
 @pytest.fixture(scope="module")

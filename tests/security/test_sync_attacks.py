@@ -17,6 +17,7 @@ from tests.security.conftest import (
     LIMITS,
     Backend,
     assert_no_stall,
+    bot_token,
     rss_settles,
     user_token,
 )
@@ -73,6 +74,32 @@ async def test_a_subscription_flood_stops_at_the_socket_limit_in_bounded_frames(
 
     await assert_no_stall(backend, token, flood)
     assert await rss_settles(backend, start) <= start + (50 << 20)
+
+
+async def test_a_query_value_above_the_limit_is_an_error_naming_the_query(
+        backend: Backend, db_dsn: str) -> None:
+    owner = "bigrows@example.com"
+    token = await user_token(backend.url, owner)
+    bot = await bot_token(db_dsn, owner)
+    async with httpx.AsyncClient(base_url=backend.url, timeout=30) as http:
+        for i in range(40):  # each event as large as a report field may be (16 KiB)
+            reply = await http.post("/api/mutation/bot:reportEvent", json={
+                "report_id": f"big-{i}", "kind": "note", "message": "m",
+                "data": {"blob": "x" * 16_000}}, headers={"Authorization": f"Bearer {bot}"})
+            assert reply.status_code == 200, reply.text
+    ws = await connect(backend, token)
+    await ws.send(json.dumps({"type": "subscribe", "id": "feed", "path": "bots:events",
+                              "args": {"limit": 40}}))
+    await ws.send(json.dumps({"type": "subscribe", "id": "page", "path": "bots:events",
+                              "args": {"limit": 5}}))
+    changes: dict[str, Any] = {}
+    while len(changes) < 2:
+        message = (await until(ws, lambda m: m["type"] == "transition"))[-1]
+        changes |= {c["id"]: c for c in message["changes"]}
+    assert changes["feed"]["error"]["code"] == "too_large"
+    assert "bots:events" in changes["feed"]["error"]["message"]
+    assert len(changes["page"]["value"]["items"]) == 5  # a smaller page is fine
+    await ws.close()
 
 
 async def test_a_wait_for_an_unissued_version_is_refused_and_a_pending_one_costs_little(
