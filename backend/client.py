@@ -30,6 +30,7 @@ from typing import Any
 import httpx
 import websockets
 
+from backend.reactive import frames
 from backend.reactive.diff import apply_diff
 from backend.reactive.version import Snapshot
 
@@ -163,7 +164,7 @@ class Client:
         self._subs.pop(sub.id, None)
         if self._ws is not None:
             with contextlib.suppress(Exception):
-                await self._ws.send(json.dumps({"type": "unsubscribe", "id": sub.id}))
+                await self._ws.send(frames.encode(frames.Unsubscribe(type="unsubscribe", id=sub.id)))
 
     async def wait_for_version(self, version: str | int | None, timeout: float = 30) -> None:
         """Wait until the live queries include the commit `version` (a mutation's version)."""
@@ -175,7 +176,7 @@ class Client:
                 await self.connected.wait()
                 self._version_changed.clear()
                 with contextlib.suppress(Exception):
-                    await self._ws.send(json.dumps({"type": "wait", "version": xid}))
+                    await self._ws.send(frames.encode(frames.Wait(type="wait", version=xid)))
                 await self._version_changed.wait()
 
     # the connection ------------------------------------------------------------------------
@@ -189,7 +190,7 @@ class Client:
             try:
                 async with websockets.connect(self._ws_url(), ssl=self.ssl_context,
                                               max_size=None) as ws:
-                    await ws.send(json.dumps({"type": "connect", "token": self.token}))
+                    await ws.send(frames.encode(frames.Connect(type="connect", token=self.token)))
                     reply = json.loads(await ws.recv())
                     if reply.get("type") == "error":
                         raise ClientError(401, reply["error"])
@@ -223,13 +224,11 @@ class Client:
 
     async def _ack(self, seq: int) -> None:
         with contextlib.suppress(Exception):
-            await self._ws.send(json.dumps({"type": "ack", "seq": seq}))
+            await self._ws.send(frames.encode(frames.Ack(type="ack", seq=seq)))
 
     async def _send_subscribe(self, sub: Subscription) -> None:
-        message = {"type": "subscribe", "id": sub.id, "path": sub.path, "args": sub.args}
-        if sub.hash is not None:
-            message["hash"] = sub.hash
-        await self._ws.send(json.dumps(message))
+        await self._ws.send(frames.encode(frames.Subscribe(
+            type="subscribe", id=sub.id, path=sub.path, args=sub.args, hash=sub.hash)))
 
     def _receive(self, message: dict[str, Any]) -> None:
         kind = message.get("type")

@@ -109,6 +109,11 @@ TYPES = ("connect", "subscribe", "unsubscribe", "query", "mutation", "action", "
          "ping")
 
 
+def encode(frame: Frame) -> str:
+    """A frame as the client sends it (fields left at None are left out)."""
+    return frame.model_dump_json(exclude_none=True)
+
+
 class FrameError(BadRequest):
     """A bad frame; `echo` holds its `id` / `request_id` when those were valid, so the
     client can tell which subscription or call the error is about."""

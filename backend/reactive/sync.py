@@ -44,8 +44,9 @@ class SyncConnection:
         self.session: ClientSession | None = None
         # running calls; invariant: len(calls) <= limits.calls_per_socket
         self.calls: set[asyncio.Task[None]] = set()
-        # deadlines of pending waits, by xid
+        # deadlines of pending waits, by xid, and the errors they send when they pass
         self.timers: dict[int, asyncio.TimerHandle] = {}
+        self.notices: set[asyncio.Task[None]] = set()
 
     async def send_text(self, text: str) -> None:
         async with self.lock:
@@ -80,7 +81,7 @@ class SyncConnection:
                     await asyncio.sleep(0)
             finally:
                 writer.cancel()
-                for task in self.calls:
+                for task in self.calls | self.notices:
                     task.cancel()
                 for timer in self.timers.values():
                     timer.cancel()
@@ -193,8 +194,8 @@ class SyncConnection:
             task = asyncio.create_task(self.error(BadRequest(
                 f"version {xid} not reached within {self.limits.wait_timeout_s:g} s "
                 "(PLUTARC_LIMIT_WAIT_TIMEOUT_S)", "version"), version=xid))
-            self.calls.add(task)
-            task.add_done_callback(self.calls.discard)
+            self.notices.add(task)
+            task.add_done_callback(self.notices.discard)
 
     async def _call(self, frame: frames.Call) -> None:
         assert self.session is not None

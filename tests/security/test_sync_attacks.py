@@ -76,6 +76,30 @@ async def test_a_subscription_flood_stops_at_the_socket_limit_in_bounded_frames(
     assert await rss_settles(backend, start) <= start + (50 << 20)
 
 
+async def test_subscriptions_per_user_are_counted_across_sockets(backend: Backend) -> None:
+    token = await user_token(backend.url, "many-sockets@example.com")
+    per_user = int(LIMITS["PLUTARC_LIMIT_SUBSCRIPTIONS_PER_USER"])
+    sockets = [await connect(backend, token) for _ in range(2)]
+    outcomes: dict[str, int] = {"ok": 0, "refused": 0}
+    for ws in sockets:
+        for i in range(PER_SOCKET):
+            await ws.send(json.dumps({"type": "subscribe", "id": i, "path": "auth:me"}))
+        await ws.send(json.dumps({"type": "ping"}))
+        for message in await until(ws, lambda m: m["type"] == "pong"):
+            if message["type"] == "error":
+                assert "SUBSCRIPTIONS_PER_USER" in message["error"]["message"], message
+                outcomes["refused"] += 1
+    assert outcomes["refused"] == 2 * PER_SOCKET - per_user
+    for ws in sockets:
+        await ws.close()
+    # closing the sockets frees the user's room
+    ws = await connect(backend, token)
+    await ws.send(json.dumps({"type": "subscribe", "id": "again", "path": "auth:me"}))
+    first = (await until(ws, lambda m: m["type"] in ("transition", "error")))[-1]
+    assert first["type"] == "transition", first
+    await ws.close()
+
+
 async def test_a_query_value_above_the_limit_is_an_error_naming_the_query(
         backend: Backend, db_dsn: str) -> None:
     owner = "bigrows@example.com"
@@ -128,6 +152,16 @@ async def test_a_wait_for_an_unissued_version_is_refused_and_a_pending_one_costs
         await conn.close()
     reached = await until(ws, lambda m: m["type"] == "transition")
     assert reached[-1]["version"]
+    # one that stays running past the wait timeout: an error, and the wait is dropped
+    conn = await asyncpg.connect(db_dsn)
+    try:
+        async with conn.transaction():
+            xid = int(await conn.fetchval("SELECT pg_current_xact_id()::text"))
+            await ws.send(json.dumps({"type": "wait", "version": str(xid)}))
+            expired = (await until(ws, lambda m: m["type"] == "error", timeout=10))[-1]
+            assert expired["version"] == xid and "WAIT_TIMEOUT" in expired["error"]["message"]
+    finally:
+        await conn.close()
     await ws.close()
 
 
