@@ -9,7 +9,8 @@ code), never a stall and never a traceback.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+import time
+from dataclasses import dataclass, field, fields
 from functools import cache
 
 INT64_MAX = 2**63 - 1
@@ -44,8 +45,11 @@ class Limits:
     # pending read-your-writes `wait`s per socket, and how long one may stay pending
     waits_per_socket: int = 64
     wait_timeout_s: float = 60.0
-    # calls (query/mutation/action) running at once on one socket
+    # calls (query/mutation/action) running at once on one socket, and started per second
+    # (a token bucket: bursts up to call_burst), so one socket cannot take the whole loop
     calls_per_socket: int = 16
+    call_rate_per_socket: float = 100.0
+    call_burst: int = 50
     # SSE: a stream whose client does not read for this long is closed
     sse_send_timeout_s: float = 30.0
     # password hashing (scrypt) runs in threads, at most this many at once (one leaves the
@@ -66,6 +70,29 @@ class Limits:
                         f"PLUTARC_LIMIT_{f.name.upper()} must be a number, not {raw!r}"
                     ) from None
         return cls(**values)
+
+
+@dataclass
+class Bucket:
+    """A token bucket: `take()` is True while the caller stays within `rate` per second,
+    allowing bursts of up to `burst`. Invariant: 0 <= tokens <= burst."""
+
+    rate: float
+    burst: float
+    tokens: float = field(init=False)
+    at: float = field(init=False, default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        self.tokens = self.burst
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
 
 
 @cache

@@ -6,7 +6,8 @@ with a request id, wait (for a version), ping. Server → client: connected, tra
 
 Every frame is parsed by backend.reactive.frames; a bad one is answered with an `error` and
 the socket goes on. The limits of backend.limits apply: `connect` within the connect
-timeout, subscriptions per socket and per user, calls running at once, pending waits.
+timeout, subscriptions per socket and per user, calls running at once and per second,
+pending waits.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from backend.auth.tokens import resolve
-from backend.limits import Limits, get_limits
+from backend.limits import Bucket, Limits, get_limits
 from backend.reactive import frames
 from backend.reactive.bounds import check_issued, check_subscription_room
 from backend.reactive.engine import Engine
@@ -44,6 +45,7 @@ class SyncConnection:
         self.session: ClientSession | None = None
         # running calls; invariant: len(calls) <= limits.calls_per_socket
         self.calls: set[asyncio.Task[None]] = set()
+        self.call_budget = Bucket(limits.call_rate_per_socket, limits.call_burst)
         # deadlines of pending waits, by xid, and the errors they send when they pass
         self.timers: dict[int, asyncio.TimerHandle] = {}
         self.notices: set[asyncio.Task[None]] = set()
@@ -151,6 +153,12 @@ class SyncConnection:
                         f"at most {self.limits.calls_per_socket} calls at once per connection "
                         "(PLUTARC_LIMIT_CALLS_PER_SOCKET): wait for results", "request_id"),
                         request_id=frame.request_id)
+                    return
+                if not self.call_budget.take():
+                    await self.error(TooManyRequests(
+                        f"at most {self.limits.call_rate_per_socket:g} calls per second per "
+                        "connection (PLUTARC_LIMIT_CALL_RATE_PER_SOCKET, bursts of "
+                        "PLUTARC_LIMIT_CALL_BURST)", "request_id"), request_id=frame.request_id)
                     return
                 task = asyncio.create_task(self._call(frame))
                 self.calls.add(task)

@@ -224,7 +224,7 @@ async def test_pipelined_calls_beyond_the_limit_are_refused_without_stalling_oth
                 assert message["error"]["code"] == "rate_limited", message
                 refused += 1
         await ws.close()
-        assert results >= CALLS and refused > 0
+        assert results >= CALLS and refused > total / 2
 
     await assert_no_stall(backend, token, pipeline)
     assert await rss_settles(backend, start) <= start + (50 << 20)
