@@ -20,6 +20,7 @@ import httpx
 
 from exchange.config import ExchangeConfig
 from exchange.engine import Exchange
+from exchange.orders import parse_create
 from exchange.server import ExchangeServer
 from exchange.tls import client_context
 
@@ -42,6 +43,40 @@ def bench_steps() -> None:
     print(
         f"  => a wall-clock market at speed 60 uses {live * 12 * 2 / 1e4:.2f}% of a core for 2 symbols"
     )
+    busy = _busy_exchange(ACCOUNTS)
+    loaded = _per_step_us(lambda i: busy.advance_clock(ms=5000), 1000) / len(busy.markets)
+    print(
+        f"market step, {ACCOUNTS} accounts with a position and 2 waiting conditional orders "
+        f"each: {loaded:8.1f} us  ({loaded / live:.1f}x the live step)"
+    )
+
+
+ACCOUNTS = 50
+
+
+def _busy_exchange(accounts: int) -> Exchange:
+    """Every account holds a BTC position (liquidation checks each step) and two conditional
+    orders far from the price (trigger checks each step)."""
+    ex = Exchange(ExchangeConfig(clock="manual", history_candles=10, starting_balance=10**6))
+    spec = ex.markets["BTCUSDT"].spec
+    last = ex.markets["BTCUSDT"].last_price
+    for _ in range(accounts):
+        account = ex.create_account()
+        ex.matching.place(account, "BTCUSDT", parse_create(_order("Buy", None), spec))
+        for side, trigger, direction in (("Sell", last / 2, 2), ("Buy", last * 2, 1)):
+            body = _order(
+                side,
+                {
+                    "triggerPrice": str(int(trigger)),
+                    "triggerDirection": direction,
+                },
+            )
+            ex.matching.place(account, "BTCUSDT", parse_create(body, spec))
+    return ex
+
+
+def _order(side: str, extra: dict | None) -> dict:
+    return {"side": side, "orderType": "Market", "qty": "0.010", **(extra or {})}
 
 
 def _headers(cfg: ExchangeConfig, payload: str) -> dict:

@@ -135,6 +135,14 @@ class OpenTrade:
             self.exit_value += qty * price
             self.exit_ms = max(self.exit_ms, when)
 
+    def add_funding(self, row: dict[str, Any]) -> None:
+        """Account one funding payment (execType "Funding"): execFee > 0 was paid, < 0
+        received; it counts in the trade's fees, hence in its PnL."""
+        if row["execId"] in self.exec_ids:
+            return
+        self.exec_ids.append(row["execId"])
+        self.fees += Decimal(row.get("execFee") or 0)
+
     def observe(self, high: Decimal, low: Decimal) -> None:
         """Extend the price range seen while the position is open."""
         self.high = high if self.high is None else max(self.high, high)

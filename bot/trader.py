@@ -48,6 +48,8 @@ LEVERAGE_NOT_MODIFIED = 110043
 SETTLE_STREAM_WAIT_S = 0.25
 SETTLE_ROUNDS = 40
 HISTORY_KEEP = 2000
+# executions that fill the trade: ordinary trades and a liquidation (Bybit's BustTrade)
+FILL_TYPES = ("Trade", "BustTrade")
 
 
 class Trader:
@@ -128,7 +130,13 @@ class Trader:
     def on_executions(self, rows: list[dict[str, Any]]) -> None:
         """New executions of the symbol (from the stream or found by reconciliation)."""
         for row in sorted(rows, key=lambda r: int(r.get("execTime") or 0)):
-            if row.get("symbol") != self.symbol or row.get("execType", "Trade") != "Trade":
+            kind = row.get("execType", "Trade")
+            if row.get("symbol") != self.symbol or kind not in FILL_TYPES + ("Funding",):
+                continue
+            if kind == "Funding":
+                # funding paid or received while the trade is open is part of its PnL
+                if self.trade is not None:
+                    self.trade.add_funding(row)
                 continue
             if self.trade is None:
                 intent = parse_order_link_id(row.get("orderLinkId", ""))

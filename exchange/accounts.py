@@ -1,5 +1,6 @@
-"""Accounts: API keys, UIDs, the USDT wallet, per-symbol positions, orders and executions,
-and the unified-account wallet view (equity, margins, available balance)."""
+"""Accounts: API keys, UIDs, the USDT wallet, margin mode, per-symbol positions, orders,
+executions and closed-PnL records, and the unified-account views (wallet: equity, margins,
+available balance; positions with their liquidation prices)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from exchange import liquidation
+from exchange.closed_pnl import ClosedPnl
 from exchange.config import InstrumentSpec
-from exchange.numbers import ZERO, fmt
+from exchange.numbers import ZERO, fmt, money
 from exchange.orders import Order
 from exchange.positions import Position
 
@@ -31,7 +34,10 @@ class Account:
     orders: dict[str, Order] = field(default_factory=dict)
     link_ids: dict[str, str] = field(default_factory=dict)
     executions: list[dict] = field(default_factory=list)
+    # position/closed-pnl records, one per closing order, oldest first
+    closed_pnl: list[ClosedPnl] = field(default_factory=list)
     cum_realised: Decimal = ZERO
+    margin_mode: str = liquidation.CROSS
 
     def position(self, spec: InstrumentSpec) -> Position:
         if spec.symbol not in self.positions:
@@ -47,11 +53,25 @@ class Account:
         """Initial margin locked by open orders that would grow a position."""
         total = ZERO
         for o in self.open_orders():
-            if o.reduce_only:
+            if o.reduce_only or o.untriggered:
                 continue
             lev = self.position(o.spec).leverage
             total += o.leaves_qty * o.price / lev
         return total
+
+    def liq_prices(
+        self, position: Position, mark: Callable[[str], Decimal]
+    ) -> tuple[Decimal | None, Decimal | None]:
+        """(liquidation, bankruptcy) price of `position` under the account's margin mode."""
+        if self.margin_mode == liquidation.ISOLATED:
+            return liquidation.isolated_price(position), liquidation.bankruptcy_price(position)
+        others = [p for p in self.positions.values() if p is not position and p.size]
+        return liquidation.cross_price(position, self.wallet, others, mark), None
+
+    def position_view(self, position: Position, mark: Callable[[str], Decimal]) -> dict:
+        liq, bust = self.liq_prices(position, mark)
+        trade_mode = 1 if self.margin_mode == liquidation.ISOLATED else 0
+        return position.to_bybit(mark(position.spec.symbol), liq, bust, trade_mode, self.taker_fee)
 
     def wallet_view(self, mark: Callable[[str], Decimal]) -> dict:
         """The UNIFIED account entry of account/wallet-balance and the `wallet` topic."""
@@ -68,31 +88,31 @@ class Account:
             "accountLTV": "0",
             "accountIMRate": fmt(im_rate.quantize(Decimal("0.0001"))),
             "accountMMRate": fmt(mm_rate.quantize(Decimal("0.0001"))),
-            "totalEquity": fmt(equity),
-            "totalWalletBalance": fmt(self.wallet),
-            "totalMarginBalance": fmt(equity),
-            "totalAvailableBalance": fmt(max(available, ZERO)),
-            "totalPerpUPL": fmt(upl),
-            "totalInitialMargin": fmt(pos_im + order_im),
-            "totalMaintenanceMargin": fmt(pos_mm),
+            "totalEquity": money(equity),
+            "totalWalletBalance": money(self.wallet),
+            "totalMarginBalance": money(equity),
+            "totalAvailableBalance": money(max(available, ZERO)),
+            "totalPerpUPL": money(upl),
+            "totalInitialMargin": money(pos_im + order_im),
+            "totalMaintenanceMargin": money(pos_mm),
             "coin": [
                 {
                     "coin": "USDT",
-                    "equity": fmt(equity),
-                    "usdValue": fmt(equity),
-                    "walletBalance": fmt(self.wallet),
+                    "equity": money(equity),
+                    "usdValue": money(equity),
+                    "walletBalance": money(self.wallet),
                     "free": "",
                     "locked": "0",
                     "spotHedgingQty": "0",
                     "borrowAmount": "0",
                     "availableToBorrow": "",
-                    "availableToWithdraw": fmt(max(available, ZERO)),
+                    "availableToWithdraw": money(max(available, ZERO)),
                     "accruedInterest": "0",
-                    "totalOrderIM": fmt(order_im),
-                    "totalPositionIM": fmt(pos_im),
-                    "totalPositionMM": fmt(pos_mm),
-                    "unrealisedPnl": fmt(upl),
-                    "cumRealisedPnl": fmt(self.cum_realised),
+                    "totalOrderIM": money(order_im),
+                    "totalPositionIM": money(pos_im),
+                    "totalPositionMM": money(pos_mm),
+                    "unrealisedPnl": money(upl),
+                    "cumRealisedPnl": money(self.cum_realised),
                     "bonus": "0",
                     "marginCollateral": True,
                     "collateralSwitch": True,

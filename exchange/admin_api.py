@@ -48,7 +48,7 @@ def _account_summary(exchange: Exchange, account: Account, secret: bool = False)
         "uid": account.uid,
         "apiKey": account.api_key,
         "wallet": account.wallet_view(mark),
-        "positions": [p.to_bybit(mark(s)) for s, p in account.positions.items() if p.size],
+        "positions": [account.position_view(p, mark) for p in account.positions.values() if p.size],
         "openOrders": [o.to_bybit() for o in account.open_orders()],
         "executions": len(account.executions),
     }

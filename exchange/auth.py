@@ -29,8 +29,19 @@ def sign(secret: str, message: str) -> str:
     return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
-def verify_rest(headers: Mapping[str, str], payload: str, keys: KeyLookup, now_ms: int) -> str:
-    """Check a signed REST request; returns its API key or raises ApiError like Bybit."""
+def verify_rest(
+    headers: Mapping[str, str],
+    payload: str,
+    keys: KeyLookup,
+    now_ms: int,
+    market_ms: int | None = None,
+) -> str:
+    """Check a signed REST request; returns its API key or raises ApiError like Bybit.
+
+    The receive window is judged against `now_ms`, the real clock clients sign with; a
+    timestamp inside the window of `market_ms` (the exchange's market clock, what
+    /v5/market/time answers) is accepted too, for clients that sync their signing clock to
+    the server's time as Bybit recommends."""
     api_key = headers.get("x-bapi-api-key", "")
     timestamp = headers.get("x-bapi-timestamp", "")
     signature = headers.get("x-bapi-sign", "")
@@ -43,7 +54,8 @@ def verify_rest(headers: Mapping[str, str], payload: str, keys: KeyLookup, now_m
     if not timestamp.isdigit() or not recv_window.isdigit():
         raise ApiError(10001, "params error: timestamp and recv_window must be integers")
     ts, window = int(timestamp), int(recv_window)
-    if not (now_ms - window <= ts < now_ms + FUTURE_TOLERANCE_MS):
+    clocks = (now_ms,) if market_ms is None else (now_ms, market_ms)
+    if not any(now - window <= ts < now + FUTURE_TOLERANCE_MS for now in clocks):
         raise ApiError(
             10002,
             "invalid request, please check your server timestamp or recv_window param. "
@@ -55,16 +67,28 @@ def verify_rest(headers: Mapping[str, str], payload: str, keys: KeyLookup, now_m
     return api_key
 
 
-def verify_ws_auth(args: list, keys: KeyLookup, now_ms: int) -> str:
+MARKET_EXPIRY_AHEAD_MS = 3_600_000
+
+
+def _unexpired(expires: int, now_ms: int, market_ms: int | None) -> bool:
+    """`expires` is after the real clock, or - for a client synced to the market clock - after
+    the market clock but not absurdly far ahead of it (so a stale real-clock `expires` is
+    still refused while the market clock lags behind the real one)."""
+    if expires > now_ms:
+        return True
+    return market_ms is not None and market_ms < expires <= market_ms + MARKET_EXPIRY_AHEAD_MS
+
+
+def verify_ws_auth(args: list, keys: KeyLookup, now_ms: int, market_ms: int | None = None) -> str:
     """Check the args of a private WebSocket `auth` op; returns the API key or raises
-    ApiError with the message Bybit puts in `ret_msg`."""
+    ApiError with the message Bybit puts in `ret_msg`. Clocks as in `verify_rest`."""
     if len(args) != 3:
         raise ApiError(10001, "Params Error")
     api_key, expires, signature = str(args[0]), str(args[1]), str(args[2])
     secret = keys.secret_for(api_key)
     if secret is None:
         raise ApiError(10003, "Invalid apikey")
-    if not expires.lstrip("-").isdigit() or int(expires) <= now_ms:
+    if not expires.lstrip("-").isdigit() or not _unexpired(int(expires), now_ms, market_ms):
         raise ApiError(10002, "Params Error: request expired")
     if not hmac.compare_digest(sign(secret, f"GET/realtime{expires}"), signature.lower()):
         raise ApiError(10004, "Invalid sign")

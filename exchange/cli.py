@@ -39,6 +39,7 @@ async def _serve(config: ExchangeConfig) -> None:
         typer.echo(f"  REST         {server.rest_url}")
         typer.echo(f"  public WS    {server.ws_public_url}")
         typer.echo(f"  private WS   {server.ws_private_url}")
+        typer.echo(f"  trade WS     {server.ws_trade_url}")
         typer.echo(f"  admin        {server.admin_url}")
         typer.echo(f"  CA file      {server.ca_file}")
         typer.echo(f"  API key      {config.api_key}")
@@ -85,6 +86,13 @@ def main(
             "or a directory of SYMBOL.csv files."
         ),
     ] = None,
+    market_impact: Annotated[
+        bool,
+        typer.Option(help="Own fills take liquidity, print public trades and move the last price."),
+    ] = True,
+    funding: Annotated[
+        bool, typer.Option(help="Charge funding on open positions every 8 hours.")
+    ] = True,
 ) -> None:
     """Run the local Bybit-V5-compatible exchange: REST and WebSockets over TLS on one port.
 
@@ -103,6 +111,8 @@ def main(
         port=port,
         ca_file=ca_file,
         candles=_candle_files(candles, names),
+        market_impact=market_impact,
+        funding=funding,
     )
     asyncio.run(_serve(config))
 

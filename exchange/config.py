@@ -30,6 +30,9 @@ class InstrumentSpec:
     min_notional: Decimal = Decimal(5)
     max_leverage: Decimal = Decimal(100)
     quote_coin: str = "USDT"
+    # riskParameters of instruments-info: the limit-order price band (see SymbolMarket.price_band)
+    price_limit_x: Decimal = Decimal("0.01")
+    price_limit_y: Decimal = Decimal("0.02")
 
 
 KNOWN_INSTRUMENTS: dict[str, InstrumentSpec] = {
@@ -110,6 +113,11 @@ class ExchangeConfig:
     step_ms: int = 5_000
     history_candles: int = 600
     book_levels: int = 200
+    # own fills take liquidity, print public trades and move the last price; off = the book is
+    # untouched by traders (fills depend only on the seed: deterministic tests)
+    market_impact: bool = True
+    # funding every 8 h on open positions (rates from the seed); off = never charged
+    funding: bool = True
 
     def __post_init__(self) -> None:
         if self.clock not in ("wall", "manual"):

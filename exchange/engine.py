@@ -1,5 +1,5 @@
-"""The exchange state machine: clock, markets, accounts, matching and faults, advanced step by
-step. Everything here is synchronous and runs on the server's event loop; the same seed and
+"""The exchange state machine: clock, markets, accounts, matching, funding and faults,
+advanced step by step. Everything here is synchronous and runs on the server's event loop; the same seed and
 the same calls on a manual clock always give the same result.
 
 Invariant: `last_step` is the market time of the last processed step; every step time is a
@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
+from exchange import funding
 from exchange.accounts import Account, Accounts
 from exchange.clock import Clock, wall_ms
 from exchange.config import DEFAULT_START_MS, ExchangeConfig, instrument_for
@@ -66,8 +67,14 @@ class Exchange:
         self.limiter = RateLimiter()
         self.default_account = self.accounts.create(c.starting_balance, c.api_key, c.api_secret)
         self.matching = Matching(
-            self.markets, self.accounts, IdSource(c.seed, "orders"), self.now, self._emit
+            self.markets,
+            self.accounts,
+            IdSource(c.seed, "orders"),
+            self.now,
+            self._emit,
+            self._public_trades if c.market_impact else None,
         )
+        self._funding_ids = IdSource(c.seed, "funding")
         self.paused = False
         self._forced: dict[str, Decimal] = {}
         self._stepping_ts: int | None = None
@@ -81,6 +88,10 @@ class Exchange:
     def now(self) -> int:
         """Market time: the step being processed, else the clock."""
         return self._stepping_ts if self._stepping_ts is not None else self.clock.now_ms()
+
+    def _public_trades(self, market: SymbolMarket, result: StepResult) -> None:
+        for listener in self.public_listeners:
+            listener(market, result)
 
     def _emit(self, uid: int, topic: str, data: list[dict]) -> None:
         for listener in self.private_listeners:
@@ -121,11 +132,45 @@ class Exchange:
         try:
             for symbol, market in self.markets.items():
                 result = market.step(ts, self._forced.pop(symbol, None))
-                for listener in self.public_listeners:
-                    listener(market, result)
+                self._public_trades(market, result)
                 self.matching.on_step(symbol, result)
+                if self.config.funding and ts % funding.INTERVAL_MS == 0:
+                    self._settle_funding(market, ts)
         finally:
             self._stepping_ts = None
+
+    def _settle_funding(self, market: SymbolMarket, ts: int) -> None:
+        """Charge or pay funding on every open position of `market` (see exchange.funding)."""
+        spec, mark = market.spec, market.last_price
+        rate = funding.rate(self.config.seed, spec.symbol, ts)
+        for uid in sorted(self.accounts.by_uid):
+            account = self.accounts.by_uid[uid]
+            position = account.positions.get(spec.symbol)
+            if position is None or position.size == 0:
+                continue
+            fee = (position.size * mark * rate).quantize(Decimal("0.00000001"))
+            account.wallet -= fee
+            account.cum_realised -= fee
+            position.cum_realised -= fee
+            position.cur_realised -= fee
+            position.seq += 1
+            position.updated = ts
+            record = funding.execution(
+                spec.symbol,
+                position.size,
+                mark,
+                rate,
+                fee,
+                ts,
+                self._funding_ids.next_uuid(),
+                spec.tick_size,
+                spec.qty_step,
+                position.seq,
+            )
+            account.executions.append(record)
+            self._emit(uid, "execution", [record])
+            self._emit(uid, "position", [account.position_view(position, self.matching.mark)])
+            self._emit(uid, "wallet", [account.wallet_view(self.matching.mark)])
 
     def force_price(self, symbol: str, price: Decimal) -> None:
         """Make the next step of `symbol` trade at `price` (the path continues from there)."""

@@ -7,6 +7,12 @@ from decimal import Decimal, InvalidOperation
 from exchange.errors import params_error
 
 ZERO = Decimal(0)
+MONEY = Decimal("0.00000001")  # 8 decimals: Bybit's precision for values, margins and PnL
+
+
+def money(value: Decimal) -> str:
+    """A computed USDT amount rounded to 8 decimals, trailing zeros trimmed."""
+    return fmt(Decimal(value).quantize(MONEY))
 
 
 def fmt(value: Decimal | int | None) -> str:

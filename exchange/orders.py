@@ -1,5 +1,11 @@
 """Orders: validation of an order/create request against the instrument's rules, and the
-order record with its Bybit V5 shape (REST order lists and the private `order` topic)."""
+order record with its Bybit V5 shape (REST order lists and the private `order` topic).
+
+Bybit V5 "Place Order" (https://bybit-exchange.github.io/docs/v5/order/create-order):
+conditional orders carry `triggerPrice`, `triggerDirection` (1: fires when the price rises to
+it, 2: when it falls to it) and `triggerBy` (LastPrice, MarkPrice, IndexPrice) and wait
+`Untriggered`; `qty="0"` with `reduceOnly` and `closeOnTrigger` closes the whole position.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +14,14 @@ from decimal import Decimal
 
 from exchange.config import InstrumentSpec
 from exchange.errors import ApiError, params_error
-from exchange.numbers import ZERO, fmt, fmt_step, parse_decimal
+from exchange.numbers import MONEY, ZERO, fmt, fmt_step, parse_decimal
 
 SIDES = ("Buy", "Sell")
 ORDER_TYPES = ("Market", "Limit")
 TIME_IN_FORCE = ("GTC", "IOC", "FOK", "PostOnly")
 MAX_LINK_ID = 36
 OPEN_STATUSES = ("New", "PartiallyFilled", "Untriggered")
+TRIGGER_BY = ("LastPrice", "MarkPrice", "IndexPrice")
 
 
 @dataclass
@@ -39,6 +46,10 @@ class Order:
     close_on_trigger: bool = False
     stop_order_type: str = ""
     create_type: str = "CreateByUser"
+    trigger_price: Decimal | None = None
+    trigger_direction: int = 0
+    trigger_by: str = ""
+    close_position: bool = False
     status: str = "New"
     reject_reason: str = "EC_NoError"
     cancel_type: str = "UNKNOWN"
@@ -60,6 +71,10 @@ class Order:
         return self.status in OPEN_STATUSES
 
     @property
+    def untriggered(self) -> bool:
+        return self.status == "Untriggered"
+
+    @property
     def avg_price(self) -> Decimal | None:
         if self.cum_exec_qty == 0:
             return None
@@ -68,7 +83,9 @@ class Order:
     def to_bybit(self) -> dict:
         s = self.spec
         price = fmt_step(self.price, s.tick_size) if self.price else "0"
-        leaves_value = self.leaves_qty * (self.price or self.last_price_on_created)
+        leaves_value = (self.leaves_qty * (self.price or self.last_price_on_created)).quantize(
+            MONEY
+        )
         return {
             "orderId": self.order_id,
             "orderLinkId": self.order_link_id,
@@ -89,13 +106,14 @@ class Order:
             "cumExecQty": fmt_step(self.cum_exec_qty, s.qty_step),
             "cumExecValue": fmt(self.cum_exec_value),
             "cumExecFee": fmt(self.cum_exec_fee),
+            "cumFeeDetail": {s.quote_coin: fmt(self.cum_exec_fee)} if self.cum_exec_fee else {},
             "feeCurrency": "",
             "timeInForce": self.time_in_force,
             "orderType": self.order_type,
             "stopOrderType": self.stop_order_type,
             "orderIv": "",
             "marketUnit": "",
-            "triggerPrice": "",
+            "triggerPrice": fmt_step(self.trigger_price, s.tick_size) if self.trigger_price else "",
             "takeProfit": fmt(self.take_profit),
             "stopLoss": fmt(self.stop_loss),
             "tpslMode": "Full" if self.take_profit or self.stop_loss else "",
@@ -104,8 +122,8 @@ class Order:
             "slLimitPrice": "",
             "tpTriggerBy": "LastPrice" if self.take_profit else "",
             "slTriggerBy": "LastPrice" if self.stop_loss else "",
-            "triggerDirection": 0,
-            "triggerBy": "",
+            "triggerDirection": self.trigger_direction,
+            "triggerBy": self.trigger_by,
             "lastPriceOnCreated": fmt_step(self.last_price_on_created, s.tick_size),
             "reduceOnly": self.reduce_only,
             "closeOnTrigger": self.close_on_trigger,
@@ -133,6 +151,16 @@ class OrderRequest:
     order_link_id: str
     take_profit: Decimal | None
     stop_loss: Decimal | None
+    trigger_price: Decimal | None = None
+    trigger_direction: int = 0
+    trigger_by: str = ""
+    close_position: bool = False
+
+    @property
+    def base_price(self) -> Decimal | None:
+        """The price TP/SL are judged against: the trigger, else the limit price (a market
+        order's is the last price, known only to the market)."""
+        return self.trigger_price or (self.price if self.order_type == "Limit" else None)
 
 
 def _flag(params: dict, name: str) -> bool:
@@ -168,8 +196,12 @@ def parse_create(params: dict, spec: InstrumentSpec) -> OrderRequest:
     order_type = params.get("orderType")
     if order_type not in ORDER_TYPES:
         raise params_error("orderType invalid")
+    reduce_only, close_on_trigger = _flag(params, "reduceOnly"), _flag(params, "closeOnTrigger")
     qty = parse_decimal(params, "qty")
-    check_qty(qty, spec, order_type)
+    # qty "0" + reduceOnly + closeOnTrigger: close whatever the position is when it executes
+    close_position = qty == 0 and reduce_only and close_on_trigger
+    if not close_position:
+        check_qty(qty, spec, order_type)
     tif = params.get("timeInForce") or ("IOC" if order_type == "Market" else "GTC")
     if tif not in TIME_IN_FORCE:
         raise params_error("timeInForce invalid")
@@ -177,8 +209,6 @@ def parse_create(params: dict, spec: InstrumentSpec) -> OrderRequest:
     if order_type == "Limit":
         price = parse_decimal(params, "price")
         check_price(price, spec)
-    else:
-        tif = "IOC"
     link = str(params.get("orderLinkId") or "")
     if len(link) > MAX_LINK_ID:
         raise params_error("orderLinkId is too long (max 36 characters)")
@@ -186,15 +216,38 @@ def parse_create(params: dict, spec: InstrumentSpec) -> OrderRequest:
         raise ApiError(10001, "position idx not match position mode")
     take_profit = parse_decimal(params, "takeProfit", required=False)
     stop_loss = parse_decimal(params, "stopLoss", required=False)
+    trigger_price, direction, trigger_by = _parse_trigger(params, spec)
+    if order_type == "Market" and trigger_price is None:
+        tif = "IOC"
     return OrderRequest(
         side,
         order_type,
         qty,
         price,
         tif,
-        _flag(params, "reduceOnly"),
-        _flag(params, "closeOnTrigger"),
+        reduce_only,
+        close_on_trigger,
         link,
         take_profit or None,
         stop_loss or None,
+        trigger_price,
+        direction,
+        trigger_by,
+        close_position,
     )
+
+
+def _parse_trigger(params: dict, spec: InstrumentSpec) -> tuple[Decimal | None, int, str]:
+    """(triggerPrice, triggerDirection, triggerBy) of a conditional order, (None, 0, "")
+    otherwise. The direction is required: it says which crossing fires the order."""
+    trigger_price = parse_decimal(params, "triggerPrice", required=False)
+    if not trigger_price:
+        return None, 0, ""
+    check_price(trigger_price, spec)
+    direction = str(params.get("triggerDirection", ""))
+    if direction not in ("1", "2"):
+        raise params_error("triggerDirection must be 1 (rise) or 2 (fall)")
+    trigger_by = str(params.get("triggerBy") or "LastPrice")
+    if trigger_by not in TRIGGER_BY:
+        raise params_error("triggerBy invalid")
+    return trigger_price, int(direction), trigger_by

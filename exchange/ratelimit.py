@@ -12,12 +12,13 @@ from dataclasses import dataclass
 
 WINDOW_MS = 1000
 
-# Requests per second per UID (Bybit V5 "API rate limit" table, linear category).
+# Requests per second per UID: Bybit V5 "Rate Limit Rules", API rate limit table, linear
+# category (https://bybit-exchange.github.io/docs/v5/rate-limit).
 LIMITS: dict[str, int] = {
     "/v5/order/create": 10,
     "/v5/order/amend": 10,
     "/v5/order/cancel": 10,
-    "/v5/order/cancel-all": 1,
+    "/v5/order/cancel-all": 10,
     "/v5/order/realtime": 50,
     "/v5/order/history": 50,
     "/v5/execution/list": 50,
@@ -25,7 +26,13 @@ LIMITS: dict[str, int] = {
     "/v5/position/set-leverage": 10,
     "/v5/position/trading-stop": 10,
     "/v5/account/wallet-balance": 50,
-    "/v5/account/fee-rate": 10,
+    "/v5/account/fee-rate": 5,
+    "/v5/position/closed-pnl": 50,
+    "/v5/position/switch-mode": 10,
+    "/v5/account/info": 50,
+    "/v5/account/set-margin-mode": 5,
+    "/v5/user/query-api": 10,
+    "/v5/asset/coin/query-info": 5,
 }
 DEFAULT_LIMIT = 10
 

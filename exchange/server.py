@@ -24,10 +24,12 @@ from starlette.routing import WebSocketRoute
 from exchange import admin_api, tls
 from exchange.config import ExchangeConfig
 from exchange.engine import Exchange
-from exchange.rest import account, market, trade
+from exchange.rest import account, info, market, trade
+from exchange.rest.common import not_found
 from exchange.ws.hub import Hub
 from exchange.ws.private import private_endpoint
 from exchange.ws.public import public_endpoint
+from exchange.ws.trade import trade_endpoint
 
 LOG = logging.getLogger(__name__)
 
@@ -45,11 +47,13 @@ def build_app(exchange: Exchange, hub: Hub) -> Starlette:
         *market.routes,
         *trade.routes,
         *account.routes,
+        *info.routes,
         *admin_api.routes,
         WebSocketRoute("/v5/public/linear", public_endpoint),
         WebSocketRoute("/v5/private", private_endpoint),
+        WebSocketRoute("/v5/trade", trade_endpoint),
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
     app.state.exchange = exchange
     app.state.hub = hub
     return app
@@ -85,6 +89,10 @@ class ExchangeServer:
     @property
     def ws_private_url(self) -> str:
         return f"wss://{self.base}/v5/private"
+
+    @property
+    def ws_trade_url(self) -> str:
+        return f"wss://{self.base}/v5/trade"
 
     @property
     def admin_url(self) -> str:

@@ -4,7 +4,8 @@ Best bid sits at the last trade price and best ask one tick above; behind them t
 fixed grid of levels (spaced so the book spans about 1% of the price on each side) whose sizes
 are drawn from the symbol's seeded generator. Grid prices persist as the price moves, so
 consecutive books differ by a few levels and deltas stay small. The book is liquidity the
-simulator owns: market orders walk it (slippage) but do not deplete it.
+simulator owns: market orders walk it (slippage); with market impact on, what they take is
+gone until the next market step re-centres the book (`consume`).
 
 Prices are kept as integer numbers of ticks inside (fast to hash and sort) and leave as
 Decimal. Invariant: `_bid_ticks` (descending) and `_ask_ticks` (ascending) list exactly the
@@ -98,3 +99,18 @@ class SyntheticBook:
             fills.append((price, take))
             left -= take
         return fills
+
+    def consume(self, side: str, fills: list[Level]) -> None:
+        """Remove what a taker order of `side` took (the `walk` result) from the book."""
+        book, ticks = (
+            (self._asks, self._ask_ticks) if side == "Buy" else (self._bids, self._bid_ticks)
+        )
+        for price, qty in fills:
+            t = int(price / self._tick)
+            left = book[t] - qty
+            if left > 0:
+                book[t] = left
+            else:
+                del book[t]
+                ticks.remove(t)
+        self.update_id += 1

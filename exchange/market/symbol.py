@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections import deque
 from dataclasses import dataclass
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from exchange.config import InstrumentSpec
 from exchange.market.book import SyntheticBook
 from exchange.market.candles import Candle, Candles
 from exchange.market.pricepath import CsvCandle, ReplayPath, SyntheticPath, quantize
+
+RECENT_TRADES = 1000  # market/recent-trade serves at most 1000 (Bybit's limit)
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ class SymbolMarket:
             spec.qty_step,
         )
         self.seq = 0
+        self.recent: deque[PublicTrade] = deque(maxlen=RECENT_TRADES)  # newest last
 
     def _trade_id(self) -> str:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
@@ -106,6 +110,7 @@ class SymbolMarket:
             trades.append(
                 PublicTrade(ts, self.spec.symbol, side, price, qty, self._trade_id(), direction)
             )
+        self.recent.extend(trades)
         self.last_price = target
         volume = sum((t.qty for t in trades), Decimal(0))
         closed = self.candles.tick(ts, target, volume)
@@ -113,6 +118,41 @@ class SymbolMarket:
             self.book.update(target)
         self.seq += 1
         return StepResult(ts, trades, closed)
+
+    def trade_own(
+        self, side: str, fills: list[tuple[Decimal, Decimal]], ts: int, trade_ids: list[str]
+    ) -> StepResult:
+        """A trader's taker fills hit the market: the book loses what they took, they print
+        as public trades (taker `side`), move the last price and count in the candles."""
+        self.book.consume(side, fills)
+        trades = []
+        closed: dict[str, list[Candle]] = {}
+        for (price, qty), trade_id in zip(fills, trade_ids, strict=True):
+            direction = self._tick_direction(price, self.last_price)
+            self.prev_tick_direction = direction
+            trades.append(PublicTrade(ts, self.spec.symbol, side, price, qty, trade_id, direction))
+            self.last_price = price
+            for name, done in self.candles.tick(ts, price, qty).items():
+                closed.setdefault(name, []).extend(done)
+        self.recent.extend(trades)
+        self.seq += 1
+        return StepResult(ts, trades, closed)
+
+    def price_band(self) -> tuple[Decimal, Decimal]:
+        """(highest buy price, lowest sell price) an order may carry. Bybit, futures:
+        max buy = min(max(index, mark·(1+x)), mark·(1+y)), min sell = max(min(index,
+        mark·(1−x)), mark·(1−y)) with x, y the instrument's riskParameters
+        (https://bybit-exchange.github.io/docs/v5/account/set-price-limit); index = mark =
+        last here."""
+        spec, mark = self.spec, self.last_price
+        x, y = spec.price_limit_x, spec.price_limit_y
+        high = min(max(mark, mark * (1 + x)), mark * (1 + y))
+        low = max(min(mark, mark * (1 - x)), mark * (1 - y))
+        tick = spec.tick_size
+        return (
+            (high / tick).to_integral_value(ROUND_FLOOR) * tick,
+            (low / tick).to_integral_value(ROUND_CEILING) * tick,
+        )
 
     def stats_24h(self, now: int) -> dict[str, Decimal]:
         """24h high/low/volume/turnover and the reference prices for tickers."""

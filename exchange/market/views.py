@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from exchange import funding
 from exchange.config import InstrumentSpec
 from exchange.market.candles import Candle
 from exchange.market.symbol import PublicTrade, SymbolMarket
 from exchange.numbers import fmt, fmt_step
-
-FUNDING_INTERVAL_MS = 8 * 3_600_000
-FUNDING_RATE = "0.0001"
 
 
 def instrument(spec: InstrumentSpec, launch_ms: int) -> dict:
@@ -45,17 +43,21 @@ def instrument(spec: InstrumentSpec, launch_ms: int) -> dict:
             "minNotionalValue": fmt(spec.min_notional),
         },
         "unifiedMarginTrade": True,
-        "fundingInterval": FUNDING_INTERVAL_MS // 60_000,
+        "fundingInterval": funding.INTERVAL_MS // 60_000,
         "settleCoin": spec.quote_coin,
         "copyTrading": "both",
-        "upperFundingRate": "0.005",
-        "lowerFundingRate": "-0.005",
+        "upperFundingRate": fmt(funding.CAP),
+        "lowerFundingRate": fmt(-funding.CAP),
+        "riskParameters": {
+            "priceLimitRatioX": fmt(spec.price_limit_x),
+            "priceLimitRatioY": fmt(spec.price_limit_y),
+        },
         "isPreListing": False,
         "preListingInfo": None,
     }
 
 
-def ticker(market: SymbolMarket, now: int) -> dict:
+def ticker(market: SymbolMarket, now: int, seed: int) -> dict:
     spec = market.spec
     stats = market.stats_24h(now)
     (bid, bid_size), (ask, ask_size) = market.book.best()
@@ -77,8 +79,8 @@ def ticker(market: SymbolMarket, now: int) -> dict:
         "openInterestValue": "0",
         "turnover24h": fmt(stats["turnover"].quantize(Decimal("0.0001"))),
         "volume24h": fmt_step(stats["volume"], spec.qty_step),
-        "fundingRate": FUNDING_RATE,
-        "nextFundingTime": str(now - now % FUNDING_INTERVAL_MS + FUNDING_INTERVAL_MS),
+        "fundingRate": fmt(funding.rate(seed, spec.symbol, funding.next_time(now))),
+        "nextFundingTime": str(funding.next_time(now)),
         "predictedDeliveryPrice": "",
         "basisRate": "",
         "deliveryFeeRate": "",
@@ -88,6 +90,8 @@ def ticker(market: SymbolMarket, now: int) -> dict:
         "ask1Price": p(ask),
         "ask1Size": fmt_step(ask_size, spec.qty_step),
         "basis": "",
+        "fundingIntervalHour": str(funding.INTERVAL_MS // 3_600_000),
+        "fundingCap": fmt(funding.CAP),
     }
 
 
@@ -125,7 +129,7 @@ def kline_entry(
     }
 
 
-def trade_entry(trade: PublicTrade, spec: InstrumentSpec) -> dict:
+def trade_entry(trade: PublicTrade, spec: InstrumentSpec, seq: int) -> dict:
     """One element of a `publicTrade.{symbol}` message."""
     return {
         "T": trade.ts,
@@ -137,6 +141,7 @@ def trade_entry(trade: PublicTrade, spec: InstrumentSpec) -> dict:
         "i": trade.trade_id,
         "BT": False,
         "RPI": False,
+        "seq": seq,
     }
 
 

@@ -2,7 +2,9 @@
 or signed: faults, signature, receive window, rate limit), and small parameter helpers.
 
 Every answer is HTTP 200 with {"retCode","retMsg","result","retExtInfo","time"}, except the
-injected 503/504 faults, as Bybit answers gateway trouble.
+injected 503/504 faults, as Bybit answers gateway trouble, and unknown routes (HTTP 404 with the
+same JSON envelope, so a client reads a refusal, never an outage page). `time` is market time:
+one clock for everything a client sees (the signature window alone uses the wall clock).
 """
 
 from __future__ import annotations
@@ -37,22 +39,34 @@ def _default(value: object) -> str:
 
 
 def envelope(
+    now_ms: int,
     result: dict | None = None,
     code: int = 0,
     msg: str = "OK",
     headers: dict[str, str] | None = None,
+    status: int = 200,
 ) -> Response:
+    """Bybit's answer envelope; `now_ms` is the market clock's time."""
     body = {
         "retCode": code,
         "retMsg": msg,
         "result": result if result is not None else {},
         "retExtInfo": {},
-        "time": wall_ms(),
+        "time": now_ms,
     }
     return Response(
         json.dumps(body, default=_default, separators=(",", ":")),
+        status_code=status,
         media_type="application/json",
         headers=headers,
+    )
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    """Unknown route or method: Bybit's JSON error (HTTP 404), never a plain-text page."""
+    exchange: Exchange = request.app.state.exchange
+    return envelope(
+        exchange.now(), code=10001, msg=f"route not found: {request.url.path}", status=404
     )
 
 
@@ -63,9 +77,10 @@ def public(handler: PublicHandler):
         exchange: Exchange = request.app.state.exchange
         exchange.catch_up()
         try:
-            return envelope(handler(exchange, dict(request.query_params)))
+            result = handler(exchange, dict(request.query_params))
+            return envelope(exchange.now(), result)
         except ApiError as err:
-            return envelope(code=err.code, msg=err.message)
+            return envelope(exchange.now(), code=err.code, msg=err.message)
 
     return endpoint
 
@@ -99,7 +114,9 @@ def signed(path: str, handler: SignedHandler):
             return await _fault_answer(fault, exchange)
         headers: dict[str, str] = {}
         try:
-            api_key = verify_rest(request.headers, raw, exchange.accounts, wall_ms())
+            api_key = verify_rest(
+                request.headers, raw, exchange.accounts, wall_ms(), exchange.now()
+            )
             account = exchange.accounts.by_key(api_key)
             verdict = exchange.limiter.hit(account.uid, path, wall_ms())
             headers = verdict.headers()
@@ -109,13 +126,13 @@ def signed(path: str, handler: SignedHandler):
             exchange.catch_up()
             result = handler(exchange, account, params)
         except ApiError as err:
-            return envelope(code=err.code, msg=err.message, headers=headers)
+            return envelope(exchange.now(), code=err.code, msg=err.message, headers=headers)
         except Exception:
             LOG.exception("%s failed", path)
-            return envelope(code=10016, msg="Server error.", headers=headers)
+            return envelope(exchange.now(), code=10016, msg="Server error.", headers=headers)
         if fault is RestFault.TIMEOUT_AFTER:
             return await _fault_answer(fault, exchange)
-        return envelope(result, headers=headers)
+        return envelope(exchange.now(), result, headers=headers)
 
     return endpoint
 
@@ -132,13 +149,45 @@ def _params(request: Request, raw: str) -> dict:
     return body
 
 
+CATEGORIES = ("linear", "inverse", "spot", "option")
+
+
 def require_linear(params: dict, default: str | None = None) -> str:
+    """For calls that act (create, amend, leverage...): only linear is simulated."""
     category = params.get("category") or default
     if category is None:
         raise params_error("category is required")
     if category != "linear":
         raise ApiError(10001, "Illegal category")
     return category
+
+
+def listed_category(params: dict) -> str:
+    """For list queries: Bybit answers another valid category with an empty list (there are
+    no inverse, spot or option instruments here), an invalid one with 10001."""
+    category = params.get("category")
+    if category is None:
+        raise params_error("category is required")
+    if category not in CATEGORIES:
+        raise ApiError(10001, "Illegal category")
+    return category
+
+
+def empty_list(category: str) -> dict:
+    return {"category": category, "list": [], "nextPageCursor": ""}
+
+
+def linear_list(handler: Callable[..., dict]) -> Callable[..., dict]:
+    """Wrap a list route's handler (public or signed; params come last): another valid
+    category answers an empty list before the handler runs (see `listed_category`)."""
+
+    def wrapped(exchange: Exchange, *args: object) -> dict:
+        category = listed_category(args[-1])
+        if category != "linear":
+            return empty_list(category)
+        return handler(exchange, *args)
+
+    return wrapped
 
 
 def market_for(exchange: Exchange, params: dict) -> SymbolMarket:

@@ -1,5 +1,6 @@
 """Signed trading routes: order/create, amend, cancel, cancel-all, realtime, history, and
-execution/list."""
+execution/list (https://bybit-exchange.github.io/docs/v5/order/create-order and the pages
+next to it). Lists of another valid category answer an empty list, as Bybit does."""
 
 from __future__ import annotations
 
@@ -7,8 +8,18 @@ from starlette.routing import Route
 
 from exchange.accounts import Account
 from exchange.engine import Exchange
+from exchange.errors import ApiError
 from exchange.orders import Order, parse_create
-from exchange.rest.common import int_param, market_for, paginate, require_linear, signed
+from exchange.rest.common import (
+    empty_list,
+    int_param,
+    linear_list,
+    listed_category,
+    market_for,
+    paginate,
+    require_linear,
+    signed,
+)
 
 
 def _ids(order: Order) -> dict:
@@ -42,9 +53,12 @@ def cancel_all(exchange: Exchange, account: Account, params: dict) -> dict:
 
 
 def _matches(order: Order, params: dict) -> bool:
+    base, settle = params.get("baseCoin"), params.get("settleCoin")
     return all(
         (
             not params.get("symbol") or order.symbol == params["symbol"],
+            not base or order.spec.base_coin == base,
+            not settle or order.spec.quote_coin == settle,
             not params.get("orderId") or order.order_id == params["orderId"],
             not params.get("orderLinkId") or order.order_link_id == params["orderLinkId"],
             not params.get("orderStatus") or order.status == params["orderStatus"],
@@ -60,7 +74,15 @@ def _order_list(account: Account, params: dict, keep, default_limit: int, max_li
 
 
 def realtime(exchange: Exchange, account: Account, params: dict) -> dict:
-    require_linear(params)
+    category = listed_category(params)
+    if not any(params.get(k) for k in ("symbol", "baseCoin", "settleCoin")):
+        # Bybit, linear: open orders need one of symbol, baseCoin, settleCoin
+        raise ApiError(
+            10001,
+            "Missing some parameters that must be filled in, symbol or settleCoin or baseCoin",
+        )
+    if category != "linear":
+        return empty_list(category)
     by_id = bool(params.get("orderId") or params.get("orderLinkId"))
     closed_only = str(params.get("openOnly", "0")) == "1"
 
@@ -71,12 +93,10 @@ def realtime(exchange: Exchange, account: Account, params: dict) -> dict:
 
 
 def history(exchange: Exchange, account: Account, params: dict) -> dict:
-    require_linear(params)
     return _order_list(account, params, lambda o: True, 20, 50)
 
 
 def executions(exchange: Exchange, account: Account, params: dict) -> dict:
-    require_linear(params)
     start = int_param(params, "startTime", None, 0, 2**62)
     end = int_param(params, "endTime", None, 0, 2**62)
     rows = [
@@ -85,6 +105,7 @@ def executions(exchange: Exchange, account: Account, params: dict) -> dict:
         if (not params.get("symbol") or e["symbol"] == params["symbol"])
         and (not params.get("orderId") or e["orderId"] == params["orderId"])
         and (not params.get("orderLinkId") or e["orderLinkId"] == params["orderLinkId"])
+        and (not params.get("execType") or e["execType"] == params["execType"])
         and (start is None or int(e["execTime"]) >= start)
         and (end is None or int(e["execTime"]) <= end)
     ]
@@ -98,6 +119,6 @@ routes = [
     Route("/v5/order/cancel", signed("/v5/order/cancel", cancel), methods=["POST"]),
     Route("/v5/order/cancel-all", signed("/v5/order/cancel-all", cancel_all), methods=["POST"]),
     Route("/v5/order/realtime", signed("/v5/order/realtime", realtime)),
-    Route("/v5/order/history", signed("/v5/order/history", history)),
-    Route("/v5/execution/list", signed("/v5/execution/list", executions)),
+    Route("/v5/order/history", signed("/v5/order/history", linear_list(history))),
+    Route("/v5/execution/list", signed("/v5/execution/list", linear_list(executions))),
 ]

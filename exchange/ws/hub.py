@@ -4,7 +4,8 @@ drop faults applied on the way out.
 
 Invariants: a connection appears in `_public[topic]` exactly while it is subscribed to that
 topic; `_books[(symbol, depth)]` holds the last book view sent on that topic and exists only
-while somebody is subscribed to it.
+while somebody is subscribed to it. Book messages carry the book's own update id as `u`
+(the same number as REST orderbook), so every subscriber sees one sequence.
 """
 
 from __future__ import annotations
@@ -176,7 +177,7 @@ class Hub:
                 )
         topic = f"publicTrade.{symbol}"
         if topic in self._public:
-            data = [views.trade_entry(t, spec) for t in step.trades]
+            data = [views.trade_entry(t, spec, market.seq) for t in step.trades]
             self._fan_out(topic, {"topic": topic, "type": "snapshot", "ts": ts, "data": data})
         for depth in BOOK_DEPTHS:
             topic = f"orderbook.{depth}.{symbol}"
@@ -190,7 +191,7 @@ class Hub:
         return {
             "topic": topic,
             "type": kind,
-            "data": views.ticker(market, ts),
+            "data": views.ticker(market, ts, self.exchange.config.seed),
             "cs": market.seq,
             "ts": ts,
         }
@@ -199,7 +200,7 @@ class Hub:
         key = (market.spec.symbol, depth)
         if key not in self._books:
             bids, asks = market.book.top(depth)
-            self._books[key] = (dict(bids), dict(asks), 1)
+            self._books[key] = (dict(bids), dict(asks), market.book.update_id)
         return self._books[key]
 
     def _book_message(
@@ -223,9 +224,9 @@ class Hub:
         }
 
     def _push_book(self, topic: str, market: SymbolMarket, depth: int, ts: int) -> None:
-        old_b, old_a, u = self._book_view(market, depth)
+        old_b, old_a, _ = self._book_view(market, depth)
         new_b, new_a = (dict(side) for side in market.book.top(depth))
-        u += 1
+        u = market.book.update_id
         self._books[(market.spec.symbol, depth)] = (new_b, new_a, u)
         if depth == 1:
             self._fan_out(topic, self._book_message(topic, market, "snapshot", new_b, new_a, u, ts))

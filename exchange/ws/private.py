@@ -23,13 +23,15 @@ def _handle(hub: Hub, conn: Connection, message: dict) -> None:
             {
                 "req_id": message.get("req_id", ""),
                 "op": "pong",
-                "args": [str(wall_ms())],
+                "args": [str(hub.exchange.now())],
                 "conn_id": conn.conn_id,
             }
         )
     elif op == "auth":
         try:
-            api_key = verify_ws_auth(list(args), hub.exchange.accounts, wall_ms())
+            api_key = verify_ws_auth(
+                list(args), hub.exchange.accounts, wall_ms(), hub.exchange.now()
+            )
         except ApiError as err:
             reply(conn, message, False, err.message)
             return

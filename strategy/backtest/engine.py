@@ -26,6 +26,7 @@ from decimal import Decimal
 
 import numpy as np
 
+from strategy.backtest.funding import funding_cost
 from strategy.backtest.result import BacktestConfig, BacktestResult, Trade
 from strategy.components.frame import signal_states
 from strategy.components.state import AccountState
@@ -169,6 +170,11 @@ class _Fills:
         self.atr = atr.item
         self.slip = config.slippage_bps / Decimal(10_000)
 
+    def _price_at(self, ms: int) -> Decimal:
+        """The open of the candle that starts at or contains `ms` (a funding time)."""
+        i = int(np.searchsorted(self.candles.open_time_ms, ms, side="right")) - 1
+        return price(self.open(max(i, 0)))
+
     def trade(self, i: int, decision: Decision) -> Trade:
         side = SIDES[decision.action]
         c, cfg = self.candles, self.config
@@ -197,6 +203,9 @@ class _Fills:
         qty = decision.quantity
         entry_fee = qty * entry_price * cfg.taker_fee
         fees = entry_fee + qty * exit_price * exit_fee_rate
+        if cfg.funding_rate:
+            entry_ms = self.open_time(i + 1)
+            fees += funding_cost(side, qty, entry_ms, exit_time, cfg.funding_rate, self._price_at)
         if side > 0:
             best, worst = max(check.best, raw), min(check.worst, raw)
         else:

@@ -19,7 +19,8 @@ class BacktestConfig:
     opposite-signal exits, stops) pay ``taker_fee`` and ``slippage_bps`` against the trader;
     take-profit limits pay ``maker_fee`` and no slippage.  ``spread_bps`` is the constant
     spread fed to the spread filter (candles carry none).  ``qty_step`` rounds quantities
-    down to the instrument's lot size.
+    down to the instrument's lot size.  ``funding_rate`` is charged every 8 h on open
+    positions (``strategy.backtest.funding``; 0 = not modelled, Bybit's base is 0.0001).
     """
 
     initial_equity: Decimal = Decimal(10_000)
@@ -28,6 +29,7 @@ class BacktestConfig:
     slippage_bps: Decimal = Decimal(0)
     spread_bps: float = 0.0
     qty_step: Decimal | None = None
+    funding_rate: Decimal = Decimal(0)
 
 
 @dataclass(slots=True)
@@ -49,7 +51,7 @@ class Trade:
     exit_price: Decimal
     exit_reason: str
     entry_fee: Decimal
-    fees: Decimal  # entry + exit fee
+    fees: Decimal  # entry + exit fee (+ funding when modelled)
     pnl: Decimal
     mfe: Decimal
     mae: Decimal

@@ -104,3 +104,15 @@ async def test_reports_wait_while_the_backend_is_away_and_arrive_in_order_once(t
         ("bot:reportEquity", "equity:60000"),
     ]
     assert reporter.dropped == 1
+
+
+def test_funding_paid_and_received_while_open_counts_in_the_trade_pnl() -> None:
+    trade = OpenTrade(4, "long", 0)
+    trade.add_execution(_exec("a", "Buy", "1", "100", "0.1", 1))
+    paid = {**_exec("f1", "Buy", "1", "100", "0.05", 2), "execType": "Funding", "orderLinkId": ""}
+    received = {**_exec("f2", "Buy", "1", "100", "-0.02", 3), "execType": "Funding"}
+    for row in (paid, received, paid):  # the repeat is ignored
+        trade.add_funding(row)
+    trade.add_execution(_exec("b", "Sell", "1", "103", "0.1", 4))
+    assert trade.closed and trade.fees == D("0.23")
+    assert trade.pnl == D("3") - D("0.2") - D("0.03")

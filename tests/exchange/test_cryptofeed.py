@@ -1,10 +1,13 @@
 """Done when: cryptofeed's Bybit feed, pointed at the exchange through the endpoint override,
-receives closed candles, trades and book updates over wss://."""
+receives closed candles (equal to the REST klines of the same minutes), trades and book
+updates over wss://."""
 
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 
+import httpx
 from cryptofeed.defines import CANDLES, L2_BOOK, TRADES
 
 from exchange.config import ExchangeConfig
@@ -42,6 +45,12 @@ async def test_cryptofeed_bybit_feed_receives_closed_candles_trades_and_book(
         task = asyncio.create_task(feed.run(stop))
         try:
             await asyncio.wait_for(done.wait(), timeout=30)
+            async with httpx.AsyncClient(verify=helpers.client_ssl(server.ca_file)) as http:
+                answer = await http.get(
+                    f"{server.rest_url}/v5/market/kline",
+                    params={"category": "linear", "symbol": "BTCUSDT", "interval": "1"},
+                )
+            rest = {int(row[0]): row for row in answer.json()["result"]["list"]}
         finally:
             stop.set()
             await asyncio.wait_for(task, timeout=15)
@@ -49,6 +58,15 @@ async def test_cryptofeed_bybit_feed_receives_closed_candles_trades_and_book(
     assert candle.closed is True and candle.symbol == "BTC-USDT-PERP"
     assert candle.stop - candle.start > 59
     assert candle.low <= candle.open <= candle.high
+    for received in seen[CANDLES]:
+        row = rest[int(received.start * 1000)]
+        assert [Decimal(v) for v in row[1:6]] == [
+            received.open,
+            received.high,
+            received.low,
+            received.close,
+            received.volume,
+        ]
     trade = seen[TRADES][0]
     assert trade.amount > 0 and trade.price > 0
     book = seen[L2_BOOK][-1].book
