@@ -1,14 +1,16 @@
 """The Starlette application: routes, and the lifespan that opens the pool, the runtime and
 the reactive engine (one LISTEN connection per process).
 
-Extra background services (e.g. the heartbeat monitor) are started through `services`:
-async context managers entered with the app state after the engine starts.
+An app serves exactly the functions it is given (`functions=`, by default everything in
+the `backend.functions` package); nothing is shared between apps of one process.
+Extra background services (e.g. the scheduler) are started through `services`: async
+context managers entered with the app state after the engine starts.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -26,21 +28,25 @@ from backend.logs import install_redaction
 from backend.reactive.engine import Engine
 from backend.reactive.sse import sse_endpoint
 from backend.reactive.sync import sync_endpoint
-from backend.runtime.registry import load_functions
+from backend.runtime.registry import FunctionDef, discover
 from backend.runtime.runner import Runtime
 
 Service = Callable[[Any], AbstractAsyncContextManager[Any]]
 
 
-def create_app(dsn: str, *, targeted: bool = True, services: list[Service] | None = None) -> Starlette:
-    """The API for the database at `dsn` (already migrated)."""
+def create_app(
+    dsn: str, *, functions: Mapping[str, FunctionDef] | None = None, targeted: bool = True,
+    services: list[Service] | None = None,
+) -> Starlette:
+    """The API for the database at `dsn` (already migrated), serving `functions`."""
     install_redaction()
+    served = discover() if functions is None else functions
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         install_redaction()  # again: the server has configured its log handlers by now
         pool = await create_pool(dsn)
-        runtime = app.state.runtime = Runtime(pool, load_functions())
+        runtime = app.state.runtime = Runtime(pool, served)
         engine = app.state.engine = Engine(runtime, dsn, targeted=targeted)
         await engine.start()
         try:

@@ -129,7 +129,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
     candles = random_walk(args.candles, seed=args.seed, trend=0.05)
-    config = BacktestConfig(initial_equity=Decimal(1_000_000), taker_fee=FEE, maker_fee=FEE)
+    config = BacktestConfig(initial_equity=Decimal(1_000_000), taker_fee=FEE)
     run_backtest(THREE_SIGNALS, Candles(*(c[:2000] for c in candles)), config)  # JIT warm-up
 
     w3, c3, r3 = timed(lambda: run_backtest(THREE_SIGNALS, candles, config))

@@ -28,10 +28,11 @@ from decimal import Decimal
 from pathlib import Path
 
 from bot.adoption import adopt
+from bot.bybit import convert
 from bot.bybit.private_ws import PrivateStream
 from bot.bybit.rest import BybitRest
 from bot.bybit.signing import Credentials
-from bot.instrument import Instrument
+from bot.bybit.venue import BybitVenue
 from bot.live_strategy import build_strategy
 from bot.market_data import MarketFeed, fetch_history
 from bot.order_ids import order_link_id
@@ -113,9 +114,9 @@ async def run(candles: int) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="plutarc-bench-bot-"))
     rest = BybitRest(server.rest_url, creds, ca=server.ca_file)
     try:
-        instruments = (
-            await rest.get("/v5/market/instruments-info", {"category": "linear", "symbol": SYMBOL})
-        )["list"]
+        query = {"category": "linear", "symbol": SYMBOL}
+        instruments = (await rest.get("/v5/market/instruments-info", query))["list"]
+        instrument = convert.instrument(instruments[0])
 
         async def discard(path: str, args: dict) -> None:
             return None
@@ -123,18 +124,17 @@ async def run(candles: int) -> None:
         reporter = Reporter(Outbox(workdir / "outbox.sqlite"), discard, "bench")
         trader = Trader(
             bot_id="bench-bot",
-            symbol=SYMBOL,
             timeframe_ms=MINUTE,
-            rest=rest,
-            instrument=Instrument.from_bybit(instruments[0]),
+            venue=BybitVenue(rest, instrument),
+            instrument=instrument,
             account=AccountModel(SYMBOL),
             reporter=reporter,
             workdir=workdir,
         )
 
         async def on_private(msg: dict) -> None:
-            if fresh := trader.account.apply(msg):
-                trader.on_executions(fresh)
+            if fresh := trader.account.apply(convert.account_update(msg)):
+                trader.on_fills(fresh)
 
         stream = PrivateStream(
             server.ws_private_url, creds, on_private, ca=server.ca_file, now_ms=rest.now_ms

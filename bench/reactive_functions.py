@@ -2,9 +2,8 @@
 the server process that serves them.
 
 The server runs in its own process, so that its CPU is measured alone and the load generator
-does not share its GIL. That process imports this module before the app loads its
-functions, which registers `reactive_functions:item` (a function's path is its module name,
-then its own name).
+does not share its GIL. That process serves the app's functions plus this module's
+(`reactive_functions:item`: a function's path is its module name, then its own name).
 """
 
 from __future__ import annotations
@@ -15,21 +14,27 @@ import socket
 import subprocess
 import sys
 import time
-from typing import Any, Self
+from typing import Self, TypedDict
 
 import asyncpg
 import httpx
 import psutil
 
 from backend.reactive.capture import install_capture
-from backend.runtime import Ctx, query
+from backend.runtime import Ctx, Functions, discover, query
 
 ITEM_PATH = "reactive_functions:item"
 START_TIMEOUT_S = 60
 
 
+class Item(TypedDict):
+    id: int
+    key_id: int
+    value: int
+
+
 @query
-async def item(ctx: Ctx, key_id: int) -> dict[str, Any] | None:
+async def item(ctx: Ctx, key_id: int) -> Item | None:
     """The row of one key; `value` is the sequence number of the last write to it."""
     return await ctx.db.fetchrow("SELECT id, key_id, value FROM items WHERE key_id = $1", key_id)
 
@@ -52,9 +57,9 @@ def serve(dsn: str, port: int, targeted: bool) -> None:
 
     from backend.app import create_app
 
-    uvicorn.run(
-        create_app(dsn, targeted=targeted), host="127.0.0.1", port=port, log_level="warning"
-    )
+    functions = discover() | Functions.from_modules(sys.modules[__name__])
+    uvicorn.run(create_app(dsn, functions=functions, targeted=targeted), host="127.0.0.1",
+                port=port, log_level="warning")
 
 
 def free_port() -> int:

@@ -25,6 +25,7 @@ class GuardState:
     day_start_equity: Decimal = Decimal(0)
     day_pnl: Decimal = Decimal(0)
     last_loss_exit_ms: int | None = None
+    last_exit_ms: int | None = None  # when the last trade closed: no entry in that candle
 
     @classmethod
     def load(cls, path: Path) -> GuardState:
@@ -37,6 +38,7 @@ class GuardState:
             Decimal(data.get("day_start_equity", "0")),
             Decimal(data.get("day_pnl", "0")),
             data.get("last_loss_exit_ms"),
+            data.get("last_exit_ms"),
         )
 
     def save(self) -> None:
@@ -46,6 +48,7 @@ class GuardState:
 
     def trade_closed(self, pnl: Decimal, exit_ms: int) -> None:
         self.day_pnl += pnl
+        self.last_exit_ms = exit_ms
         if pnl < 0:
             self.last_loss_exit_ms = exit_ms
         self.save()

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import Any, Literal
+from typing import Literal
 
-from bot.bybit.rest import BybitRest
-
-Side = Literal["Buy", "Sell"]
+from bot.venue import Direction, Side
 
 
 class QuantityError(ValueError):
@@ -29,21 +27,6 @@ class Instrument:
     max_qty: Decimal
     max_market_qty: Decimal
     min_notional: Decimal = Decimal(0)
-
-    @classmethod
-    def from_bybit(cls, item: dict[str, Any]) -> Instrument:
-        """Build from one entry of market/instruments-info ``result.list``."""
-        lot, price = item["lotSizeFilter"], item["priceFilter"]
-        max_qty = Decimal(lot["maxOrderQty"])
-        return cls(
-            symbol=item["symbol"],
-            tick_size=Decimal(price["tickSize"]),
-            qty_step=Decimal(lot["qtyStep"]),
-            min_qty=Decimal(lot["minOrderQty"]),
-            max_qty=max_qty,
-            max_market_qty=Decimal(lot.get("maxMktOrderQty") or max_qty),
-            min_notional=Decimal(lot.get("minNotionalValue") or 0),
-        )
 
     def round_qty(self, qty: Decimal, *, market: bool = True) -> Decimal:
         """Round down to the lot step; raise `QuantityError` outside [min, max]."""
@@ -74,26 +57,24 @@ class Instrument:
 
     def limit_price(self, price: Decimal, side: Side) -> Decimal:
         """A buy never pays more than asked (down); a sell never receives less (up)."""
-        return self.round_price(price, "down" if side == "Buy" else "up")
+        return self.round_price(price, "down" if side is Side.BUY else "up")
 
-    def stop_loss_price(self, price: Decimal, position_side: Side) -> Decimal:
-        """A stop never allows a bigger loss: a long's stop rounds up, a short's down."""
-        return self.round_price(price, "up" if position_side == "Buy" else "down")
+    def stop_loss_price(self, price: Decimal, direction: Direction) -> Decimal:
+        """The tick at which a stop at level ``price`` fires exactly when the strategy's does.
 
-    def take_profit_price(self, price: Decimal, position_side: Side) -> Decimal:
-        """A target never moves further from the market: a long's rounds down, a short's up."""
-        return self.round_price(price, "down" if position_side == "Buy" else "up")
+        Trades happen on the tick grid, and the strategy (and the backtest) stop a long when a
+        price at or below the level trades: that is a trade at or below the level rounded
+        *down* to the tick, so a long's stop rounds down and a short's up.  Rounding the other
+        way would fire on a tick the backtest does not stop on.
+        """
+        return self.round_price(price, "down" if direction is Direction.LONG else "up")
+
+    def take_profit_price(self, price: Decimal, direction: Direction) -> Decimal:
+        """Likewise for a target: a long's rounds up (a trade at or above the level), a
+        short's down."""
+        return self.round_price(price, "up" if direction is Direction.LONG else "down")
 
 
 def _to_step(value: Decimal, step: Decimal, rounding: str) -> Decimal:
     units = (value / step).to_integral_value(rounding=rounding)
     return (units * step).quantize(step)
-
-
-async def fetch_instrument(rest: BybitRest, symbol: str, category: str = "linear") -> Instrument:
-    """Read ``symbol``'s rules from market/instruments-info."""
-    result = await rest.get("/v5/market/instruments-info", {"category": category, "symbol": symbol})
-    for item in result.get("list", []):
-        if item.get("symbol") == symbol:
-            return Instrument.from_bybit(item)
-    raise LookupError(f"{category} instrument {symbol!r} not found")

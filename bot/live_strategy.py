@@ -56,14 +56,7 @@ def _prime(scratch: Evaluator, history: list[Candle]) -> None:
     exit kernels are compiled before the first live candle (~200 ms otherwise)."""
     scratch.warm(_columns(history[:-1]))
     last = history[-1]
-    candle = EvalCandle(
-        last.open_time_ms,
-        float(last.open),
-        float(last.high),
-        float(last.low),
-        float(last.close),
-        float(last.volume),
-    )
+    candle = EvalCandle(*last.floats())
     account = AccountState(Decimal(10_000))
     scratch.on_candle(candle, account, None)
     scratch.on_candle(

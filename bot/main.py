@@ -31,12 +31,12 @@ from typing import Any
 from backend.client import Client, ClientError
 from bot import config_cache
 from bot.adoption import adopt
-from bot.bybit.errors import BybitError
+from bot.bybit import convert
 from bot.bybit.private_ws import PrivateStream
 from bot.bybit.rest import BybitRest
 from bot.bybit.signing import Credentials
+from bot.bybit.venue import BybitVenue
 from bot.heartbeat import Heartbeat
-from bot.instrument import Instrument
 from bot.live_strategy import Strategy, build_strategy
 from bot.market_data import MarketFeed, fetch_history
 from bot.outbox import Outbox
@@ -44,6 +44,7 @@ from bot.positions import AccountModel
 from bot.reporting import Reporter
 from bot.secrets import open_secret
 from bot.trader import Trader
+from bot.venue import VenueError
 from strategy.template import TemplateError
 from strategy.template.model import TIMEFRAMES
 
@@ -86,6 +87,7 @@ class Bot:
         self.cache_path = self.workdir / "config.json"
         self.config: dict[str, Any] = {}
         self.trader: Trader | None = None
+        self.rest: BybitRest | None = None  # market data (history) and the venue's client
         self.stream: PrivateStream | None = None
         self.heartbeat: Heartbeat | None = None
         self.ready = asyncio.Event()
@@ -135,7 +137,7 @@ class Bot:
         ) != old.get("template"):
             try:
                 strategy = await self._strategy(config)
-            except (TemplateError, ValueError, BybitError) as exc:
+            except (TemplateError, ValueError, VenueError) as exc:
                 self.reporter.event(
                     "config_rejected",
                     f"template version {config.get('template_version')} not usable ({exc}); "
@@ -162,16 +164,24 @@ class Bot:
             await self._stop_trading(bool(config.get("close_positions", True)))
 
     async def _strategy(self, config: dict[str, Any]) -> Strategy:
-        """Build the config's template, warmed on recent candles (fetched if too few)."""
+        """Build the config's template, warmed on recent candles (fetched if too few).
+
+        Warm-up rule: the evaluator is warmed on its ``parity_history`` candles (the minimum
+        for a first decision plus what its recursive indicators need to forget their start,
+        ``strategy.indicators.memory``), fetched over REST in pages when the trader holds
+        fewer; it then decides as a backtest that started long before.
+        """
         trader = self.trader
         assert trader is not None
         probe = build_strategy(
             config["template_version"], config["template"], trader.instrument.qty_step, []
         )
-        need = probe.evaluator.warmup
+        need = probe.evaluator.parity_history
+        trader.keep_history(need)
+        assert self.rest is not None
         if len(trader.history) < need:
             candles = await fetch_history(
-                trader.rest, trader.symbol, need + 5, interval=self.timeframe
+                self.rest, trader.symbol, need + 5, interval=self.timeframe
             )
             known = {c.open_time_ms for c in trader.history}
             merged = sorted(
@@ -190,7 +200,8 @@ class Bot:
         if len(history) < need:
             self.reporter.event(
                 "warming_up",
-                f"warming up: {len(history)}/{need} candles of history",
+                f"warming up: {len(history)}/{need} candles of history (decisions from "
+                f"{probe.evaluator.warmup}; equal to a backtest's from {need})",
                 key=f"warming:{strategy.version}:{self.run_tag}",
             )
         return strategy
@@ -232,9 +243,9 @@ class Bot:
         trader = self.trader
         if trader is None:
             return
-        fresh = trader.account.apply(msg)
+        fresh = trader.account.apply(convert.account_update(msg))
         if fresh:
-            trader.on_executions(fresh)
+            trader.on_fills(fresh)
 
     async def _on_private_reconnect(self) -> None:
         trader = self.trader
@@ -256,7 +267,7 @@ class Bot:
                 async with trader.lock:
                     await trader.reconcile("periodic reconciliation")
                     await trader.refresh_wallet()
-            except BybitError as exc:
+            except VenueError as exc:
                 log.warning("reconciliation failed: %s", exc)
 
     async def _watch_backend(self) -> None:
@@ -310,14 +321,14 @@ class Bot:
     async def _trade(self, sub: Any) -> int:
         config = self.config
         rest, creds, instruments = await self._connect_exchange()
+        self.rest = rest
         ex, symbol = config["exchange"], config["symbol"]
         timeframe_ms = TIMEFRAMES[self.timeframe]
-        instrument = Instrument.from_bybit(instruments[0])
+        instrument = convert.instrument(instruments[0])
         self.trader = trader = Trader(
             bot_id=str(config["bot_id"]),
-            symbol=symbol,
             timeframe_ms=timeframe_ms,
-            rest=rest,
+            venue=BybitVenue(rest, instrument),
             instrument=instrument,
             account=AccountModel(symbol),
             reporter=self.reporter,

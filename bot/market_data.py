@@ -1,9 +1,9 @@
 """Market data for the bot: cryptofeed's Bybit feed (closed candles, book top, trades) and
 warm-up candle history over REST (market/kline, paginated, oldest first).
 
-cryptofeed has no endpoint setting: `feed_class` uses the exchange package's override
-(`exchange.cryptofeed_compat`: a Bybit subclass with the linear WebSocket and REST endpoints
-replaced and our TLS context). Its symbol table is seeded from our own instruments-info
+cryptofeed has no endpoint setting: `feed_class` uses the Bybit adapter's override
+(`bot.bybit.feed`: a Bybit subclass with the linear WebSocket and REST endpoints replaced
+and our TLS context). Its symbol table is seeded from our own instruments-info
 answer, so cryptofeed makes no symbol-list calls of its own (three REST calls and a cache
 file fewer at every start).
 """
@@ -21,10 +21,13 @@ from cryptofeed.defines import CANDLES, L2_BOOK, TRADES
 from cryptofeed.exchanges import Bybit
 from cryptofeed.symbols import Symbols
 
+from bot.bybit.feed import bybit_feed_class
 from bot.bybit.rest import BybitRest, base_url
 from bot.bybit.tls import CaSource, ssl_context
-from exchange.cryptofeed_compat import bybit_feed_class
+from strategy.candle import Candle
 from strategy.template import TIMEFRAMES
+
+__all__ = ["BookTop", "Candle", "MarketFeed", "PublicTrade", "fetch_history"]
 
 log = logging.getLogger(__name__)
 
@@ -32,18 +35,6 @@ PUBLIC_URLS = {
     "mainnet": "wss://stream.bybit.com/v5/public/linear",
     "testnet": "wss://stream-testnet.bybit.com/v5/public/linear",
 }
-
-
-@dataclass(frozen=True)
-class Candle:
-    """One closed candle; the CSV columns shared by exchange and backtester."""
-
-    open_time_ms: int
-    open: Decimal
-    high: Decimal
-    low: Decimal
-    close: Decimal
-    volume: Decimal
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ Start it from code:
 Port 0 (the default) picks a free port. `exchange.testing.running_exchange(...)` runs it in a
 background thread for synchronous callers or tests that want it off their loop;
 `python -m exchange` / `plutarc exchange` runs it standalone (`exchange.cli.main`).
-`exchange.cryptofeed_compat.bybit_feed_class` points cryptofeed's Bybit feed at it.
+The bot's `bot.bybit.feed.bybit_feed_class` points cryptofeed's Bybit feed at it.
 Admin: `exchange.admin.AdminClient` (async) / `SyncAdminClient` - accounts, funding, reset,
 manual clock, pause, forced prices, faults. Full reference: docs/exchange.md.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 
 import typer
 from rich.console import Console
@@ -56,15 +57,37 @@ def up(
     """Run everything: the database (embedded when DATABASE_URL is unset) with migrations
     applied, the API, the local exchange simulator, the demo account and its demo bot trading
     a moving-average cross. Ctrl-C or SIGTERM stops all of it."""
+    options = {"exchange": exchange, "exchange_port": exchange_port, "speed": speed,
+               "demo_bot": demo_bot}
+    _main_job(host, port, demo_password, options)
+
+
+def _main_job(host: str, port: int, demo_password: str, options: dict[str, object]) -> None:
     from plutarc.up import Up, default_parts, run_up
 
     logging.basicConfig(level=logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     console = Console()
-    options = {"exchange": exchange, "exchange_port": exchange_port, "speed": speed,
-               "demo_bot": demo_bot}
     up_state = Up(get_settings(), host, port, demo_password, options)
     _run(run_up(up_state, default_parts(options), console))
+
+
+@app.command()
+def dev(
+    port: int = typer.Option(8000, help="Port of the API."),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    exchange: bool = typer.Option(True, help="Start the local exchange simulator (:8443)."),
+) -> None:
+    """The main job for developers writing functions: `plutarc up` (without the demo bot)
+    plus hot reload. Saving a file in backend/functions re-imports it and re-runs the live
+    queries of its functions (clients stay connected); a broken file prints file, line and
+    message and the last good version keeps serving; results are checked against their
+    types."""
+    from backend.runtime.results import CHECK_ENV
+
+    os.environ[CHECK_ENV] = "1"
+    options = {"exchange": exchange, "demo_bot": False, "reload": True}
+    _main_job(host, port, DEFAULT_DEMO_PASSWORD, options)
 
 
 @db_app.command("migrate")

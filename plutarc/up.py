@@ -23,7 +23,7 @@ from backend.config import Settings
 from backend.db.dsn import resolve_dsn
 from backend.db.migrate import migrate
 from backend.demo import DEFAULT_DEMO_PASSWORD, DEMO_EMAIL, ensure_demo_user
-from backend.monitor import bot_monitor_service
+from backend.runtime.scheduler import scheduler_service
 from plutarc.server import EmbeddedServer, make_server
 
 
@@ -92,7 +92,12 @@ class ApiPart:
         # tells it from any other local process (docs/security.md)
         os.environ.setdefault("PLUTARC_TRUSTED_PROXIES", "127.0.0.1,::1")
         os.environ.setdefault("PLUTARC_PROXY_SECRET", secrets.token_urlsafe(32))
-        app = create_app(up.facts["dsn"], services=[bot_monitor_service()])
+        services = [scheduler_service()]
+        if up.options.get("reload"):  # `plutarc dev`
+            from backend.runtime.reload import reload_service
+
+            services.append(reload_service())
+        app = create_app(up.facts["dsn"], services=services)
         self.server = make_server(app, up.host, up.port)
         self.task = asyncio.create_task(self.server.serve())
         while not self.server.started:

@@ -1,4 +1,9 @@
-"""`plutarc backtest`: run a template over a candle CSV and print the KPIs."""
+"""`plutarc backtest`: run a template over a candle CSV and print the KPIs.
+
+Bad input never prints a traceback: an unreadable or invalid template or candle file is
+one clear message (the template's errors as a table naming component and field; the CSV's
+first problem with its line and column) and exit code 2.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from strategy.backtest import BacktestConfig, BacktestResult, run_backtest
-from strategy.candles_csv import read_candles
+from strategy.candles_csv import CandleFileError, read_candles
 from strategy.template import TemplateError, validate_template
 
 
@@ -77,7 +82,6 @@ def backtest(
         ),
     ],
     equity: Annotated[str, typer.Option(help="Initial equity in quote currency.")] = "10000",
-    maker_fee: Annotated[str, typer.Option(help="Maker fee, fraction of notional.")] = "0.0002",
     taker_fee: Annotated[str, typer.Option(help="Taker fee, fraction of notional.")] = "0.00055",
     slippage_bps: Annotated[str, typer.Option(help="Slippage on market/stop fills, bps.")] = "0",
     spread_bps: Annotated[
@@ -94,13 +98,24 @@ def backtest(
 
     Stops and targets are checked inside candles; when both fit in one candle, the stop wins.
 
-    Taker fee and slippage on market and stop fills; maker fee on take-profit limits.
+    Every fill is a market order (stops and targets are exchange-side market orders):
+    taker fee and slippage on each.
     """
     console = Console()
     try:
         tpl = validate_template(json.loads(template.read_text()))
+    except (OSError, UnicodeDecodeError) as exc:
+        console.print(
+            f"{template}: cannot be read ({exc})", markup=False, style="red", soft_wrap=True
+        )
+        raise typer.Exit(2) from None
     except json.JSONDecodeError as exc:
-        console.print(f"[red]{template}: not JSON: {exc}")
+        console.print(f"{template}: not JSON: {exc}", markup=False, style="red", soft_wrap=True)
+        raise typer.Exit(2) from None
+    except RecursionError:
+        console.print(
+            f"{template}: JSON nested too deeply", markup=False, style="red", soft_wrap=True
+        )
         raise typer.Exit(2) from None
     except TemplateError as exc:
         errors = Table(title=f"{template}: invalid template", style="red")
@@ -112,7 +127,6 @@ def backtest(
         raise typer.Exit(2) from None
     config = BacktestConfig(
         initial_equity=_decimal("--equity", equity),
-        maker_fee=_decimal("--maker-fee", maker_fee),
         taker_fee=_decimal("--taker-fee", taker_fee),
         slippage_bps=_decimal("--slippage-bps", slippage_bps),
         spread_bps=spread_bps,
@@ -121,7 +135,12 @@ def backtest(
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(f"reading {candles.name}", total=1.0)
-        data = read_candles(candles)
+        try:
+            data = read_candles(candles, interval_ms=tpl.timeframe_ms)
+        except CandleFileError as exc:
+            progress.stop()
+            console.print(str(exc), markup=False, style="red", soft_wrap=True)
+            raise typer.Exit(2) from None
         progress.update(task, description=f"backtesting {len(data.close):,} candles", completed=0.0)
         result = run_backtest(
             tpl, data, config, progress=lambda done: progress.update(task, completed=done)

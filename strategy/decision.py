@@ -63,8 +63,11 @@ class Decision:
     an exchange-side order at that level has filled; None means exit at market now.
     ``stop_price``/``target_price``: protective levels in force for the next candle
     (for entries: computed from the signal candle's close; they follow the fill price once
-    the position exists).  ``signal_state``: JSON-able per-component outputs.
+    the position exists); ``stop_reason`` names the exit whose level the stop is
+    (``stop_loss``, ``atr_stop``, ``break_even``, ``trailing_stop``).  ``signal_state``: JSON-able per-component outputs.
     ``until_ms``: for a guard refusal, when the block lifts by itself (None: unknown).
+    ``entry_atr``: for entries with an ``atr_stop``, the ATR its stop is measured in; a bot
+    keeps it with the trade and hands it back (``PositionState.entry_atr``) after a restart.
     """
 
     action: str
@@ -73,8 +76,10 @@ class Decision:
     exit_price: Decimal | None = None
     stop_price: Decimal | None = None
     target_price: Decimal | None = None
+    stop_reason: str | None = None
     signal_state: dict[str, Any] = field(default_factory=dict)
     until_ms: int | None = None
+    entry_atr: float | None = None
 
 
 class ExitCheck(NamedTuple):
@@ -222,6 +227,7 @@ class Rules:
         )
         return ExitCheck(int(index), kernel.REASONS[reason], float(fill), best, worst)
 
-    def levels(self, st: np.ndarray) -> tuple[Decimal | None, Decimal | None]:
-        stop, _, target = kernel.levels(st, self.exit_cfg)
-        return price(stop), price(target)
+    def levels(self, st: np.ndarray) -> tuple[Decimal | None, str | None, Decimal | None]:
+        """(stop, the exit it belongs to, target) in force for the next candle."""
+        stop, reason, target = kernel.levels(st, self.exit_cfg)
+        return price(stop), (kernel.REASONS[reason] if reason else None), price(target)

@@ -16,7 +16,8 @@ Contract (what the bot relies on):
   level inside it): the bot passes ``position=None`` and gets ``hold``.
 * Until ``warmup`` candles have been seen the answer is ``warming_up`` (a position's stops
   and targets are still checked meanwhile, and an exit is returned if one is touched).  To hot-swap a
-  template, build a new Evaluator and :meth:`warm` it with recent history, then switch.
+  template (or restart), build a new Evaluator and :meth:`warm` it with the last
+  ``parity_history`` candles, then switch: it then decides as one that never stopped.
 """
 
 from __future__ import annotations
@@ -81,6 +82,14 @@ class Evaluator:
         """Closed candles needed before the first decision."""
         return self.rules.warmup
 
+    @property
+    def parity_history(self) -> int:
+        """Closed candles to warm on so that decisions equal those of an evaluator (or a
+        backtest) that started long before: ``warmup`` plus the indicators' settle
+        (``strategy.indicators.memory``).  Fewer still decide from ``warmup`` on, but
+        recursive indicators (EMA, MACD, Wilder, SuperTrend) then have not converged."""
+        return self.rules.warmup + self.rules.plan.settle
+
     def warm(self, candles: Candles) -> None:
         """Feed history without deciding (e.g. before a hot-swap)."""
         for row in zip(*candles, strict=True):
@@ -105,8 +114,14 @@ class Evaluator:
         *,
         entries_enabled: bool = True,
         spread_bps: float = float("nan"),
+        last_exit_candle_ms: int | None = None,
     ) -> Decision:
-        """Decide after ``candle`` closed; ``spread_bps`` feeds the spread filter."""
+        """Decide after ``candle`` closed; ``spread_bps`` feeds the spread filter.
+
+        ``last_exit_candle_ms``: open time of the candle in which the last position closed,
+        if the caller knows it; an evaluator that did not see that position (a restart, a
+        hot-swap) then still decides no entry on that candle.
+        """
         self._push(candle, spread_bps)
         series = {name: np.array(values) for name, values in self._window.items()}
         last = len(self._times) - 1
@@ -129,7 +144,8 @@ class Evaluator:
                 series, frame.long_signal, frame.short_signal, last, position, state()
             )
         tracker, self._tracker = self._tracker, None
-        if tracker is not None and not tracker.exit_at_level:
+        closed_now = tracker is not None and not tracker.exit_at_level
+        if closed_now or last_exit_candle_ms == candle.open_time_ms:
             return Decision(HOLD, reason="position_closed_this_candle", signal_state=state())
         atr = self._atr(series)
         for action, allowed in ((ENTER_LONG, frame.long_entry), (ENTER_SHORT, frame.short_entry)):
@@ -143,7 +159,11 @@ class Evaluator:
                     atr,
                     entries_enabled,
                 )
-                return replace(d, signal_state={**state(), **d.signal_state})
+                return replace(
+                    d,
+                    signal_state={**state(), **d.signal_state},
+                    entry_atr=None if math.isnan(atr) else atr,
+                )
         return Decision(HOLD, reason="no_entry", signal_state=state())
 
     def _atr(self, series: dict[str, np.ndarray]) -> float:
@@ -159,8 +179,11 @@ class Evaluator:
             # best_price covers completed candles since entry: none on the entry candle
             resumed = position.best_price is not None and position.entry_time_ms < self._times[-1]
             best = float(position.best_price) if resumed else None
-            # the ATR of the entry decision; after a restart, the latest one
-            atr = self._entry_atr if not math.isnan(self._entry_atr) else self._atr(series)
+            # the ATR of the entry decision; after a restart the caller's copy of it, else
+            # the latest one
+            atr = self._entry_atr
+            if math.isnan(atr):
+                atr = self._atr(series) if position.entry_atr is None else position.entry_atr
             st = kernel.new_state(side, float(position.entry_price), atr, best)
             t = self._tracker = _Tracker(position.entry_time_ms, st)
             self._entry_atr = math.nan
@@ -179,5 +202,16 @@ class Evaluator:
             return Decision(
                 EXIT, reason=check.reason, exit_price=to_price(check.price), signal_state=state
             )
-        stop, target = self.rules.levels(t.state)
-        return Decision(HOLD, stop_price=stop, target_price=target, signal_state=state)
+        stop, reason, target = self.rules.levels(t.state)
+        return Decision(
+            HOLD, stop_price=stop, target_price=target, stop_reason=reason, signal_state=state
+        )
+
+    def entry_levels(
+        self, side: str, entry_price: Decimal, entry_atr: float | None
+    ) -> tuple[Decimal | None, str | None, Decimal | None]:
+        """(stop, its exit, target) of a ``side`` position just filled at ``entry_price``:
+        what the bot sets on the exchange at once, before the next candle's decision."""
+        atr = math.nan if entry_atr is None else entry_atr
+        st = kernel.new_state(1 if side == "long" else -1, float(entry_price), atr)
+        return self.rules.levels(st)

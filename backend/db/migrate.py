@@ -30,14 +30,19 @@ async def migrate(dsn: str, progress: ProgressFn | None = None) -> None:
 
 
 async def install_triggers(dsn: str) -> None:
-    """Install the change-capture triggers on every application table (idempotent).
+    """Create the scheduler's tables, then install the change-capture triggers on every
+    application table (idempotent).
 
     Running after every migration is what makes tables added later get their triggers.
+    The scheduler's tables belong to the runtime, not to the app's models: they are plain
+    `CREATE TABLE IF NOT EXISTS` (backend/runtime/jobs.py), captured like any other table.
     """
     from backend.reactive.capture import install_capture_all
+    from backend.runtime.jobs import install_jobs_schema
 
     conn = await asyncpg.connect(dsn)
     try:
+        await install_jobs_schema(conn)
         await install_capture_all(conn)
     finally:
         await conn.close()

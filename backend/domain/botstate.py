@@ -3,7 +3,8 @@ lifecycle changes (through backend/domain/lifecycle.py) and the event log they w
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, TypedDict
 
 from backend.domain import lifecycle
 from backend.runtime import Conflict, Ctx, Forbidden, NotFound
@@ -13,6 +14,26 @@ BOT_COLUMNS = (
     "id, user_id, name, strategy_id, strategy_version, symbol, api_key_id, region, provider, "
     "lifecycle, desired_state, close_positions, error_message, created_at, updated_at"
 )
+
+
+class BotRow(TypedDict):
+    """A bot as `BOT_COLUMNS` reads it."""
+
+    id: int
+    user_id: int
+    name: str
+    strategy_id: int | None
+    strategy_version: int
+    symbol: str
+    api_key_id: int | None
+    region: str
+    provider: str
+    lifecycle: str
+    desired_state: str
+    close_positions: bool
+    error_message: str | None
+    created_at: datetime
+    updated_at: datetime
 
 
 async def owned_bot(db: Executor, bot_id: int, user_id: int) -> dict[str, Any]:

@@ -8,7 +8,7 @@ data key; both are returned to the provider only. Ending a deployment revokes th
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import Any, TypedDict
 
 import asyncpg
 
@@ -19,7 +19,19 @@ from backend.runtime import Conflict
 from backend.runtime.executor import Executor
 
 
-async def begin(db: Executor, bot: dict[str, Any]) -> dict[str, Any]:
+class DeploymentStart(TypedDict):
+    """What the provider needs to start an instance: the token and data key (secrets that
+    go to the provider only)."""
+
+    deployment_id: int
+    bot_id: int
+    region: str
+    provider: str
+    token: str
+    data_key: str
+
+
+async def begin(db: Executor, bot: dict[str, Any]) -> DeploymentStart:
     """Open a deployment for a provisioning bot: token + data key for the provider."""
     if bot["lifecycle"] != "provisioning":
         raise Conflict(

@@ -9,7 +9,8 @@ buckets where it reported nothing (a bot counts from its first snapshot on).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from decimal import Decimal
+from typing import Literal, TypedDict
 
 from backend.runtime.executor import Executor
 
@@ -52,10 +53,17 @@ FROM grid g GROUP BY g.bucket, g.at ORDER BY g.bucket
 """
 
 
+class EquityPoint(TypedDict):
+    """One point of an equity curve."""
+
+    at: datetime
+    equity: Decimal
+
+
 async def equity_curve(
     db: Executor, scope: Scope, owner_id: int, start: datetime | None, end: datetime | None,
     max_points: int = MAX_POINTS,
-) -> list[dict[str, Any]]:
+) -> list[EquityPoint]:
     """Points `{at, equity}` in [start, end], oldest first, at most `max_points` of them."""
     if scope not in ("bot_id", "user_id"):
         raise ValueError(f"unknown equity scope {scope!r}")

@@ -7,7 +7,7 @@ The local exchange has one endpoint whatever the key's testnet flag (looked up a
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from backend.runtime.executor import Executor
 
@@ -29,7 +29,16 @@ BUILTIN: dict[tuple[str, bool], dict[str, Any]] = {
 _NONE = {"rest_url": None, "ws_public_url": None, "ws_private_url": None, "ca_pem": None}
 
 
-async def endpoint(db: Executor, exchange: str, testnet: bool) -> dict[str, Any]:
+class Endpoint(TypedDict):
+    """Where an exchange is reached (None where not configured)."""
+
+    rest_url: str | None
+    ws_public_url: str | None
+    ws_private_url: str | None
+    ca_pem: str | None
+
+
+async def endpoint(db: Executor, exchange: str, testnet: bool) -> Endpoint:
     """`{rest_url, ws_public_url, ws_private_url, ca_pem}` (all None if not configured)."""
     testnet = testnet and exchange != "local"
     row = await db.fetchrow(
@@ -37,7 +46,7 @@ async def endpoint(db: Executor, exchange: str, testnet: bool) -> dict[str, Any]
         "WHERE exchange = $1 AND testnet = $2",
         exchange, testnet,
     )
-    return row or dict(BUILTIN.get((exchange, testnet), _NONE))
+    return row or dict(BUILTIN.get((exchange, testnet), _NONE))  # type: ignore[return-value]
 
 
 async def set_endpoint(

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from backend.runtime.executor import Executor
 
@@ -190,7 +190,29 @@ async def record_equity(db: Executor, bot: dict[str, Any], at: datetime, equity:
                          round(curve["frac"], 12) if curve["frac"] is not None else None)
 
 
-async def compute_kpis(db: Executor, scope: Scope, owner_id: int) -> dict[str, Any]:
+class Kpis(TypedDict):
+    """The KPIs of a bot or a user (definitions in the module docstring); exact decimals,
+    None where undefined (e.g. no trades yet)."""
+
+    trade_count: int
+    net_pnl: Decimal | None
+    fees_paid: Decimal | None
+    gross_profit: Decimal | None
+    gross_loss: Decimal | None
+    win_rate: Decimal | None
+    profit_factor: Decimal | None
+    expectancy: Decimal | None
+    avg_hold_seconds: Decimal | None
+    initial_equity: Decimal | None
+    return_pct: Decimal | None
+    max_drawdown: Decimal | None
+    max_drawdown_pct: Decimal | None
+    exposure: Decimal | None
+    sharpe: Decimal | None
+    sortino: Decimal | None
+
+
+async def compute_kpis(db: Executor, scope: Scope, owner_id: int) -> Kpis:
     """Every KPI of the module docstring for the bot (`bot_id`) or user (`user_id`)."""
     if scope not in ("bot_id", "user_id"):
         raise ValueError(f"unknown KPI scope {scope!r}")
@@ -217,5 +239,6 @@ async def compute_kpis(db: Executor, scope: Scope, owner_id: int) -> dict[str, A
         "max_drawdown_pct": round(100 * frac, 6) if frac is not None and initial else None,
         "exposure": _ratio(t.get("exposure_seconds", 0), span),
     }
-    out.update(await db.fetchrow(_RISK_ADJUSTED.format(col=scope), owner_id) or {})
-    return out
+    out.update(await db.fetchrow(_RISK_ADJUSTED.format(col=scope), owner_id)
+               or {"sharpe": None, "sortino": None})
+    return out  # type: ignore[return-value]

@@ -1,4 +1,4 @@
-"""Bounded growth of the per-candle tables (run periodically by backend/monitor.py):
+"""Bounded growth of the per-candle tables (run hourly by the `bots:retentionSweep` cron):
 
 - equity_snapshots: full resolution for `RAW_DAYS`; older than that, the last snapshot of
   each hour; older than `HOURLY_DAYS`, the last snapshot of each UTC day. A bot's very first
@@ -15,6 +15,7 @@ equity rows per bot, e.g. ≈ 12.5k for a 1m bot after a year.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TypedDict
 
 from backend.runtime.executor import Executor
 
@@ -33,11 +34,18 @@ DELETE FROM equity_snapshots WHERE bot_id = $1 AND at < $2
 _SIGNALS = "DELETE FROM signal_states WHERE bot_id = $1 AND candle_at < $2"
 
 
+class Retention(TypedDict):
+    """Rows deleted by one retention pass."""
+
+    equity_snapshots: int
+    signal_states: int
+
+
 def _count(tag: str) -> int:
     return int(tag.rsplit(" ", 1)[-1])
 
 
-async def apply_retention(db: Executor, bot_id: int, now: datetime) -> dict[str, int]:
+async def apply_retention(db: Executor, bot_id: int, now: datetime) -> Retention:
     """Thin one bot's equity snapshots and drop its old signal states; rows deleted."""
     hourly = _count(await db.execute(
         _THIN.format(unit="hour"), bot_id, now - timedelta(days=RAW_DAYS)))

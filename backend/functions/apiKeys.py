@@ -4,13 +4,14 @@ the last four characters of the key id."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import Annotated, Literal, TypedDict
 
 from pydantic import Field, SecretStr, StringConstraints
 
 from backend import crypto
 from backend.domain import exchanges
-from backend.runtime import Conflict, Ctx, Forbidden, Id, NotFound, mutation, query
+from backend.runtime import Conflict, Ctx, Forbidden, Id, NotFound, Ok, mutation, query
 from backend.runtime.args import PlainText
 
 ApiKeyId = Id["api_keys"]
@@ -23,8 +24,19 @@ Secret = Annotated[SecretStr, Field(min_length=1, max_length=500)]
 Url = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 
 
+class ApiKeyRow(TypedDict):
+    """What anyone ever sees of a stored key (never the secret)."""
+
+    id: int
+    exchange: str
+    label: str
+    testnet: bool
+    key_last4: str
+    created_at: datetime
+
+
 @query
-async def list_(ctx: Ctx) -> list[dict[str, Any]]:
+async def list_(ctx: Ctx) -> list[ApiKeyRow]:
     """The caller's API keys: label, exchange, testnet and the key id's last 4 characters."""
     user_id = ctx.auth.require_user()
     return await ctx.db.fetch(
@@ -34,7 +46,7 @@ async def list_(ctx: Ctx) -> list[dict[str, Any]]:
 
 @mutation
 async def add(ctx: Ctx, exchange: Exchange, label: Label, api_key: KeyId, api_secret: Secret,
-              testnet: bool = False) -> dict[str, Any]:
+              testnet: bool = False) -> ApiKeyRow:
     """Store an exchange API key; the secret is encrypted under a fresh data key."""
     user_id = ctx.auth.require_user()
     sealed = crypto.seal_new_secret(api_secret.get_secret_value())
@@ -45,11 +57,12 @@ async def add(ctx: Ctx, exchange: Exchange, label: Label, api_key: KeyId, api_se
         user_id, exchange, label, api_key, api_key[-4:], testnet,
         sealed.secret_ciphertext, sealed.wrapped_data_key, sealed.master_key_id,
     )
-    return dict(row or {})
+    assert row is not None
+    return row  # type: ignore[return-value]
 
 
 @mutation
-async def remove(ctx: Ctx, api_key_id: ApiKeyId) -> dict[str, bool]:
+async def remove(ctx: Ctx, api_key_id: ApiKeyId) -> Ok:
     """Delete an API key; refused while a bot that is not stopped uses it."""
     user_id = ctx.auth.require_user()
     key = await ctx.db.fetchrow(
@@ -76,7 +89,7 @@ async def remove(ctx: Ctx, api_key_id: ApiKeyId) -> dict[str, bool]:
 async def setExchangeEndpoint(
     ctx: Ctx, exchange: Exchange, rest_url: Url, ws_public_url: Url, ws_private_url: Url,
     ca_pem: str | None = None, testnet: bool = False,
-) -> dict[str, bool]:
+) -> Ok:
     """Record where an exchange is reached (the local exchange's URLs and CA certificate)."""
     if ctx.auth.kind != "anonymous":
         raise Forbidden("only the system sets exchange endpoints")

@@ -6,13 +6,14 @@ transaction, which is why sign-up, login and password change are actions calling
 mutations. Sign-up answers the same whether or not the email already has an account, and
 login spends the same work and gives the same answer for an unknown email as for a wrong
 password: neither tells an outsider which emails exist. Throttling is in
-backend/auth/ratelimit.py.
+backend/auth/ratelimit.py; `auth:prune` (hourly cron) deletes what it no longer needs.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, NotRequired, TypedDict
 
 from pydantic import AfterValidator, Field, StringConstraints
 
@@ -28,7 +29,17 @@ from backend.auth.ratelimit import prune as prune_auth
 from backend.auth.tokens import create_session
 from backend.auth.totp import provisioning_uri
 from backend.config import get_settings
-from backend.runtime import BadRequest, Conflict, Ctx, Unauthorized, action, mutation, query
+from backend.runtime import (
+    BadRequest,
+    Conflict,
+    Ctx,
+    Ok,
+    Unauthorized,
+    action,
+    cron,
+    mutation,
+    query,
+)
 from backend.runtime.args import PlainText
 
 SIGNUP_ANSWER = "if this email had no account, it has one now: log in with it"
@@ -55,13 +66,59 @@ DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, max_length
                         PlainText]
 
 
+class Profile(TypedDict):
+    id: int
+    email: str
+    display_name: str
+    created_at: datetime
+
+
+class Session(TypedDict):
+    token: str
+
+
+class SignupAnswer(TypedDict):
+    """The same for a new and a taken email."""
+
+    email: str
+    message: str
+
+
+class LoginAccount(TypedDict):
+    """Internal: who the email belongs to (None: nobody) and the hash to check."""
+
+    user_id: int | None
+    password_hash: str | None
+
+
+class LoginOutcome(TypedDict):
+    """Internal: a session token, or None and why."""
+
+    token: str | None
+    reason: NotRequired[str]
+
+
+class PasswordChanged(TypedDict):
+    ok: bool
+    sessions_revoked: int
+
+
+class TotpSecret(TypedDict):
+    secret: str
+    uri: str
+
+
+class TotpState(TypedDict):
+    enabled: bool
+
+
 def _check_new_password(password: str, field: str) -> None:
     if problem := password_problem(password):
         raise BadRequest(problem.replace("password", field, 1), field=field)
 
 
 @action
-async def signup(ctx: Ctx, email: Email, password: Password) -> dict[str, str]:
+async def signup(ctx: Ctx, email: Email, password: Password) -> SignupAnswer:
     """Create an account (then log in to get a token). The answer is the same whether or not
     the email already had one."""
     _check_new_password(password, "password")
@@ -80,7 +137,7 @@ async def createAccount(ctx: Ctx, email: Email, password_hash: str) -> None:
 
 
 @mutation(internal=True)
-async def beginLogin(ctx: Ctx, email: Email) -> dict[str, Any]:
+async def beginLogin(ctx: Ctx, email: Email) -> LoginAccount:
     """Throttle check; the account's id and password hash (None for an unknown email)."""
     settings = get_settings()
     user = await ctx.db.fetchrow("SELECT id, password_hash FROM users WHERE email = $1", email)
@@ -93,7 +150,7 @@ async def beginLogin(ctx: Ctx, email: Email) -> dict[str, Any]:
 @mutation(internal=True)
 async def finishLogin(
     ctx: Ctx, email: Email, user_id: int | None, password_ok: bool, totp: TotpCode | None = None,
-) -> dict[str, Any]:
+) -> LoginOutcome:
     """After the password check: record a failure, ask for the second factor, or open a
     session and remember the address."""
     if not password_ok or user_id is None:
@@ -133,7 +190,7 @@ async def _confirm_password(ctx: Ctx, password: str, field: str) -> None:
 
 @action
 async def login(ctx: Ctx, email: Email, password: Password,
-                totp: TotpCode | None = None) -> dict[str, str]:
+                totp: TotpCode | None = None) -> Session:
     """Exchange email + password (+ the current TOTP code, when two-factor is on) for a
     session token (`Authorization: Bearer <token>`)."""
     assert ctx.mutation is not None
@@ -147,7 +204,8 @@ async def login(ctx: Ctx, email: Email, password: Password,
 
 
 @action
-async def changePassword(ctx: Ctx, old_password: Password, new_password: Password) -> dict[str, Any]:
+async def changePassword(ctx: Ctx, old_password: Password,
+                         new_password: Password) -> PasswordChanged:
     """Replace the caller's password; every other session of the account is signed out."""
     _check_new_password(new_password, "new_password")
     await _confirm_password(ctx, old_password, "old_password")
@@ -170,7 +228,7 @@ async def setPassword(ctx: Ctx, password_hash: str) -> int:
 
 
 @mutation
-async def totpSetup(ctx: Ctx) -> dict[str, str]:
+async def totpSetup(ctx: Ctx) -> TotpSecret:
     """Start two-factor login: a new secret (shown once) and its `otpauth://` URI for an
     authenticator app. It takes effect after `auth:totpEnable` with a code from the app."""
     user_id = ctx.auth.require_user()
@@ -182,7 +240,7 @@ async def totpSetup(ctx: Ctx) -> dict[str, str]:
 
 
 @mutation
-async def totpEnable(ctx: Ctx, code: TotpCode) -> dict[str, bool]:
+async def totpEnable(ctx: Ctx, code: TotpCode) -> TotpState:
     """Turn two-factor login on with a current code for the secret from `auth:totpSetup`."""
     user_id = ctx.auth.require_user()
     if not await twofactor.accept(ctx.db, user_id, code, enable=True):
@@ -192,7 +250,7 @@ async def totpEnable(ctx: Ctx, code: TotpCode) -> dict[str, bool]:
 
 
 @action
-async def totpDisable(ctx: Ctx, password: Password, code: TotpCode) -> dict[str, bool]:
+async def totpDisable(ctx: Ctx, password: Password, code: TotpCode) -> TotpState:
     """Turn two-factor login off; needs the password and a current code."""
     await _confirm_password(ctx, password, "password")
     assert ctx.mutation is not None
@@ -211,6 +269,7 @@ async def totpRemove(ctx: Ctx, code: TotpCode) -> bool:
     return True
 
 
+@cron("17 * * * *")
 @mutation(internal=True)
 async def prune(ctx: Ctx) -> dict[str, int]:
     """Delete old login failures, ended sessions and unused login addresses."""
@@ -218,7 +277,7 @@ async def prune(ctx: Ctx) -> dict[str, int]:
 
 
 @mutation
-async def logout(ctx: Ctx) -> dict[str, bool]:
+async def logout(ctx: Ctx) -> Ok:
     """Revoke the session this call was made with."""
     ctx.auth.require_user()
     await ctx.db.execute(
@@ -229,7 +288,7 @@ async def logout(ctx: Ctx) -> dict[str, bool]:
 
 
 @query
-async def me(ctx: Ctx) -> dict[str, Any]:
+async def me(ctx: Ctx) -> Profile:
     """The caller's profile."""
     user_id = ctx.auth.require_user()
     row = await ctx.db.fetchrow(
@@ -237,11 +296,11 @@ async def me(ctx: Ctx) -> dict[str, Any]:
     )
     if row is None:
         raise Unauthorized("this account no longer exists")
-    return row
+    return row  # type: ignore[return-value]
 
 
 @mutation
-async def updateProfile(ctx: Ctx, display_name: DisplayName) -> dict[str, Any]:
+async def updateProfile(ctx: Ctx, display_name: DisplayName) -> Profile:
     """Change the caller's display name."""
     user_id = ctx.auth.require_user()
     row = await ctx.db.fetchrow(
@@ -249,4 +308,5 @@ async def updateProfile(ctx: Ctx, display_name: DisplayName) -> dict[str, Any]:
         "RETURNING id, email, display_name, created_at",
         user_id, display_name,
     )
-    return dict(row or {})
+    assert row is not None
+    return row  # type: ignore[return-value]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypedDict
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -52,6 +52,48 @@ class PositionIn(BaseModel):
     leverage: Annotated[Decimal, Field(gt=0, le=200, max_digits=10, decimal_places=2)]
 
 
+class ExchangeAccess(TypedDict):
+    """The bot's exchange: URLs, CA, API key id and its secret sealed under the data key."""
+
+    name: str
+    testnet: bool
+    rest_url: str | None
+    ws_public_url: str | None
+    ws_private_url: str | None
+    ca_pem: str | None
+    api_key: str
+    wrapped_secret: str
+
+
+class BotConfig(TypedDict):
+    """What a bot runs: its strategy template (schema: `strategies:catalogue`) and state."""
+
+    bot_id: int
+    name: str
+    symbol: str
+    timeframe: str | None
+    template: dict[str, Any] | None
+    strategy_id: int | None
+    template_version: int
+    desired_state: str
+    close_positions: bool
+    lifecycle: str
+    exchange: ExchangeAccess | None
+
+
+class Reported(TypedDict):
+    """The answer to a report: the stored row's id (the same for every retry)."""
+
+    id: int
+    report_id: str
+
+
+class Acknowledged(TypedDict):
+    """The answer to a snapshot report (positions, heartbeat)."""
+
+    report_id: str
+
+
 async def _me(ctx: Ctx) -> dict[str, Any]:
     bot_id = ctx.auth.require_bot()
     bot = await ctx.db.fetchrow(f"SELECT {BOT_COLUMNS} FROM bots WHERE id = $1", bot_id)
@@ -61,7 +103,7 @@ async def _me(ctx: Ctx) -> dict[str, Any]:
 
 
 async def _insert_once(ctx: Ctx, table: str, bot: dict[str, Any], report_id: str,
-                       values: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+                       values: dict[str, Any]) -> tuple[Reported, bool]:
     """Insert a reported row unless this bot already reported `report_id`. Returns the
     answer `{id, report_id}` (the same for the first call and every retry) and whether this
     call inserted the row."""
@@ -82,7 +124,7 @@ async def _insert_once(ctx: Ctx, table: str, bot: dict[str, Any], report_id: str
 
 
 @query
-async def config(ctx: Ctx) -> dict[str, Any]:
+async def config(ctx: Ctx) -> BotConfig:
     """The calling bot's configuration: strategy template and version, desired state, and its
     exchange (URLs, CA, API key id and the secret sealed under its data key)."""
     bot = await _me(ctx)
@@ -94,7 +136,7 @@ async def config(ctx: Ctx) -> dict[str, Any]:
         "SELECT exchange, testnet, api_key, secret_ciphertext FROM api_keys WHERE id = $1",
         bot["api_key_id"],
     )
-    exchange: dict[str, Any] | None = None
+    exchange: ExchangeAccess | None = None
     if key is not None:
         exchange = {
             "name": key["exchange"], "testnet": key["testnet"],
@@ -118,7 +160,7 @@ async def reportTrade(
     fees: NonNegative, pnl: Money, exit_reason: Annotated[str, Field(max_length=64)] = "",
     signal_state: ReportJson | None = None, mfe: Money | None = None,
     mae: Money | None = None,
-) -> dict[str, Any]:
+) -> Reported:
     """A closed trade; `pnl` is net of `fees` (hold time = exit_at − entry_at)."""
     bot = await _me(ctx)
     if exit_at < entry_at:
@@ -141,7 +183,7 @@ async def reportTrade(
 async def reportPositions(
     ctx: Ctx, report_id: ReportId, at: AwareDatetime,
     positions: Annotated[list[PositionIn], Field(max_length=100)],
-) -> dict[str, Any]:
+) -> Acknowledged:
     """The bot's open positions now (a full snapshot replacing the previous one)."""
     _not_future(at, "at")
     bot = await _me(ctx)
@@ -169,7 +211,7 @@ async def reportPositions(
 @mutation
 async def reportEquity(
     ctx: Ctx, report_id: ReportId, at: AwareDatetime, equity: Money, balance: Money | None = None
-) -> dict[str, Any]:
+) -> Reported:
     """An equity snapshot (typically one per candle)."""
     _not_future(at, "at")
     bot = await _me(ctx)
@@ -183,7 +225,7 @@ async def reportEquity(
 @mutation
 async def reportSignalState(
     ctx: Ctx, report_id: ReportId, candle_at: AwareDatetime, state: ReportJson
-) -> dict[str, Any]:
+) -> Reported:
     """The evaluated signals, filters and score of one closed candle."""
     bot = await _me(ctx)
     answer, _ = await _insert_once(ctx, "signal_states", bot, report_id,
@@ -198,7 +240,7 @@ async def reportEvent(
     message: Annotated[str, Field(max_length=2000)],
     level: Literal["info", "warning", "error"] = "info", data: ReportJson | None = None,
     at: AwareDatetime | None = None,
-) -> dict[str, Any]:
+) -> Reported:
     """An event for the bot's activity feed."""
     bot = await _me(ctx)
     answer, _ = await _insert_once(ctx, "bot_events", bot, report_id, {
@@ -212,7 +254,7 @@ async def reportEvent(
 async def heartbeat(
     ctx: Ctx, report_id: ReportId, at: AwareDatetime,
     exchange_latency_ms: Annotated[float, Field(ge=0, le=3_600_000)] | None = None,
-) -> dict[str, Any]:
+) -> Acknowledged:
     """The bot is alive (with its round trip to the exchange, if measured): connection online
     (uptime counts from the first heartbeat after a gap); a deploying bot becomes online (or
     paused, if so desired). A bot still provisioning has no process yet: its token's

@@ -3,28 +3,43 @@ deployments (internal mutations for the provider and the monitor), and the per-b
 the dashboard: KPIs, equity curve, positions, trades and the activity feed.
 
 Lifecycle rules live in backend/domain/lifecycle.py; every change writes an event.
+`bots:trades` and `bots:events` are cursor-paginated (backend/runtime/pagination.py). Two
+crons keep bots honest: `markStale` every 10 s, `retentionSweep` hourly.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypedDict
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
 from backend.domain import deployments, history, lifecycle
 from backend.domain.botstate import (
     BOT_COLUMNS,
+    BotRow,
     add_event,
     bot_for_system,
     open_deployment,
     owned_bot,
     set_lifecycle,
 )
-from backend.domain.equity import MAX_POINTS, equity_curve
-from backend.domain.kpis import compute_kpis, ensure_totals
-from backend.domain.retention import apply_retention
-from backend.runtime import Conflict, Ctx, Forbidden, Id, NotFound, mutation, query
+from backend.domain.deployments import DeploymentStart
+from backend.domain.equity import MAX_POINTS, EquityPoint, equity_curve
+from backend.domain.history import Event, Position, TradePage
+from backend.domain.kpis import Kpis, compute_kpis, ensure_totals
+from backend.domain.retention import Retention, apply_retention
+from backend.runtime import (
+    Conflict,
+    Ctx,
+    Forbidden,
+    Id,
+    NotFound,
+    Page,
+    cron,
+    mutation,
+    query,
+)
 from backend.runtime.args import PlainText
 
 BotId = Id["bots"]
@@ -37,9 +52,47 @@ Region = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 Provider = Literal["local", "gcp"]
 Limit = Annotated[int, Field(ge=1, le=200)]
 CONNECTION = "bot_id, status, connected_since, last_seen_at, exchange_latency_ms"
+Cursor = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 
 
-def _connection(bot: dict[str, Any], conn: dict[str, Any] | None) -> dict[str, Any]:
+class Connection(TypedDict):
+    """A bot's connection as its heartbeats tell it."""
+
+    status: str
+    connected_since: datetime | None
+    last_seen_at: datetime | None
+    uptime_s: int
+    exchange_latency_ms: int | None
+
+
+class ListedBot(BotRow):
+    connection: Connection
+
+
+class DeploymentRow(TypedDict):
+    id: int
+    region: str
+    provider: str
+    instance_id: str | None
+    started_at: datetime
+    ended_at: datetime | None
+    outcome: str | None
+    detail: str | None
+
+
+class SignalState(TypedDict):
+    candle_at: datetime
+    state: dict[str, Any]
+
+
+class BotDetail(ListedBot):
+    """A bot with its connection, deployments (newest first) and latest signal state."""
+
+    deployments: list[DeploymentRow]
+    latest_signal_state: SignalState | None
+
+
+def _connection(bot: dict[str, Any], conn: dict[str, Any] | None) -> Connection:
     """Connection status and uptime, derived from heartbeats only (deterministic: uptime is
     measured up to the last heartbeat, not to the clock)."""
     status = (conn or {}).get("status") or "never"
@@ -76,7 +129,7 @@ async def _check_key(ctx: Ctx, user_id: int, api_key_id: int) -> None:
 
 
 @query
-async def list_(ctx: Ctx) -> list[dict[str, Any]]:
+async def list_(ctx: Ctx) -> list[ListedBot]:
     """The caller's bots with lifecycle, desired state, connection status and uptime."""
     user_id = ctx.auth.require_user()
     bots = await ctx.db.fetch(f"SELECT {BOT_COLUMNS} FROM bots WHERE user_id = $1 ORDER BY id",
@@ -88,7 +141,7 @@ async def list_(ctx: Ctx) -> list[dict[str, Any]]:
 
 
 @query
-async def get(ctx: Ctx, bot_id: BotId) -> dict[str, Any]:
+async def get(ctx: Ctx, bot_id: BotId) -> BotDetail:
     """One bot with its connection, deployment history (newest first) and latest signals."""
     user_id = ctx.auth.require_user()
     bot = await owned_bot(ctx.db, bot_id, user_id)
@@ -111,7 +164,7 @@ async def create(
     ctx: Ctx, name: Name, strategy_id: StrategyId, api_key_id: ApiKeyId,
     region: Region = "local", provider: Provider = "local", strategy_version: int | None = None,
     start: bool = True,
-) -> dict[str, Any]:
+) -> BotRow:
     """Create a bot from a strategy (its newest version unless `strategy_version`) and an API
     key. With `start` (default) it is provisioning with desired state run; else stopped."""
     user_id = ctx.auth.require_user()
@@ -143,7 +196,7 @@ async def update(
     strategy_id: StrategyId | None = None, strategy_version: int | None = None,
     api_key_id: ApiKeyId | None = None, region: Region | None = None,
     provider: Provider | None = None,
-) -> dict[str, Any]:
+) -> BotRow:
     """Change a bot. The strategy version may change live (the bot follows its config; the
     symbol only while stopped); API key, region and provider only while stopped or in error."""
     user_id = ctx.auth.require_user()
@@ -183,7 +236,7 @@ async def update(
 async def setDesiredState(
     ctx: Ctx, bot_id: BotId, state: Literal["run", "pause", "stop"],
     close_positions: bool = True,
-) -> dict[str, Any]:
+) -> BotRow:
     """What the bot should do: run, pause (no new entries, exits still managed) or stop
     (closing its positions unless `close_positions` is false). A stopped bot set to run is
     provisioned again. A move the lifecycle forbids is a 409 and changes nothing."""
@@ -210,7 +263,7 @@ async def setDesiredState(
 
 
 @query
-async def kpis(ctx: Ctx, bot_id: BotId) -> dict[str, Any]:
+async def kpis(ctx: Ctx, bot_id: BotId) -> Kpis:
     """The bot's KPIs (definitions in backend/domain/kpis.py and docs/domain.md)."""
     await owned_bot(ctx.db, bot_id, ctx.auth.require_user())
     return await compute_kpis(ctx.db, "bot_id", bot_id)
@@ -221,7 +274,7 @@ async def equity(
     ctx: Ctx, bot_id: BotId | None = None, start: AwareDatetime | None = None,
     end: AwareDatetime | None = None,
     max_points: Annotated[int, Field(ge=2, le=MAX_POINTS)] = MAX_POINTS,
-) -> list[dict[str, Any]]:
+) -> list[EquityPoint]:
     """The equity curve of one bot, or of all the caller's bots summed, in [start, end],
     downsampled to at most `max_points` points."""
     user_id = ctx.auth.require_user()
@@ -232,7 +285,7 @@ async def equity(
 
 
 @query
-async def positions(ctx: Ctx, bot_id: BotId | None = None) -> list[dict[str, Any]]:
+async def positions(ctx: Ctx, bot_id: BotId | None = None) -> list[Position]:
     """Open positions of one bot, or of all the caller's bots."""
     user_id = ctx.auth.require_user()
     if bot_id is not None:
@@ -246,33 +299,36 @@ async def trades(
     side: Literal["long", "short"] | None = None, start: AwareDatetime | None = None,
     end: AwareDatetime | None = None, sort: history.TradeSort = "exit_at",
     order: Literal["asc", "desc"] = "desc", limit: Limit = 50,
-    offset: Annotated[int, Field(ge=0)] = 0,
-) -> dict[str, Any]:
+    cursor: Cursor | None = None, end_cursor: Cursor | None = None,
+) -> TradePage:
     """Closed trades of one bot or all the caller's bots: filter by symbol, side and exit
-    time [start, end); sort by a column; paginate with limit/offset (`total` counts all)."""
+    time [start, end); sort by a column; a page of `limit` after `cursor` (pass the last
+    page's `continue_cursor`), or up to `end_cursor` (`total` counts every page)."""
     user_id = ctx.auth.require_user()
     if bot_id is not None:
         await owned_bot(ctx.db, bot_id, user_id)
     return await history.trades(ctx.db, user_id, bot_id, symbol, side, start, end, sort,
-                                order == "desc", limit, offset)
+                                order == "desc", limit, cursor, end_cursor)
 
 
 @query
 async def events(
-    ctx: Ctx, bot_id: BotId | None = None, before_id: int | None = None, limit: Limit = 50
-) -> dict[str, Any]:
-    """The activity feed (bot events), newest first; page with `before_id`."""
+    ctx: Ctx, bot_id: BotId | None = None, limit: Limit = 50, cursor: Cursor | None = None,
+    end_cursor: Cursor | None = None,
+) -> Page[Event]:
+    """The activity feed (bot events), newest first, a page at a time (as `bots:trades`)."""
     user_id = ctx.auth.require_user()
     if bot_id is not None:
         await owned_bot(ctx.db, bot_id, user_id)
-    return await history.events(ctx.db, user_id, bot_id, before_id, limit)
+    return await history.events(ctx.db, user_id, bot_id, limit, cursor, end_cursor)
 
 
-# Internal mutations: the deployment provider and the monitor call these through
-# `runtime.call(..., internal_ok=True)` (anonymous auth = the system) or from actions.
+# Internal mutations: the deployment provider calls these through
+# `runtime.call(..., internal_ok=True)` (anonymous auth = the system) or from actions; the
+# scheduler runs the crons (as the system too).
 
 @mutation(internal=True)
-async def beginDeployment(ctx: Ctx, bot_id: BotId) -> dict[str, Any]:
+async def beginDeployment(ctx: Ctx, bot_id: BotId) -> DeploymentStart:
     """Open a deployment: a fresh bot token and the API key's data key, for the provider."""
     return await deployments.begin(ctx.db, await bot_for_system(ctx, bot_id))
 
@@ -281,7 +337,7 @@ async def beginDeployment(ctx: Ctx, bot_id: BotId) -> dict[str, Any]:
 async def markLifecycle(
     ctx: Ctx, bot_id: BotId, lifecycle: Literal[lifecycle.STATES],  # type: ignore[valid-type]
     message: str | None = None, instance_id: str | None = None,
-) -> dict[str, Any]:
+) -> BotRow:
     """The provider reports a lifecycle change (checked) and/or the instance id."""
     bot = await bot_for_system(ctx, bot_id)
     return await deployments.mark(ctx.db, bot, lifecycle, message, instance_id)
@@ -291,12 +347,13 @@ async def markLifecycle(
 async def endDeployment(
     ctx: Ctx, bot_id: BotId, deployment_id: DeploymentId,
     outcome: Literal["stopped", "failed", "replaced"], detail: str | None = None,
-) -> dict[str, Any]:
+) -> BotRow:
     """The provider reports that the bot's instance is gone; the token is revoked."""
     bot = await bot_for_system(ctx, bot_id)
     return await deployments.end(ctx.db, bot, deployment_id, outcome, detail)
 
 
+@cron(every_s=10)
 @mutation(internal=True)
 async def markStale(ctx: Ctx, stale_after_s: Annotated[int, Field(ge=1)] = 60) -> list[int]:
     """Mark online bots whose last heartbeat is older than `stale_after_s` as stale."""
@@ -313,8 +370,20 @@ async def markStale(ctx: Ctx, stale_after_s: Annotated[int, Field(ge=1)] = 60) -
     return [row["bot_id"] for row in stale]
 
 
+@cron("17 * * * *")
 @mutation(internal=True)
-async def applyRetention(ctx: Ctx, bot_id: BotId) -> dict[str, int]:
+async def retentionSweep(ctx: Ctx) -> int:
+    """Queue `applyRetention` for every bot, one job (one transaction) per bot."""
+    if ctx.auth.kind != "anonymous":
+        raise Forbidden("only the system applies retention")
+    bots = await ctx.db.fetch("SELECT id FROM bots ORDER BY id")
+    for bot in bots:
+        await ctx.scheduler.run_after(0, "bots:applyRetention", {"bot_id": bot["id"]})
+    return len(bots)
+
+
+@mutation(internal=True)
+async def applyRetention(ctx: Ctx, bot_id: BotId) -> Retention:
     """Thin the bot's equity snapshots and drop old signal states (retention.py)."""
     if ctx.auth.kind != "anonymous":
         raise Forbidden("only the system applies retention")

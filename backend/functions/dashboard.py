@@ -3,14 +3,34 @@ counts by lifecycle and connection, and open-position totals."""
 
 from __future__ import annotations
 
-from typing import Any
+from decimal import Decimal
+from typing import TypedDict
 
-from backend.domain.kpis import compute_kpis
+from backend.domain.kpis import Kpis, compute_kpis
 from backend.runtime import Ctx, query
 
 
+class BotCounts(TypedDict):
+    total: int
+    by_lifecycle: dict[str, int]
+    by_connection: dict[str, int]
+
+
+class OpenPositions(TypedDict):
+    count: int
+    unrealised_pnl: Decimal
+
+
+class Overview(TypedDict):
+    """The caller's KPIs, bot counts and open-position totals."""
+
+    kpis: Kpis
+    bots: BotCounts
+    open_positions: OpenPositions
+
+
 @query
-async def overview(ctx: Ctx) -> dict[str, Any]:
+async def overview(ctx: Ctx) -> Overview:
     """KPIs over all the caller's bots (same definitions as `bots:kpis`) and bot counts."""
     user_id = ctx.auth.require_user()
     lifecycles = await ctx.db.fetch(

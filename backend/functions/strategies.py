@@ -6,16 +6,55 @@ strategy archives it (its versions stay, so bots that ran it keep their history)
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, TypedDict
 
 from backend.domain.templates import validated
-from backend.runtime import Conflict, Ctx, Id, NotFound, mutation, query
+from backend.runtime import Conflict, Ctx, Id, NotFound, Ok, mutation, query
 from strategy.components.catalogue import CATALOGUE
 from strategy.template import TEMPLATE_SCHEMA, TIMEFRAMES
 
 StrategyId = Id["strategies"]
 
 COLUMNS = "id, name, symbol, timeframe, version, created_at, updated_at"
+
+
+class Catalogue(TypedDict):
+    """What a template may contain: components, the JSON schema, the timeframes."""
+
+    components: dict[str, Any]
+    schema: dict[str, Any]
+    timeframes: list[str]
+
+
+class StrategyRow(TypedDict):
+    """A strategy; `version` is its newest version number."""
+
+    id: int
+    name: str
+    symbol: str
+    timeframe: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class Saved(StrategyRow):
+    """A strategy and the template just saved (its newest version)."""
+
+    template: dict[str, Any]
+
+
+class VersionInfo(TypedDict):
+    version: int
+    created_at: datetime
+
+
+class StrategyDetail(Saved):
+    """A strategy with the template of `template_version` and the list of its versions."""
+
+    template_version: int
+    versions: list[VersionInfo]
 
 
 async def _owned(ctx: Ctx, strategy_id: int, user_id: int) -> dict[str, Any]:
@@ -39,13 +78,13 @@ async def _save_version(ctx: Ctx, strategy_id: int, user_id: int, version: int,
 
 
 @query
-async def catalogue(ctx: Ctx) -> dict[str, Any]:
+async def catalogue(ctx: Ctx) -> Catalogue:
     """The component catalogue, the template's JSON schema and the timeframes."""
     return {"components": CATALOGUE, "schema": TEMPLATE_SCHEMA, "timeframes": list(TIMEFRAMES)}
 
 
 @query
-async def list_(ctx: Ctx) -> list[dict[str, Any]]:
+async def list_(ctx: Ctx) -> list[StrategyRow]:
     """The caller's strategies (newest version number of each), oldest first."""
     user_id = ctx.auth.require_user()
     return await ctx.db.fetch(
@@ -57,7 +96,7 @@ async def list_(ctx: Ctx) -> list[dict[str, Any]]:
 
 @query
 async def get(ctx: Ctx, strategy_id: StrategyId, version: int | None = None
-              ) -> dict[str, Any]:
+              ) -> StrategyDetail:
     """One strategy with its template (the newest version, or `version`) and its versions."""
     user_id = ctx.auth.require_user()
     strategy = await _owned(ctx, strategy_id, user_id)
@@ -79,7 +118,7 @@ async def get(ctx: Ctx, strategy_id: StrategyId, version: int | None = None
 
 
 @mutation
-async def create(ctx: Ctx, template: dict[str, Any]) -> dict[str, Any]:
+async def create(ctx: Ctx, template: dict[str, Any]) -> Saved:
     """Validate `template` through the strategy engine and save it as version 1."""
     user_id = ctx.auth.require_user()
     data = validated(template)
@@ -95,7 +134,7 @@ async def create(ctx: Ctx, template: dict[str, Any]) -> dict[str, Any]:
 
 @mutation
 async def update(ctx: Ctx, strategy_id: StrategyId, template: dict[str, Any]
-                 ) -> dict[str, Any]:
+                 ) -> Saved:
     """Validate `template` and save it as the strategy's next version. Bots keep running the
     version they recorded until they are updated to the new one (`bots:update`)."""
     user_id = ctx.auth.require_user()
@@ -112,7 +151,7 @@ async def update(ctx: Ctx, strategy_id: StrategyId, template: dict[str, Any]
 
 
 @mutation
-async def remove(ctx: Ctx, strategy_id: StrategyId) -> dict[str, bool]:
+async def remove(ctx: Ctx, strategy_id: StrategyId) -> Ok:
     """Archive a strategy; refused while a bot that is not stopped runs it."""
     user_id = ctx.auth.require_user()
     strategy = await _owned(ctx, strategy_id, user_id)

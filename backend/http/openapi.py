@@ -1,14 +1,20 @@
-"""`GET /api/openapi.json`: an OpenAPI 3.1 document listing every public function and its
-argument schema (as `POST /api/{kind}/{module:name}` operations)."""
+"""`GET /api/openapi.json`: an OpenAPI 3.1 document listing every public function of the
+app with its argument schema and its result schema (as `POST /api/{kind}/{module:name}`
+operations). All schemas are generated together, so two types of the same name in
+different modules get distinct component names."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from pydantic import TypeAdapter
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from backend.runtime.registry import FunctionDef
+
+REF = "#/components/schemas/{model}"
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -44,10 +50,9 @@ def _errors() -> dict[str, Any]:
     return {code: {"description": text, **ref} for code, text in described.items()}
 
 
-def _operation(fdef: FunctionDef, schemas: dict[str, Any]) -> dict[str, Any]:
-    schema = fdef.args.json_schema()
-    schemas.update(schema.pop("$defs", {}))
-    value_schema: dict[str, Any] = {"value": {}}
+def _operation(fdef: FunctionDef, schema: dict[str, Any], result: dict[str, Any]
+               ) -> dict[str, Any]:
+    value_schema: dict[str, Any] = {"value": result}
     if fdef.kind == "mutation":
         value_schema["version"] = {"type": "string", "description": "commit xid"}
     return {
@@ -67,12 +72,21 @@ def _operation(fdef: FunctionDef, schemas: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def build_openapi(registry: dict[str, FunctionDef]) -> dict[str, Any]:
-    schemas: dict[str, Any] = {"Error": ERROR_SCHEMA, "Call": CALL_SCHEMA}
+def build_openapi(functions: Mapping[str, FunctionDef]) -> dict[str, Any]:
+    public = [fdef for _, fdef in sorted(functions.items()) if not fdef.internal]
+    inputs = [item for fdef in public for item in (
+        ((fdef.path, "args"), "validation", TypeAdapter(fdef.args.model)),
+        ((fdef.path, "result"), "serialization", fdef.returns.adapter))]
+    generated, definitions = TypeAdapter.json_schemas(inputs, ref_template=REF)
+    schemas: dict[str, Any] = {**definitions.get("$defs", {}),
+                               "Error": ERROR_SCHEMA, "Call": CALL_SCHEMA}
     paths: dict[str, Any] = {}
-    for path, fdef in sorted(registry.items()):
-        if not fdef.internal:
-            paths[f"/api/{fdef.kind}/{path}"] = {"post": _operation(fdef, schemas)}
+    for fdef in public:
+        args = generated[((fdef.path, "args"), "validation")]
+        if "$ref" in args:  # inline the argument object: it is used by this operation only
+            args = schemas.pop(args["$ref"].rsplit("/", 1)[-1])
+        paths[f"/api/{fdef.kind}/{fdef.path}"] = {"post": _operation(
+            fdef, args, generated[((fdef.path, "result"), "serialization")])}
     call_body = {"required": True, "content": {
         "application/json": {"schema": {"$ref": "#/components/schemas/Call"}}}}
     for kind in ("query", "mutation", "action"):
@@ -100,4 +114,4 @@ def build_openapi(registry: dict[str, FunctionDef]) -> dict[str, Any]:
 
 
 async def openapi(request: Request) -> JSONResponse:
-    return JSONResponse(build_openapi(request.app.state.runtime.registry))
+    return JSONResponse(build_openapi(request.app.state.runtime.functions))

@@ -193,6 +193,29 @@ class Engine:
             self.index.remove(query)
             self._new.discard(query)
 
+    def reload(self, paths: set[str]) -> int:
+        """The functions at `paths` were redefined (`plutarc dev`): their live queries switch
+        to the new definitions and re-run in the next cycle; how many will re-run. A query
+        whose function is gone or no longer accepts its arguments gets that error."""
+        count = 0
+        for query in [q for q in self.queries.values() if q.fdef.path in paths]:
+            try:
+                fdef = self.runtime.lookup("query", query.fdef.path)
+                query.fdef, query.args = fdef, fdef.args.validate(json.loads(query.key[1]))
+            except ApiError as exc:
+                query.error, query.computed = exc.to_json(), True
+                for session, sub_id in query.subscribers:
+                    session.mark({sub_id}, str(self.version) if self.version else None)
+                continue
+            self._new.add(query)
+            count += 1
+        self._wake.set()
+        return count
+
+    def refresh(self) -> None:
+        """Run a cycle soon even if no notice arrives (for tools that wait for a version)."""
+        self._wake.set()
+
     def wait_for(self, session: ClientSession, xid: int) -> None:
         """Answer the session with a transition once the version includes `xid`."""
         if self.version is not None and self.version.includes(xid):

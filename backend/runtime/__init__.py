@@ -5,15 +5,23 @@ arguments, run them in the right transaction with `ctx`, and record every SQL st
 
     BotId = Id["bots"]
 
+    class Bot(TypedDict):
+        id: int
+        name: str
+
     @query
-    async def get(ctx: Ctx, bot_id: BotId) -> dict:
+    async def get(ctx: Ctx, bot_id: BotId) -> Bot | None:
         user_id = ctx.auth.require_user()
-        return await ctx.db.fetchrow("SELECT * FROM bots WHERE id = $1 AND user_id = $2",
+        return await ctx.db.fetchrow("SELECT id, name FROM bots WHERE id = $1 AND user_id = $2",
                                      bot_id, user_id)
+
+Functions are gathered into the set an app serves by `discover()` / `Functions`; see
+docs/functions.md for the whole guide.
 """
 
 from backend.runtime.args import Id
 from backend.runtime.context import Auth, Ctx
+from backend.runtime.crons import cron
 from backend.runtime.errors import (
     ApiError,
     BadRequest,
@@ -23,7 +31,9 @@ from backend.runtime.errors import (
     TooManyRequests,
     Unauthorized,
 )
-from backend.runtime.registry import action, mutation, query
+from backend.runtime.pagination import Keyset, Page, paginate
+from backend.runtime.registry import Functions, action, discover, mutation, query
+from backend.runtime.results import Ok
 
 __all__ = [
     "ApiError",
@@ -32,11 +42,18 @@ __all__ = [
     "Conflict",
     "Ctx",
     "Forbidden",
+    "Functions",
     "Id",
+    "Keyset",
     "NotFound",
+    "Ok",
+    "Page",
     "TooManyRequests",
     "Unauthorized",
     "action",
+    "cron",
+    "discover",
     "mutation",
+    "paginate",
     "query",
 ]

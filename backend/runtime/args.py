@@ -88,6 +88,3 @@ class ArgsSpec:
             field = ".".join(str(part) for part in first["loc"]) or "args"
             raise BadRequest(f"{field}: {first['msg']}", field=field) from None
         return {name: getattr(parsed, name) for name in self.names}
-
-    def json_schema(self) -> dict[str, Any]:
-        return self.model.model_json_schema(ref_template="#/components/schemas/{model}")

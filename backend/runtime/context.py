@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
 
 from backend.runtime.errors import Forbidden, Unauthorized
 from backend.runtime.executor import Executor
+
+if TYPE_CHECKING:
+    from backend.runtime.jobs import JobQueue
 
 AuthKind = Literal["anonymous", "user", "bot"]
 
@@ -57,12 +60,21 @@ ANONYMOUS = Auth()
 CallFn = Callable[[str, dict[str, Any] | None], Awaitable[Any]]
 
 
+class NoScheduler:
+    """The `ctx.scheduler` of queries and actions: scheduling happens in mutations, so that
+    a job exists only if the write that wants it commits."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError("only mutations can schedule: call a mutation that uses "
+                           "ctx.scheduler")
+
+
 @dataclass
 class Ctx:
     """Passed as the first argument of every function.
 
     Inside actions `db` refuses every use (they hold no transaction); `query`/`mutation` are
-    set only for actions.
+    set only for actions; `scheduler` (backend/runtime/jobs.py) only for mutations.
     """
 
     auth: Auth
@@ -71,6 +83,7 @@ class Ctx:
     mutation: CallFn | None = None
     request_id: str = ""
     client: str = ""
+    scheduler: JobQueue = field(default_factory=NoScheduler)  # type: ignore[assignment]
 
 
 class NoTransaction:

@@ -7,21 +7,28 @@ Transactions:
 - mutation: SERIALIZABLE; on serialization failure or deadlock the whole function is re-run,
   at most `max_attempts` times with jittered backoff, then 409. Its version is its xid.
 - action: no transaction; `ctx.query` / `ctx.mutation` call other functions as the caller.
+
+With `check_results` (tests and `plutarc dev`), every result is checked against the
+function's declared result type (backend/runtime/results.py); a mismatch is a 500.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
 
+from backend.runtime.clock import Clock, SystemClock
 from backend.runtime.context import Auth, Ctx, NoTransaction
 from backend.runtime.errors import BadRequest, Conflict, NotFound
 from backend.runtime.executor import Executor, Statement
+from backend.runtime.jobs import JobQueue
 from backend.runtime.registry import FunctionDef, Kind
+from backend.runtime.results import checking_by_default
 
 RETRYABLE = (asyncpg.exceptions.SerializationError, asyncpg.exceptions.DeadlockDetectedError)
 
@@ -42,26 +49,53 @@ class Outcome:
     version: str | None = None
     statements: list[Statement] = field(default_factory=list)
     attempts: int = 1
+    skipped: bool = False
+
+
+# Runs first inside a mutation's transaction; False skips the mutation (nothing is written).
+# The scheduler claims its job row this way, so claim and effects commit together.
+Claim = Callable[[Executor], Awaitable[bool]]
 
 
 class Runtime:
-    """Calls functions of a registry on a connection pool."""
+    """Calls the functions of a set on a connection pool.
+
+    `functions` is the app's own set (backend/runtime/registry.py); `clock` is what the
+    scheduler and `ctx.scheduler` read the time from.
+    """
 
     def __init__(
         self,
         pool: asyncpg.Pool,
-        registry: dict[str, FunctionDef],
+        functions: Mapping[str, FunctionDef],
         max_attempts: int = 8,
+        *,
+        clock: Clock | None = None,
+        check_results: bool | None = None,
     ) -> None:
         self.pool = pool
-        self.registry = registry
+        self.functions = functions
         self.max_attempts = max_attempts
+        self.clock: Clock = clock or SystemClock()
+        self.check_results = checking_by_default() if check_results is None else check_results
+
+    def lookup_any(self, path: str) -> FunctionDef:
+        """Any function at `path`, internal or not (the scheduler's view)."""
+        fdef = self.functions.get(path) if isinstance(path, str) else None
+        if fdef is None:
+            raise NotFound(f"no function {path!r}", field="path")
+        return fdef
+
+    def _checked(self, fdef: FunctionDef, value: Any) -> Any:
+        if self.check_results:
+            fdef.returns.check(value)
+        return value
 
     def lookup(self, kind: Kind, path: str, internal_ok: bool = False) -> FunctionDef:
         """The function at `path`, which must be of `kind` (internal ones only for actions)."""
         if not isinstance(path, str) or ":" not in path:
             raise BadRequest("path must look like 'module:name'", field="path")
-        fdef = self.registry.get(path)
+        fdef = self.functions.get(path)
         if fdef is None or (fdef.internal and not internal_ok):
             raise NotFound(f"no function {path!r}", field="path")
         if fdef.kind != kind:
@@ -89,7 +123,7 @@ class Runtime:
                 snapshot = await conn.fetchval("SELECT pg_current_snapshot()::text")
                 executor = Executor(conn)
                 ctx = Ctx(auth, executor, request_id=meta.request_id, client=meta.client)
-                value = await fdef.fn(ctx, **args)
+                value = self._checked(fdef, await fdef.fn(ctx, **args))
         return Outcome(value, snapshot, executor.statements)
 
     async def run_query_on(
@@ -101,18 +135,22 @@ class Runtime:
         A savepoint keeps one failing query from aborting the others of the batch.
         """
         async with executor.conn.transaction():
-            return await fdef.fn(Ctx(auth, executor), **args)
+            return self._checked(fdef, await fdef.fn(Ctx(auth, executor), **args))
 
     async def run_mutation(
-        self, fdef: FunctionDef, args: dict[str, Any], auth: Auth, meta: CallMeta = CallMeta()
+        self, fdef: FunctionDef, args: dict[str, Any], auth: Auth, meta: CallMeta = CallMeta(),
+        claim: Claim | None = None,
     ) -> Outcome:
         for attempt in range(1, self.max_attempts + 1):
             try:
                 async with self.pool.acquire() as conn:
                     async with conn.transaction(isolation="serializable"):
                         executor = Executor(conn)
-                        ctx = Ctx(auth, executor, request_id=meta.request_id, client=meta.client)
-                        value = await fdef.fn(ctx, **args)
+                        if claim is not None and not await claim(executor):
+                            return Outcome(None, skipped=True)
+                        ctx = Ctx(auth, executor, request_id=meta.request_id, client=meta.client,
+                                  scheduler=JobQueue(executor, self))
+                        value = self._checked(fdef, await fdef.fn(ctx, **args))
                         xid = await conn.fetchval("SELECT pg_current_xact_id()::text")
                 return Outcome(value, xid, executor.statements, attempt)
             except RETRYABLE:
@@ -139,4 +177,4 @@ class Runtime:
             auth, NoTransaction(), call_query, call_mutation,  # type: ignore[arg-type]
             meta.request_id, meta.client,
         )
-        return Outcome(await fdef.fn(ctx, **args))
+        return Outcome(self._checked(fdef, await fdef.fn(ctx, **args)))

@@ -6,16 +6,22 @@ ambiguous failure of an order creation needs a lookup before anything else is tr
 
 from __future__ import annotations
 
+from bot.venue import VenueError
+
 TIMESTAMP_OUT_OF_WINDOW = 10002
 BAD_SIGNATURE = 10004
 TOO_MANY_VISITS = 10006
 SERVER_ERROR = 10016
 ORDER_NOT_FOUND = 110001
 DUPLICATE_ORDER_LINK_ID = 110072
+PARAMETER_ERROR = 10001  # among others: a TP/SL on the wrong side of the last price
+REDUCE_ONLY_NO_POSITION = 110017
+LEVERAGE_NOT_MODIFIED = 110043
+TPSL_NOT_MODIFIED = 34040
 
 
-class BybitError(Exception):
-    """Base of every failure raised by the Bybit client."""
+class BybitError(VenueError):
+    """Base of every failure raised by the Bybit client (a `bot.venue.VenueError`)."""
 
     ambiguous = False
 

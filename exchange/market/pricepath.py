@@ -8,12 +8,14 @@ Decimal rounded to the instrument's tick size.
 
 from __future__ import annotations
 
-import csv
 import math
 import random
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
+
+from strategy.candle import Candle
+from strategy.candles_csv import read_candle_rows
 
 
 @dataclass(frozen=True)
@@ -32,40 +34,18 @@ REGIMES = (
 MEAN_REGIME_MINUTES = 45.0
 
 
-@dataclass(frozen=True)
-class CsvCandle:
-    open_time_ms: int
-    open: Decimal
-    high: Decimal
-    low: Decimal
-    close: Decimal
-    volume: Decimal
-
-
 def quantize(value: float | Decimal, tick: Decimal) -> Decimal:
     """Round to a multiple of `tick` (never below one tick)."""
     steps = (Decimal(str(value)) / tick).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
     return max(steps, Decimal(1)) * tick
 
 
-def load_candles_csv(path: Path) -> list[CsvCandle]:
-    """Read the shared candle CSV format, sorted by open time."""
-    with Path(path).open(newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    candles = [
-        CsvCandle(
-            int(r["open_time_ms"]),
-            Decimal(r["open"]),
-            Decimal(r["high"]),
-            Decimal(r["low"]),
-            Decimal(r["close"]),
-            Decimal(r["volume"]),
-        )
-        for r in rows
-    ]
+def load_candles_csv(path: Path) -> list[Candle]:
+    """Read the shared candle CSV format through the one checked reader."""
+    candles = read_candle_rows(path)
     if len(candles) < 2:
         raise ValueError(f"{path}: need at least two candles")
-    return sorted(candles, key=lambda c: c.open_time_ms)
+    return candles
 
 
 class SyntheticPath:
@@ -96,7 +76,7 @@ class ReplayPath:
     of its interval, then hands over to a synthetic path from the last close."""
 
     def __init__(
-        self, rng: random.Random, candles: list[CsvCandle], tick: Decimal, step_ms: int
+        self, rng: random.Random, candles: list[Candle], tick: Decimal, step_ms: int
     ) -> None:
         interval = candles[1].open_time_ms - candles[0].open_time_ms
         if interval <= 0 or interval % step_ms:
@@ -107,7 +87,7 @@ class ReplayPath:
         self.regime = REGIMES[2]
 
     @staticmethod
-    def _walk(c: CsvCandle, steps: int, tick: Decimal) -> list[Decimal]:
+    def _walk(c: Candle, steps: int, tick: Decimal) -> list[Decimal]:
         """Prices of the candle's steps; open, both extremes and close are each hit exactly
         (when the candle has at least four steps)."""
         first, second = (c.low, c.high) if c.close >= c.open else (c.high, c.low)

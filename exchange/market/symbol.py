@@ -14,7 +14,8 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from exchange.config import InstrumentSpec
 from exchange.market.book import SyntheticBook
 from exchange.market.candles import Candle, Candles
-from exchange.market.pricepath import CsvCandle, ReplayPath, SyntheticPath, quantize
+from exchange.market.pricepath import ReplayPath, SyntheticPath, quantize
+from strategy.candle import Candle as ClosedCandle
 
 RECENT_TRADES = 1000  # market/recent-trade serves at most 1000 (Bybit's limit)
 
@@ -48,7 +49,7 @@ class SymbolMarket:
         seed: int,
         step_ms: int,
         book_levels: int,
-        csv_candles: list[CsvCandle] | None = None,
+        csv_candles: list[ClosedCandle] | None = None,
     ) -> None:
         self.spec = spec
         self._rng = random.Random(f"trades:{seed}:{spec.symbol}")

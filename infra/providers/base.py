@@ -21,7 +21,7 @@ from typing import Any
 
 from backend.db.pool import create_pool
 from backend.runtime.context import ANONYMOUS, Auth
-from backend.runtime.registry import load_functions
+from backend.runtime.registry import discover
 from backend.runtime.runner import Runtime
 
 
@@ -42,7 +42,7 @@ class Backend:
 
     @classmethod
     async def connect(cls, dsn: str) -> Backend:
-        return cls(Runtime(await create_pool(dsn, min_size=1, max_size=3), load_functions()))
+        return cls(Runtime(await create_pool(dsn, min_size=1, max_size=3), discover()))
 
     async def close(self) -> None:
         await self.runtime.pool.close()

@@ -7,7 +7,8 @@ computed once over all candles, and the loop jumps from one possible entry to th
 * a decision at the close of candle ``i`` fills at the open of ``i + 1`` (entries, time
   exits and opposite-signal exits), with ``slippage_bps`` against the trader;
 * stops and targets are checked inside each candle from the entry candle on, stop first
-  when both could have been touched (see ``exits/kernel.py``);
+  when both could have been touched, and filled as the exchange-side orders the bot keeps
+  for them (``level_fills``: the one place for those rules);
 * one position at a time (a template trades one symbol); no entry is decided on the candle
   in which a position closed — the same rule the evaluator applies;
 * the account the guards see is closed-trade equity (the backtester is flat whenever it
@@ -27,6 +28,7 @@ from decimal import Decimal
 import numpy as np
 
 from strategy.backtest.funding import funding_cost
+from strategy.backtest.level_fills import LEVEL_REASONS, market_fill
 from strategy.backtest.result import BacktestConfig, BacktestResult, Trade
 from strategy.components.frame import signal_states
 from strategy.components.state import AccountState
@@ -36,7 +38,6 @@ from strategy.kpis import DAY_MS, compute_kpis
 from strategy.template.model import Template
 
 Progress = Callable[[float], None]
-LEVEL_REASONS = frozenset(("stop_loss", "take_profit", "trailing_stop", "atr_stop", "break_even"))
 _ZERO = Decimal(0)
 
 
@@ -178,9 +179,7 @@ class _Fills:
     def trade(self, i: int, decision: Decision) -> Trade:
         side = SIDES[decision.action]
         c, cfg = self.candles, self.config
-        entry_price = price(self.open(i + 1))
-        if self.slip:
-            entry_price *= 1 + side * self.slip
+        entry_price = market_fill(price(self.open(i + 1)), side, self.slip, closing=False)
         opposite = self.frame.short_signal if side > 0 else self.frame.long_signal
         check = self.rules.manage_new(
             c.open, c.high, c.low, opposite, i + 1, side, float(entry_price), self.atr(i)
@@ -193,16 +192,10 @@ class _Fills:
             e, reason, raw = check.index, check.reason, check.price
             # a level is known to be hit by the close of the candle that touched it
             exit_time = self.open_time(e) + (self.tf if reason in LEVEL_REASONS else 0)
-        exit_price = price(raw)
-        if reason == "take_profit":
-            exit_fee_rate = cfg.maker_fee
-        else:
-            exit_fee_rate = cfg.taker_fee
-            if self.slip:
-                exit_price *= 1 - side * self.slip
+        exit_price = market_fill(price(raw), side, self.slip, closing=True)
         qty = decision.quantity
         entry_fee = qty * entry_price * cfg.taker_fee
-        fees = entry_fee + qty * exit_price * exit_fee_rate
+        fees = entry_fee + qty * exit_price * cfg.taker_fee
         if cfg.funding_rate:
             entry_ms = self.open_time(i + 1)
             fees += funding_cost(side, qty, entry_ms, exit_time, cfg.funding_rate, self._price_at)

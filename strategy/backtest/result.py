@@ -15,16 +15,16 @@ from strategy.kpis import Kpis
 class BacktestConfig:
     """Execution assumptions.
 
-    Fees are fractions of notional (0.00055 = 5.5 bps).  Market orders (entries, time and
-    opposite-signal exits, stops) pay ``taker_fee`` and ``slippage_bps`` against the trader;
-    take-profit limits pay ``maker_fee`` and no slippage.  ``spread_bps`` is the constant
+    Fees are fractions of notional (0.00055 = 5.5 bps).  Every fill is a market order
+    (entries, exits at a close, and the exchange-side stops and targets: see
+    ``level_fills``) and pays ``taker_fee`` and ``slippage_bps`` against the trader.
+    ``spread_bps`` is the constant
     spread fed to the spread filter (candles carry none).  ``qty_step`` rounds quantities
     down to the instrument's lot size.  ``funding_rate`` is charged every 8 h on open
     positions (``strategy.backtest.funding``; 0 = not modelled, Bybit's base is 0.0001).
     """
 
     initial_equity: Decimal = Decimal(10_000)
-    maker_fee: Decimal = Decimal("0.0002")
     taker_fee: Decimal = Decimal("0.00055")
     slippage_bps: Decimal = Decimal(0)
     spread_bps: float = 0.0

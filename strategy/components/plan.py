@@ -16,6 +16,7 @@ import numpy as np
 from strategy.components.base import ComponentType, Need
 from strategy.components.catalogue import COMPONENTS
 from strategy.indicators import INDICATORS, Candles
+from strategy.indicators.memory import settle
 from strategy.template.model import Component, Template
 
 CANDLE_SERIES = ("open", "high", "low", "close", "volume", "spread_bps")
@@ -66,6 +67,16 @@ class Plan:
         # closed candles needed before a decision: the warmup-th candle (index warmup - 1)
         # is the first with every indicator value (and its history) available
         self.warmup = lookback + self.history + 1
+        # candles past ``warmup`` until every indicator has forgotten where it started
+        # (``strategy.indicators.memory``): warming on ``warmup + settle`` candles gives the
+        # decisions of a run that started long before (restart and hot-swap parity)
+        self.settle = max(
+            (
+                settle(n.indicator, INDICATORS[n.indicator].resolve(dict(n.params)))
+                for n in self.needs.values()
+            ),
+            default=0,
+        )
 
     def batch(self, candles: Candles) -> dict[str, np.ndarray]:
         """Every needed indicator series over the whole candle history."""

@@ -35,7 +35,9 @@ class PositionState(NamedTuple):
     keeps its exit bookkeeping (best price so far, bars held) per entry and starts fresh when
     it sees a new one.  ``best_price`` (most favourable price of the candles completed since
     entry, i.e. before the one being decided) may be passed to seed that bookkeeping after a
-    restart or a template hot-swap; it is ignored on the entry candle itself.
+    restart or a template hot-swap; it is ignored on the entry candle itself.  ``entry_atr``
+    (the ATR of the entry decision, ``Decision.entry_atr``) likewise keeps an ``atr_stop``
+    where it was after a restart; without it the latest ATR is used.
     """
 
     side: str
@@ -43,6 +45,7 @@ class PositionState(NamedTuple):
     entry_price: Decimal
     entry_time_ms: int
     best_price: Decimal | None = None
+    entry_atr: float | None = None
 
 
 class GuardResult(NamedTuple):

@@ -2,7 +2,8 @@
 
 TA-Lib conventions: lookback ``period - 1`` (those positions are NaN); EMA uses
 ``k = 2 / (period + 1)`` and is seeded with the SMA of its first ``period`` values.
-Running sums are updated by the difference of the entering and leaving value, and the EMA
+The SMA's and WMA's running sums are double-doubles (``_exact_sum``), updated by the entering
+and leaving values: no drift, and equal whatever the series' start.  The EMA
 step is one fused multiply-add ``fma(prev, 1 - k, x * k)`` rather than TA-Lib's
 ``(x - prev) * k + prev``: a shorter dependency chain, equal to TA-Lib within a few ulps.  The ``*_from`` kernels start at an arbitrary first valid index so
 composite indicators (MACD, BBANDS, STOCH) reuse them on series with their own warm-up.
@@ -15,6 +16,7 @@ import math
 import numpy as np
 from numba import njit
 
+from strategy.indicators._exact_sum import dd_add, dd_add_product, dd_add_product_py, dd_add_py
 from strategy.indicators._fma import fma
 from strategy.indicators.streaming import NAN
 
@@ -36,13 +38,15 @@ def sma_from(x, period, first, out):
     if start >= n:
         return
     inv = 1.0 / period
-    total = 0.0
+    hi = 0.0
+    lo = 0.0
     for i in range(first, start + 1):
-        total += x[i]
-    out[start] = total * inv
+        hi, lo = dd_add(hi, lo, x[i])
+    out[start] = hi * inv
     for i in range(start + 1, n):
-        total += x[i] - x[i - period]
-        out[i] = total * inv
+        hi, lo = dd_add(hi, lo, x[i])
+        hi, lo = dd_add(hi, lo, -x[i - period])
+        out[i] = hi * inv
 
 
 @njit(cache=True)
@@ -93,24 +97,26 @@ def wma(x, period):
     if start >= n:
         return out
     inv = 2.0 / (period * (period + 1))
-    total = 0.0
-    weighted = 0.0
+    s_hi = s_lo = w_hi = w_lo = 0.0  # exact sums: plain and weighted (see _exact_sum)
     for i in range(start + 1):
-        total += x[i]
-        weighted += x[i] * (i + 1)
-    out[start] = weighted * inv
+        s_hi, s_lo = dd_add(s_hi, s_lo, x[i])
+        w_hi, w_lo = dd_add_product(w_hi, w_lo, x[i], float(i + 1))
+    out[start] = w_hi * inv
     for i in range(start + 1, n):
         # W_i = W_{i-1} + period * x_i - S_{i-1}; S_i = S_{i-1} + x_i - x_{i-period}
-        weighted += period * x[i] - total
-        total += x[i] - x[i - period]
-        out[i] = weighted * inv
+        w_hi, w_lo = dd_add_product(w_hi, w_lo, x[i], float(period))
+        w_hi, w_lo = dd_add(w_hi, w_lo, -s_hi)
+        w_hi, w_lo = dd_add(w_hi, w_lo, -s_lo)
+        s_hi, s_lo = dd_add(s_hi, s_lo, x[i])
+        s_hi, s_lo = dd_add(s_hi, s_lo, -x[i - period])
+        out[i] = w_hi * inv
     return out
 
 
 class SmaCore:
     """Streaming SMA of one value series (``push`` returns NaN while warming up)."""
 
-    __slots__ = ("_buf", "_count", "_inv", "_period", "_pos", "_total")
+    __slots__ = ("_buf", "_count", "_hi", "_inv", "_lo", "_period", "_pos")
 
     def __init__(self, period: int) -> None:
         self._period = period
@@ -118,19 +124,21 @@ class SmaCore:
         self._buf = [0.0] * period
         self._pos = 0
         self._count = 0
-        self._total = 0.0
+        self._hi = 0.0  # the window's sum, exactly: hi + lo (see _exact_sum)
+        self._lo = 0.0
 
     def push(self, x: float) -> float:
         pos = self._pos
         buf = self._buf
+        hi, lo = dd_add_py(self._hi, self._lo, x)
         if self._count < self._period:
-            self._total += x
             self._count += 1
         else:
-            self._total += x - buf[pos]
+            hi, lo = dd_add_py(hi, lo, -buf[pos])
+        self._hi, self._lo = hi, lo
         buf[pos] = x
         self._pos = pos + 1 if pos + 1 < self._period else 0
-        return self._total * self._inv if self._count == self._period else NAN
+        return hi * self._inv if self._count == self._period else NAN
 
 
 class EmaCore:
@@ -184,7 +192,7 @@ class EmaStream:
 class WmaStream:
     """WMA of close."""
 
-    __slots__ = ("_buf", "_count", "_inv", "_period", "_pos", "_total", "_weighted")
+    __slots__ = ("_buf", "_count", "_inv", "_period", "_pos", "_s", "_w")
 
     def __init__(self, period: int) -> None:
         self._period = period
@@ -192,20 +200,26 @@ class WmaStream:
         self._buf = [0.0] * period
         self._pos = 0
         self._count = 0
-        self._total = 0.0
-        self._weighted = 0.0
+        self._s = (0.0, 0.0)  # exact sums, plain and weighted (see _exact_sum)
+        self._w = (0.0, 0.0)
 
     def update(self, open, high, low, close, volume, open_time_ms=-1):
         pos = self._pos
         buf = self._buf
         period = self._period
+        s_hi, s_lo = self._s
+        w_hi, w_lo = self._w
         if self._count < period:
-            self._total += close
             self._count += 1
-            self._weighted += close * self._count
+            s_hi, s_lo = dd_add_py(s_hi, s_lo, close)
+            w_hi, w_lo = dd_add_product_py(w_hi, w_lo, close, float(self._count))
         else:
-            self._weighted += period * close - self._total
-            self._total += close - buf[pos]
+            w_hi, w_lo = dd_add_product_py(w_hi, w_lo, close, float(period))
+            w_hi, w_lo = dd_add_py(w_hi, w_lo, -s_hi)
+            w_hi, w_lo = dd_add_py(w_hi, w_lo, -s_lo)
+            s_hi, s_lo = dd_add_py(s_hi, s_lo, close)
+            s_hi, s_lo = dd_add_py(s_hi, s_lo, -buf[pos])
+        self._s, self._w = (s_hi, s_lo), (w_hi, w_lo)
         buf[pos] = close
         self._pos = pos + 1 if pos + 1 < period else 0
-        return (self._weighted * self._inv if self._count == period else NAN,)
+        return (w_hi * self._inv if self._count == period else NAN,)

@@ -9,20 +9,26 @@ recurrence is the whole cost, so candles go in pairs after the seed: the first o
 the loop-carried chain.  Results stay within a few ulps of TA-Lib; the stream pairs
 candles the same way, so it stays bit-identical to the batch.
 
-BBANDS(period, nbdev_up, nbdev_dn): middle = SMA; the deviation is the *population*
-standard deviation, kept with a rolling Welford update (mean and sum of squared
-deviations) rather than ``mean(x^2) - mean(x)^2``, which cancels catastrophically on flat
-prices — TA-Lib 0.8 is precise there too; 0 when rounding makes the variance negative.
-upper/lower = middle +/- nbdev * deviation; lookback ``period - 1``.
+BBANDS(period, nbdev_up, nbdev_dn): middle = SMA, its window sum kept exactly
+(``_exact_sum``); the deviation is the *population* standard deviation computed in two
+passes over the window at every candle (``sum((x - middle)^2) / period``, oldest first).
+Both are functions of the window alone: no drift however long the series (a running
+variance gains error with every candle and keeps a phantom width after a step then a flat
+run), and the same value whatever the series' start (restart parity).  A flat window
+(``period`` equal closes) has middle = that close and deviation exactly 0, so the bands
+have zero width.  upper/lower = middle +/- nbdev * deviation; lookback ``period - 1``.
+O(period) per candle: periods are at most 1000.
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 
 import numpy as np
 from numba import njit
 
+from strategy.indicators._exact_sum import dd_add, dd_add_py
 from strategy.indicators._fma import fma
 from strategy.indicators.streaming import NAN
 
@@ -84,9 +90,27 @@ def atr_into(high, low, close, period, out):
     return out
 
 
+def bbands_point_py(window, first, period, run, inv, hi):
+    """(middle, deviation) of ``window[first:first + period]`` (oldest first) whose exact sum
+    is ``hi``; ``run`` counts the equal closes ending the window."""
+    last = window[first + period - 1]
+    if run >= period:  # flat: exactly that close, zero width
+        return last, 0.0
+    mid = hi * inv
+    acc = 0.0
+    for j in range(first, first + period):
+        d = window[j] - mid
+        acc += d * d
+    return mid, math.sqrt(acc * inv)
+
+
+bbands_point = njit(cache=True, inline="always")(bbands_point_py)
+
+
 @njit(cache=True)
 def bbands(x, period, nbdev_up, nbdev_dn):
-    """Bollinger bands (upper, middle, lower) with SMA and population deviation (TA-Lib)."""
+    """Bollinger bands (upper, middle, lower) with SMA and population deviation (TA-Lib);
+    see the module docstring."""
     n = x.shape[0]
     rows = np.empty((3, n))  # one block: cheaper to allocate and free than three arrays
     upper, middle, lower = rows[0], rows[1], rows[2]
@@ -95,28 +119,18 @@ def bbands(x, period, nbdev_up, nbdev_dn):
         middle[i] = np.nan
         lower[i] = np.nan
     inv = 1.0 / period
-    total = 0.0
-    mean = 0.0
-    m2 = 0.0
+    hi = 0.0
+    lo = 0.0
+    run = 0
     for i in range(n):
         v = x[i]
-        if i < period:
-            total += v
-            delta = v - mean
-            mean += delta / (i + 1)
-            m2 += delta * (v - mean)
-            if i < period - 1:
-                continue
-        else:
-            old = x[i - period]
-            step = v - old
-            total += step
-            new_mean = fma(step, inv, mean)
-            m2 = fma(step, (v - new_mean) + (old - mean), m2)
-            mean = new_mean
-        var = m2 * inv
-        dev = math.sqrt(var) if var > 0.0 else 0.0
-        mid = total * inv
+        run = run + 1 if i > 0 and v == x[i - 1] else 1
+        hi, lo = dd_add(hi, lo, v)
+        if i >= period:
+            hi, lo = dd_add(hi, lo, -x[i - period])
+        if i < period - 1:
+            continue
+        mid, dev = bbands_point(x, i - period + 1, period, run, inv, hi)
         upper[i] = mid + dev * nbdev_up
         middle[i] = mid
         lower[i] = mid - dev * nbdev_dn
@@ -172,57 +186,29 @@ class AtrStream:
 
 
 class BbandsStream:
-    """Bollinger bands of close."""
+    """Bollinger bands of close (the window kept oldest first, as the batch reads it)."""
 
-    __slots__ = (
-        "_buf",
-        "_count",
-        "_dn",
-        "_inv",
-        "_m2",
-        "_mean",
-        "_period",
-        "_pos",
-        "_total",
-        "_up",
-    )
+    __slots__ = ("_dn", "_hi", "_inv", "_lo", "_period", "_run", "_up", "_window")
 
     def __init__(self, period: int, nbdev_up: float, nbdev_dn: float) -> None:
         self._period = period
         self._inv = 1.0 / period
         self._up = nbdev_up
         self._dn = nbdev_dn
-        self._buf = [0.0] * period
-        self._pos = 0
-        self._count = 0
-        self._total = 0.0
-        self._mean = 0.0
-        self._m2 = 0.0
+        self._window: deque[float] = deque(maxlen=period)
+        self._hi = 0.0  # the window's sum, exactly: hi + lo (see _exact_sum)
+        self._lo = 0.0
+        self._run = 0  # equal closes ending the window
 
     def update(self, open, high, low, close, volume, open_time_ms=-1):
-        pos = self._pos
-        period = self._period
-        inv = self._inv
-        mean = self._mean
-        if self._count < period:
-            self._total += close
-            self._count += 1
-            delta = close - mean
-            mean += delta / self._count
-            self._m2 += delta * (close - mean)
-        else:
-            old = self._buf[pos]
-            step = close - old
-            self._total += step
-            new_mean = math.fma(step, inv, mean)
-            self._m2 = math.fma(step, (close - new_mean) + (old - mean), self._m2)
-            mean = new_mean
-        self._mean = mean
-        self._buf[pos] = close
-        self._pos = pos + 1 if pos + 1 < period else 0
-        if self._count < period:
+        window = self._window
+        self._run = self._run + 1 if window and close == window[-1] else 1
+        hi, lo = dd_add_py(self._hi, self._lo, close)
+        if len(window) == self._period:
+            hi, lo = dd_add_py(hi, lo, -window[0])
+        self._hi, self._lo = hi, lo
+        window.append(close)
+        if len(window) < self._period:
             return (NAN, NAN, NAN)
-        var = self._m2 * inv
-        dev = math.sqrt(var) if var > 0.0 else 0.0
-        mid = self._total * inv
+        mid, dev = bbands_point_py(list(window), 0, self._period, self._run, self._inv, hi)
         return (mid + dev * self._up, mid, mid - dev * self._dn)

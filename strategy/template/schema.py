@@ -22,7 +22,7 @@ def _component(section: str, weighted: bool = False) -> dict[str, Any]:
         "params": {"type": "object", "default": {}},
     }
     if weighted:
-        props["weight"] = {"type": "number", "minimum": 0, "default": 1.0}
+        props["weight"] = {"type": "number", "minimum": 0, "maximum": 1000, "default": 1.0}
     return {
         "type": "object",
         "required": ["type"],
@@ -55,7 +55,7 @@ TEMPLATE_SCHEMA: dict[str, Any] = {
             "additionalProperties": False,
             "properties": {
                 "mode": {"enum": list(COMBINATION_MODES)},
-                "threshold": {"type": "number", "exclusiveMinimum": 0},
+                "threshold": {"type": "number", "exclusiveMinimum": 0, "maximum": 1000},
             },
         },
         "sessions": {
@@ -91,11 +91,16 @@ TEMPLATE_SCHEMA: dict[str, Any] = {
                     "additionalProperties": False,
                     "properties": {
                         "mode": {"enum": list(SIZING_MODES)},
-                        "value": {"type": "number", "exclusiveMinimum": 0},
+                        "value": {"type": "number", "exclusiveMinimum": 0, "maximum": 1e12},
                     },
                 },
                 "leverage": {"type": "number", "minimum": 1, "maximum": 200, "default": 1},
-                "max_open_positions": {"type": "integer", "minimum": 1, "default": 1},
+                "max_open_positions": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": 1000,
+                    "default": 1,
+                },
                 "daily_loss_limit": {
                     "default": None,
                     "oneOf": [
@@ -106,7 +111,7 @@ TEMPLATE_SCHEMA: dict[str, Any] = {
                             "additionalProperties": False,
                             "properties": {
                                 "mode": {"enum": ["fraction", "amount"]},
-                                "value": {"type": "number", "exclusiveMinimum": 0},
+                                "value": {"type": "number", "exclusiveMinimum": 0, "maximum": 1e12},
                             },
                         },
                     ],

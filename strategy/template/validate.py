@@ -2,13 +2,17 @@
 
 Each error is ``{"path": "signals[1].params.fast", "component": "ma_cross", "field": "fast",
 "message": "..."}``; ``component`` is None for errors outside a component.  Order of checks:
-the JSON Schema (structure), then each component against the catalogue (known type,
-known parameters, ranges, cross-field rules, indicator limits), then template-wide rules.
+non-finite numbers (NaN, Infinity: Python's ``json`` accepts them) and nesting deeper than
+``MAX_DEPTH`` (walked without recursion), then the JSON Schema (structure, with upper bounds
+on every open-ended number), then each component against the catalogue (known type, known
+parameters, ranges, cross-field rules, indicator limits), then template-wide rules (among
+them a threshold the combination can reach).
 """
 
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -21,6 +25,7 @@ from strategy.template.schema import TEMPLATE_SCHEMA
 
 _VALIDATOR = Draft202012Validator(TEMPLATE_SCHEMA)
 STOP_EXITS = ("stop_loss", "atr_stop")
+MAX_DEPTH = 16  # a template is 5 levels deep; deeper input is refused before any recursion
 
 
 class TemplateError(ValueError):
@@ -49,6 +54,32 @@ def _error(data: Any, parts: list[Any], message: str) -> dict[str, Any]:
     if field in KINDS and component is not None:
         field = None
     return {"path": _path(parts), "component": component, "field": field, "message": message}
+
+
+def _value_errors(data: Any) -> list[dict[str, Any]]:
+    """NaN/Infinity anywhere, and nesting deeper than MAX_DEPTH (iterative walk)."""
+    errors = []
+    stack: list[tuple[Any, list[Any]]] = [(data, [])]
+    while stack:
+        value, parts = stack.pop()
+        if len(parts) > MAX_DEPTH:
+            where = _path(parts[:MAX_DEPTH]) or "the template"
+            errors.append(
+                {
+                    "path": _path(parts[:MAX_DEPTH]),
+                    "component": None,
+                    "field": None,
+                    "message": f"nested deeper than {MAX_DEPTH} levels at {where}",
+                }
+            )
+            break
+        if isinstance(value, float) and not math.isfinite(value):
+            errors.append(_error(data, parts, f"must be a finite number, got {value}"))
+        elif isinstance(value, dict):
+            stack.extend((v, [*parts, k]) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, [*parts, i]) for i, v in enumerate(value))
+    return sorted(errors, key=lambda e: e["path"])
 
 
 def _schema_errors(data: Any) -> list[dict[str, Any]]:
@@ -133,6 +164,21 @@ def _template_errors(data: dict[str, Any]) -> list[dict[str, Any]]:
         s.get("weight", 1.0) > 0 for s in data["signals"]
     ):
         errors.append(_error(data, ["signals"], "weighted_average needs a positive weight"))
+    combination = data["combination"]
+    reachable = (
+        sum(s.get("weight", 1.0) for s in data["signals"])
+        if combination["mode"] == "weighted_sum"
+        else 1.0
+    )
+    if combination["threshold"] > reachable:
+        errors.append(
+            _error(
+                data,
+                ["combination", "threshold"],
+                f"threshold {combination['threshold']} can never be reached: "
+                f"{combination['mode']} scores at most {reachable}",
+            )
+        )
     for i, s in enumerate(data["sessions"]):
         if "start" in s and s["start"] == s["end"]:
             errors.append(_error(data, ["sessions", i, "end"], "end must differ from start"))
@@ -161,7 +207,7 @@ def _session(item: dict[str, Any]) -> SessionWindow:
 
 def validate_template(data: Any) -> Template:
     """Validate template JSON (a dict) and build the ``Template``; raise ``TemplateError``."""
-    errors = _schema_errors(data)
+    errors = _value_errors(data) or _schema_errors(data)
     if errors:
         raise TemplateError(errors)
     data = copy.deepcopy(data)

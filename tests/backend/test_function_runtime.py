@@ -116,7 +116,7 @@ def test_bad_arguments_are_400_naming_the_field(api_url: str, args: dict, field:
 
 def test_unknown_function_is_404_and_wrong_kind_is_400(api_url: str) -> None:
     assert call(api_url, "query", "nope:nothing").status_code == 404
-    assert call(api_url, "query", "auth:checkCredentials").status_code == 404  # internal
+    assert call(api_url, "mutation", "auth:finishLogin").status_code == 404  # internal
     wrong = call(api_url, "mutation", "auth:me")
     assert wrong.status_code == 400 and wrong.json()["error"]["field"] == "path"
     bad_json = httpx.post(f"{api_url}/api/query", content=b"{not json", timeout=10)

@@ -14,17 +14,19 @@ from decimal import Decimal
 
 import pytest
 
+from bot.bybit.convert import account_update
 from bot.bybit.errors import TOO_MANY_VISITS, ApiError
+from bot.bybit.orders import Orders
 from bot.bybit.private_ws import PrivateStream
 from bot.bybit.ratelimit import RateLimiter
 from bot.bybit.rest import BybitRest
 from bot.bybit.retry import RetryPolicy
 from bot.bybit.signing import Credentials
-from bot.instrument import fetch_instrument
+from bot.bybit.venue import BybitVenue, fetch_instrument
 from bot.market_data import BookTop, Candle, MarketFeed, PublicTrade, fetch_history
 from bot.order_ids import is_own, order_link_id
-from bot.orders import Orders
 from bot.positions import AccountModel
+from bot.venue import Direction
 from exchange.admin import AdminClient
 from exchange.config import DEMO_API_KEY, DEMO_API_SECRET, ExchangeConfig
 from exchange.server import ExchangeServer
@@ -61,6 +63,11 @@ async def rest(ex) -> AsyncIterator[BybitRest]:
 @pytest.fixture
 async def orders(rest) -> Orders:
     return Orders(rest, await fetch_instrument(rest, SYMBOL))
+
+
+@pytest.fixture
+def venue(orders) -> BybitVenue:
+    return BybitVenue(orders.rest, orders.instrument)
 
 
 class Stream:
@@ -119,7 +126,7 @@ async def exchange_orders(rest: BybitRest) -> list[dict]:
     return [o async for o in rest.pages("/v5/order/history", query)]
 
 
-async def test_market_order_fill_and_position_arrive_on_the_private_stream(orders, stream, rest):
+async def test_market_order_fill_and_position_arrive_on_the_private_stream(orders, stream, venue):
     link = order_link_id(BOT, 1, "entry")
     order = await orders.market_entry("Buy", Decimal("0.0104"), link)
     assert order["orderLinkId"] == link and order["orderStatus"] == "Filled"
@@ -133,13 +140,13 @@ async def test_market_order_fill_and_position_arrive_on_the_private_stream(order
     )
     model = AccountModel(SYMBOL)
     for msg in stream.messages:
-        model.apply(msg)
-    assert (model.position.side, model.position.size) == ("Buy", Decimal("0.010"))
-    fills = model.executions_of(link)
-    assert sum(Decimal(f["execQty"]) for f in fills) == Decimal("0.010")
+        model.apply(account_update(msg))
+    assert (model.position.direction, model.position.size) == (Direction.LONG, Decimal("0.010"))
+    fills = model.fills_of(link)
+    assert sum(f.qty for f in fills) == Decimal("0.010")
 
-    result = await model.reconcile(rest)  # REST agrees with what the stream said
-    assert result.differences == [] and result.missed_executions == []
+    result = await model.reconcile(venue)  # REST agrees with what the stream said
+    assert result.differences == [] and result.missed_fills == []
 
     entry = model.position.avg_price
     await orders.set_trading_stop(
@@ -149,7 +156,8 @@ async def test_market_order_fill_and_position_arrive_on_the_private_stream(order
     position = stream.rows("position")[-1]
     tick = orders.instrument.tick_size
     assert Decimal(position["takeProfit"]) % tick == 0 and Decimal(position["stopLoss"]) % tick == 0
-    assert entry * Decimal("0.9699") <= Decimal(position["stopLoss"]) < entry * Decimal("0.97")
+    level = entry * Decimal("0.9699")  # a long's stop: the tick at or below the level
+    assert level - tick < Decimal(position["stopLoss"]) <= level
 
     exit_link = order_link_id(BOT, 1, "exit")
     await orders.market_exit("Buy", Decimal("0.010"), exit_link)
@@ -192,9 +200,9 @@ async def test_client_timeout_after_placing_is_resolved_without_a_second_order(e
         assert [o["orderLinkId"] for o in await exchange_orders(r)] == [link]
 
 
-async def test_lost_execution_message_is_found_by_reconciliation(orders, stream, rest, admin):
+async def test_lost_execution_message_is_found_by_reconciliation(orders, stream, venue, admin):
     model = AccountModel(SYMBOL)
-    await model.load(rest)
+    await model.load(venue)
     await admin.lose("execution", 1)
     link = order_link_id(BOT, 2, "entry")
     await orders.market_entry("Buy", Decimal("0.003"), link)
@@ -202,14 +210,14 @@ async def test_lost_execution_message_is_found_by_reconciliation(orders, stream,
         lambda: any(Decimal(r["size"]) == Decimal("0.003") for r in stream.rows("position"))
     )
     for msg in stream.messages:
-        model.apply(msg)
-    assert model.executions_of(link) == []  # the stream never delivered the fill
+        model.apply(account_update(msg))
+    assert model.fills_of(link) == []  # the stream never delivered the fill
 
-    result = await model.reconcile(rest)
-    assert [e["orderLinkId"] for e in result.missed_executions] == [link]
+    result = await model.reconcile(venue)
+    assert [f.link_id for f in result.missed_fills] == [link]
     assert [(d.kind, d.stream) for d in result.differences] == [("execution", None)]
-    assert sum(Decimal(e["execQty"]) for e in model.executions_of(link)) == Decimal("0.003")
-    assert (await model.reconcile(rest)).differences == []  # reported once only
+    assert sum(f.qty for f in model.fills_of(link)) == Decimal("0.003")
+    assert (await model.reconcile(venue)).differences == []  # reported once only
 
 
 async def test_stream_reconnects_after_a_drop_and_asks_for_reconciliation(orders, stream, admin):
@@ -319,43 +327,46 @@ async def test_resting_orders_are_listed_cancelled_once_and_cancel_all_clears_th
     model = AccountModel(SYMBOL)
     await stream.wait_for(lambda: len(stream.rows("order")) >= 6)
     for msg in stream.messages:
-        model.apply(msg)
+        model.apply(account_update(msg))
     assert model.open_orders == {}
 
 
 async def test_lost_position_message_shows_as_a_difference_with_both_views(
-    orders, stream, rest, admin
+    orders, stream, venue, admin
 ):
     model = AccountModel(SYMBOL)
-    await model.load(rest)
+    await model.load(venue)
     await admin.lose("position", 1)
     link = order_link_id(BOT, 4, "entry")
     await orders.market_entry("Sell", Decimal("0.004"), link)
     await stream.wait_for(lambda: any(r["orderLinkId"] == link for r in stream.rows("execution")))
     for msg in stream.messages:
-        model.apply(msg)
+        model.apply(account_update(msg))
     assert model.position.size == 0  # the stream never said the position changed
 
-    result = await model.reconcile(rest)
+    result = await model.reconcile(venue)
     [diff] = result.differences
     assert diff.kind == "position" and diff.stream.size == 0
-    assert (diff.rest.side, diff.rest.size) == ("Sell", Decimal("0.004"))
-    assert (model.position.side, model.position.size) == ("Sell", Decimal("0.004"))
+    assert (diff.rest.direction, diff.rest.size) == (Direction.SHORT, Decimal("0.004"))
+    assert (model.position.direction, model.position.size) == (Direction.SHORT, Decimal("0.004"))
 
 
-async def test_restart_adopts_the_open_position_and_finds_its_own_orphan_orders(orders, rest):
+async def test_restart_adopts_the_open_position_and_finds_its_own_orphan_orders(orders, venue):
     await orders.market_entry("Buy", Decimal("0.005"), order_link_id(BOT, 9, "entry"))
     far = orders.instrument.tick_size * 10_000
     await orders.place("Buy", Decimal("0.01"), order_link_id(BOT, 9, "limit"), price=far)
     await orders.place("Buy", Decimal("0.01"), "someone-elses-order", price=far)
 
     restarted = AccountModel(SYMBOL)  # a fresh process after kill -9
-    await restarted.load(rest)
-    assert (restarted.position.side, restarted.position.size) == ("Buy", Decimal("0.005"))
-    orphans = [o for o in restarted.open_orders.values() if is_own(o["orderLinkId"], BOT)]
-    assert [o["orderLinkId"] for o in orphans] == [order_link_id(BOT, 9, "limit")]
-    assert len(restarted.executions_of(order_link_id(BOT, 9, "entry"))) >= 1
-    assert (await restarted.reconcile(rest)).differences == []
+    await restarted.load(venue)
+    assert (restarted.position.direction, restarted.position.size) == (
+        Direction.LONG,
+        Decimal("0.005"),
+    )
+    orphans = [o for o in restarted.open_orders.values() if is_own(o.link_id, BOT)]
+    assert [o.link_id for o in orphans] == [order_link_id(BOT, 9, "limit")]
+    assert len(restarted.fills_of(order_link_id(BOT, 9, "entry"))) >= 1
+    assert (await restarted.reconcile(venue)).differences == []
 
 
 async def test_stale_signing_clock_is_resynced_after_10002(ex):

@@ -4,9 +4,11 @@ from decimal import Decimal
 
 import pytest
 
-from bot.instrument import Instrument, QuantityError
+from bot.bybit.convert import instrument
+from bot.instrument import QuantityError
+from bot.venue import Direction, Side
 
-BTC = Instrument.from_bybit(
+BTC = instrument(
     {
         "symbol": "BTCUSDT",
         "priceFilter": {"tickSize": "0.10", "minPrice": "0.10", "maxPrice": "1999999.80"},
@@ -50,16 +52,19 @@ def test_market_quantity_above_market_maximum_is_rejected():
 
 
 def test_limit_prices_round_in_the_traders_favour():
-    assert BTC.limit_price(D("60000.17"), "Buy") == D("60000.10")
-    assert BTC.limit_price(D("60000.11"), "Sell") == D("60000.20")
-    assert BTC.limit_price(D("60000.2"), "Sell") == D("60000.20")
+    assert BTC.limit_price(D("60000.17"), Side.BUY) == D("60000.10")
+    assert BTC.limit_price(D("60000.11"), Side.SELL) == D("60000.20")
+    assert BTC.limit_price(D("60000.2"), Side.SELL) == D("60000.20")
 
 
-def test_stop_loss_never_widens_and_take_profit_never_moves_away():
-    assert BTC.stop_loss_price(D("59000.01"), "Buy") == D("59000.10")  # long: stop up
-    assert BTC.stop_loss_price(D("61000.19"), "Sell") == D("61000.10")  # short: stop down
-    assert BTC.take_profit_price(D("62000.19"), "Buy") == D("62000.10")  # long: target down
-    assert BTC.take_profit_price(D("58000.01"), "Sell") == D("58000.10")  # short: target up
+def test_stop_and_target_round_to_the_tick_a_trade_must_reach():
+    # the tick a trade must reach to be at or beyond the level, as the backtest checks it
+    assert BTC.stop_loss_price(D("59000.01"), Direction.LONG) == D("59000.00")  # long: stop down
+    assert BTC.stop_loss_price(D("61000.19"), Direction.SHORT) == D("61000.20")  # short: stop up
+    assert BTC.take_profit_price(D("62000.19"), Direction.LONG) == D("62000.20")  # long: target up
+    assert BTC.take_profit_price(D("58000.01"), Direction.SHORT) == D(
+        "58000.00"
+    )  # short: target down
 
 
 def test_non_positive_price_is_refused():

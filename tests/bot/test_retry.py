@@ -8,11 +8,11 @@ import httpx
 import pytest
 
 from bot.bybit.errors import ApiError, HttpStatusError, TransportError
+from bot.bybit.orders import Orders
 from bot.bybit.rest import BybitRest
 from bot.bybit.retry import RetryPolicy, create_once, is_ambiguous, is_retryable, with_retry
 from bot.bybit.signing import Credentials
 from bot.instrument import Instrument
-from bot.orders import Orders
 
 
 def test_backoff_grows_exponentially_within_jitter_and_stays_capped():

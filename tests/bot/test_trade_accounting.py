@@ -9,33 +9,27 @@ from decimal import Decimal
 import httpx
 
 from backend.client import ClientError
+from bot.bybit.convert import fill
 from bot.outbox import Outbox
-from bot.reporting import OpenTrade, Reporter, json_safe
+from bot.reporting import Reporter, json_safe
+from bot.trade import OpenTrade
+from bot.venue import Direction, Fill, FillKind, Side, Trigger
 
 D = Decimal
 
 
-def _exec(exec_id: str, side: str, qty: str, price: str, fee: str, ms: int) -> dict:
-    return {
-        "execId": exec_id,
-        "side": side,
-        "execQty": qty,
-        "execPrice": price,
-        "execFee": fee,
-        "execTime": str(ms),
-        "orderLinkId": "x",
-        "symbol": "BTCUSDT",
-    }
+def _fill(exec_id: str, side: Side, qty: str, price: str, fee: str, ms: int) -> Fill:
+    return Fill(exec_id, "o", "x", "BTCUSDT", side, D(qty), D(price), D(fee), ms)
 
 
 def test_a_long_trade_is_accounted_from_its_executions() -> None:
-    trade = OpenTrade(1, "long", 60_000, {"score": 1.0})
-    trade.add_execution(_exec("a", "Buy", "0.010", "100.0", "0.0005", 60_000))
-    trade.add_execution(_exec("b", "Buy", "0.010", "102.0", "0.0005", 60_001))
-    trade.add_execution(_exec("b", "Buy", "0.010", "102.0", "0.0005", 60_001))  # a repeat
+    trade = OpenTrade(1, Direction.LONG, 60_000, {"score": 1.0})
+    trade.add_fill(_fill("a", Side.BUY, "0.010", "100.0", "0.0005", 60_000))
+    trade.add_fill(_fill("b", Side.BUY, "0.010", "102.0", "0.0005", 60_001))
+    trade.add_fill(_fill("b", Side.BUY, "0.010", "102.0", "0.0005", 60_001))  # a repeat
     trade.observe(D("105"), D("99"))
     assert not trade.closed and trade.open_qty == D("0.020")
-    trade.add_execution(_exec("c", "Sell", "0.020", "104.0", "0.0011", 180_000))
+    trade.add_fill(_fill("c", Side.SELL, "0.020", "104.0", "0.0011", 180_000))
     assert trade.closed
     report = trade.report("BTCUSDT")
     assert report["quantity"] == D("0.02") and report["entry_price"] == D("101")
@@ -46,18 +40,18 @@ def test_a_long_trade_is_accounted_from_its_executions() -> None:
 
 
 def test_a_short_trade_profits_when_the_price_falls() -> None:
-    trade = OpenTrade(2, "short", 0)
-    trade.add_execution(_exec("a", "Sell", "1", "100", "0.1", 1))
+    trade = OpenTrade(2, Direction.SHORT, 0)
+    trade.add_fill(_fill("a", Side.SELL, "1", "100", "0.1", 1))
     trade.observe(D("103"), D("95"))
-    trade.add_execution(_exec("b", "Buy", "1", "97", "0.1", 2))
+    trade.add_fill(_fill("b", Side.BUY, "1", "97", "0.1", 2))
     assert trade.pnl == D("2.8")
     assert trade.best_price == D("95")
     assert trade.excursions() == (D("5"), D("3"))
 
 
 def test_open_trade_survives_a_restart_on_disk(tmp_path) -> None:
-    trade = OpenTrade(3, "long", 0, {"s": 1})
-    trade.add_execution(_exec("a", "Buy", "1", "100", "0.1", 1))
+    trade = OpenTrade(3, Direction.LONG, 0, {"s": 1})
+    trade.add_fill(_fill("a", Side.BUY, "1", "100", "0.1", 1))
     trade.save(tmp_path / "t.json")
     assert OpenTrade.load(tmp_path / "t.json") == trade
 
@@ -107,12 +101,29 @@ async def test_reports_wait_while_the_backend_is_away_and_arrive_in_order_once(t
 
 
 def test_funding_paid_and_received_while_open_counts_in_the_trade_pnl() -> None:
-    trade = OpenTrade(4, "long", 0)
-    trade.add_execution(_exec("a", "Buy", "1", "100", "0.1", 1))
-    paid = {**_exec("f1", "Buy", "1", "100", "0.05", 2), "execType": "Funding", "orderLinkId": ""}
-    received = {**_exec("f2", "Buy", "1", "100", "-0.02", 3), "execType": "Funding"}
-    for row in (paid, received, paid):  # the repeat is ignored
-        trade.add_funding(row)
-    trade.add_execution(_exec("b", "Sell", "1", "103", "0.1", 4))
+    trade = OpenTrade(4, Direction.LONG, 0)
+    trade.add_fill(_fill("a", Side.BUY, "1", "100", "0.1", 1))
+    bybit = {"side": "Buy", "execQty": "1", "execPrice": "100", "execType": "Funding"}
+    paid = fill({**bybit, "execId": "f1", "execFee": "0.05", "execTime": "2"})
+    received = fill({**bybit, "execId": "f2", "execFee": "-0.02", "execTime": "3"})
+    assert paid.kind is FillKind.FUNDING  # converted at the edge
+    for f in (paid, received, paid):  # the repeat is ignored
+        trade.add_funding(f)
+    trade.add_fill(_fill("b", Side.SELL, "1", "103", "0.1", 4))
     assert trade.closed and trade.fees == D("0.23")
     assert trade.pnl == D("3") - D("0.2") - D("0.03")
+
+
+def test_a_liquidation_fills_the_trade_and_says_so() -> None:
+    bust = fill(
+        {
+            "execId": "l1",
+            "side": "Sell",
+            "execQty": "1",
+            "execPrice": "90",
+            "execFee": "0.5",
+            "execTime": "5",
+            "execType": "BustTrade",
+        }
+    )
+    assert (bust.kind, bust.trigger) == (FillKind.TRADE, Trigger.LIQUIDATION)

@@ -18,7 +18,7 @@ import pytest
 from backend.db.pool import create_pool
 from backend.runtime.context import ANONYMOUS, Auth
 from backend.runtime.jsonvalue import dumps
-from backend.runtime.registry import load_functions
+from backend.runtime.registry import discover
 from backend.runtime.runner import Runtime
 
 SECRET = "sk-plutarc-TEST-SECRET-5e1f0c7a9b"
@@ -102,7 +102,7 @@ class Api:
 async def _internal(dsn: str, path: str, args: dict[str, Any], auth: Auth) -> Any:
     pool = await create_pool(dsn, min_size=1, max_size=2)
     try:
-        runtime = Runtime(pool, load_functions())
+        runtime = Runtime(pool, discover())
         return (await runtime.call("mutation", path, args, auth, internal_ok=True)).value
     finally:
         await pool.close()

@@ -110,7 +110,8 @@ def test_bot_tokens_cannot_call_user_functions_and_users_cannot_call_bot_ones(
     assert api.call("query", "bot:config", token=world.a.token).status_code == 403
     assert api.call("query", "bot:config").status_code == 401
     for path in ("bots:beginDeployment", "bots:markLifecycle", "bots:endDeployment",
-                 "bots:markStale", "bots:applyRetention", "apiKeys:setExchangeEndpoint"):
+                 "bots:markStale", "bots:retentionSweep", "bots:applyRetention",
+                 "apiKeys:setExchangeEndpoint"):
         assert api.call("mutation", path, {"bot_id": world.a.bot_id},
                         world.a.token).status_code == 404, path
 

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import asyncio
 from itertools import pairwise
-from types import SimpleNamespace
 
 import asyncpg
 import pytest
 
 from backend.db.pool import create_pool
 from backend.domain import deployments, lifecycle
-from backend.monitor import bot_monitor_service
 from backend.runtime import Conflict
-from backend.runtime.registry import load_functions
+from backend.runtime.clock import ManualClock
+from backend.runtime.registry import discover
 from backend.runtime.runner import Runtime
+from backend.runtime.scheduler import Scheduler
 from tests.domain.conftest import World, internal, sql, ts
 
 
@@ -159,7 +159,7 @@ def test_a_running_bot_follows_a_new_strategy_version_through_its_config(world: 
     assert config["exchange"]["api_key"] == "KEY-ALICE" and config["timeframe"] == "1h"
 
 
-async def test_the_monitor_marks_a_silent_bot_stale_and_a_heartbeat_restores_it(
+async def test_the_stale_cron_marks_a_silent_bot_stale_and_a_heartbeat_restores_it(
         world: World) -> None:
     api, token, dsn = world.api, world.b.token, world.dsn
     await asyncio.to_thread(api.m, "bot:heartbeat", {"report_id": "hb-m1", "at": ts(0, 2)},
@@ -168,18 +168,17 @@ async def test_the_monitor_marks_a_silent_bot_stale_and_a_heartbeat_restores_it(
         sql, dsn, "UPDATE bot_connections SET last_seen_at = now() - interval '2 minutes' "
         "WHERE bot_id = $1", world.b.bot_id)
     pool = await create_pool(dsn, min_size=1, max_size=2)
-    state = SimpleNamespace(runtime=Runtime(pool, load_functions()))
+    clock = ManualClock()
+    scheduler = Scheduler(Runtime(pool, discover(), clock=clock))
     try:
-        async with bot_monitor_service(stale_after_s=60, interval_s=0.05)(state) as monitor:
-            for _ in range(100):
-                got = await asyncio.to_thread(api.q, "bots:get", {"bot_id": world.b.bot_id},
-                                              token)
-                if got["connection"]["status"] == "stale":
-                    break
-                await asyncio.sleep(0.05)
-            assert got["connection"]["status"] == "stale"
-            assert got["connection"]["uptime_s"] == 0
-            assert await monitor.check_once() == []  # idempotent
+        await scheduler.run_due()  # the crons' first ticks are set
+        clock.advance(10)  # bots:markStale runs every 10 s
+        assert await scheduler.run_due() == ["bots:markStale"]
+        got = await asyncio.to_thread(api.q, "bots:get", {"bot_id": world.b.bot_id}, token)
+        assert got["connection"]["status"] == "stale"
+        assert got["connection"]["uptime_s"] == 0
+        clock.advance(10)
+        assert await scheduler.run_due() == ["bots:markStale"]  # runs again, and changes nothing: idempotent
     finally:
         await pool.close()
     await asyncio.to_thread(api.m, "bot:heartbeat", {"report_id": "hb-m2", "at": ts(0, 3)},
@@ -187,5 +186,6 @@ async def test_the_monitor_marks_a_silent_bot_stale_and_a_heartbeat_restores_it(
     listed = await asyncio.to_thread(api.q, "bots:list", None, token)
     assert [b["connection"]["status"] for b in listed] == ["online"]
     feed = await asyncio.to_thread(api.q, "bots:events", {"bot_id": world.b.bot_id}, token)
-    assert [e["message"] for e in feed["items"][:2]] == [
-        "connection restored", "no heartbeat for 60s: connection stale"]
+    assert [e["message"] for e in feed["items"][:3]] == [
+        "connection restored", "no heartbeat for 60s: connection stale",
+        "deploying → online: first heartbeat"]  # marked stale once, though it ran twice

@@ -196,9 +196,17 @@ def test_trades_are_paginated_sorted_and_filtered(reported: World) -> None:
                                  "order": "asc"}, token)
     assert page["total"] >= 11 and [t["report_id"] for t in page["items"]] == [
         "t0", "t1", "t2", "t3"]
-    nxt = api.q("bots:trades", {"bot_id": bot_id, "limit": 4, "offset": 4, "sort": "entry_at",
-                                "order": "asc"}, token)
+    assert page["is_done"] is False
+    nxt = api.q("bots:trades", {"bot_id": bot_id, "limit": 4, "sort": "entry_at",
+                                "order": "asc", "cursor": page["continue_cursor"]}, token)
     assert [t["report_id"] for t in nxt["items"]] == ["t4", "t5", "t6", "t7"]
+    pinned = api.q("bots:trades", {"bot_id": bot_id, "sort": "entry_at", "order": "asc",
+                                   "end_cursor": page["continue_cursor"]}, token)
+    assert pinned["items"] == page["items"] and pinned["is_done"] is False
+    other_order = api.call("query", "bots:trades", {"cursor": page["continue_cursor"]}, token)
+    assert other_order.status_code == 400 and other_order.json()["error"]["field"] == "cursor"
+    garbage = api.call("query", "bots:trades", {"cursor": "not-a-cursor"}, token)
+    assert garbage.status_code == 400 and garbage.json()["error"]["field"] == "cursor"
     shorts = api.q("bots:trades", {"side": "short"}, token)
     assert {t["report_id"] for t in shorts["items"]} == {"t2", "t7"} and shorts["total"] == 2
     best = api.q("bots:trades", {"sort": "pnl", "order": "desc", "limit": 1}, token)["items"][0]
@@ -217,8 +225,10 @@ def test_the_activity_feed_is_newest_first_and_paginated(reported: World) -> Non
     ids = [e["id"] for e in everything]
     assert ids == sorted(ids, reverse=True) and len(ids) > 4
     first = api.q("bots:events", {"limit": 3}, token)
-    second = api.q("bots:events", {"limit": 3, "before_id": first["next_before_id"]}, token)
+    second = api.q("bots:events", {"limit": 3, "cursor": first["continue_cursor"]}, token)
     assert [e["id"] for e in first["items"] + second["items"]] == ids[:6]
+    last = api.q("bots:events", {"limit": 200, "cursor": second["continue_cursor"]}, token)
+    assert last["is_done"] is True and [e["id"] for e in last["items"]] == ids[6:]
 
 
 def test_retention_thins_old_equity_and_drops_old_signal_states(world: World) -> None:

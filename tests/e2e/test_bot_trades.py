@@ -15,6 +15,9 @@ async def test_trades_in_the_backend_match_the_exchange_executions(world: World,
     await world.deploy()
     bot = world.start_bot()
     await asyncio.wait_for(bot.ready.wait(), 20)
+    evaluator = bot.trader.strategy.evaluator
+    # warmed on the exchange's history as the warm-up rule says: EMA(5) has forgotten its seed
+    assert evaluator.candles_seen == evaluator.parity_history > evaluator.warmup
     await world.subscribed()
     await world.candles(bot, 40)
     await bot.trader.exit("test end")  # leave flat so every round trip is closed

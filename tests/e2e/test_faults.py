@@ -72,7 +72,7 @@ async def _judge(world: World, bot) -> None:
         key=lambda t: t["seq"],
     )
     assert got == expected
-    assert set(bot.trader.account.executions) >= {e["execId"] for e in executions}
+    assert set(bot.trader.account.fills) >= {e["execId"] for e in executions}
 
 
 async def test_websockets_dropped_mid_position_lose_nothing(world: World) -> None:

@@ -39,11 +39,9 @@ def _position(world: World) -> Decimal:
     return sum((p.size for p in positions.values()), Decimal(0))
 
 
-async def test_kill_9_with_a_position_then_restart_adopts_it(
-    world: World, provider: LocalProvider
-) -> None:
-    await provider.deploy(world.bot_id)
-    assert await _lifecycle(world) == "deploying"
+async def online_with_a_position(world: World, provider: LocalProvider) -> None:
+    """Wait for the deployed bot process to be online, then close candles until it holds a
+    position."""
     await wait_async(lambda: _is(world, "online"), 30, "the bot online")
     await world.subscribed(30)
     for _ in range(40):
@@ -51,6 +49,14 @@ async def test_kill_9_with_a_position_then_restart_adopts_it(
             break
         await _candle(world)
     assert _position(world), "no position opened"
+
+
+async def test_kill_9_with_a_position_then_restart_adopts_it(
+    world: World, provider: LocalProvider
+) -> None:
+    await provider.deploy(world.bot_id)
+    assert await _lifecycle(world) == "deploying"
+    await online_with_a_position(world, provider)
     entries_before = _legs(world, "en")
 
     await provider.kill(world.bot_id)
@@ -116,13 +122,7 @@ async def test_stop_with_close_positions_closes_the_position_first(
     provider: LocalProvider,
 ) -> None:
     await provider.deploy(world.bot_id)
-    await wait_async(lambda: _is(world, "online"), 30, "the bot online")
-    await world.subscribed(30)
-    for _ in range(40):
-        if _position(world):
-            break
-        await _candle(world)
-    assert _position(world)
+    await online_with_a_position(world, provider)
     assert await provider.stop(world.bot_id, close_positions=True, timeout_s=30) == "stopped"
     assert not _position(world), "stop with close_positions left the position open"
     assert not provider.workdir(world.bot_id).exists()

@@ -10,8 +10,8 @@ from decimal import Decimal
 import httpx
 from cryptofeed.defines import CANDLES, L2_BOOK, TRADES
 
+from bot.bybit.feed import bybit_feed_class
 from exchange.config import ExchangeConfig
-from exchange.cryptofeed_compat import bybit_feed_class
 from exchange.server import ExchangeServer
 
 

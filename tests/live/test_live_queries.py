@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,10 +17,15 @@ import websockets
 from backend.app import create_app
 from backend.client import Client, ClientError
 from backend.reactive.capture import CHANNEL, install_capture
-from backend.runtime import Ctx, NotFound, mutation, query
-from tests.support.servers import ServerThread, free_port
+from backend.runtime import Ctx, Functions, NotFound, mutation, query
+from tests.support.servers import ServerThread, app_and_module_functions, free_port
 
 TOTAL = 1000
+
+
+def module_functions() -> Functions:
+    """The app's functions and this module's test functions."""
+    return app_and_module_functions(sys.modules[__name__])
 
 
 @query
@@ -103,7 +109,7 @@ async def _setup(dsn: str) -> None:
 @pytest.fixture(scope="module")
 def live_url(db_dsn: str) -> Iterator[str]:
     asyncio.run(_setup(db_dsn))
-    with ServerThread(create_app(db_dsn)) as url:
+    with ServerThread(create_app(db_dsn, functions=module_functions())) as url:
         yield url
 
 
@@ -318,7 +324,7 @@ async def test_a_user_cannot_subscribe_to_another_users_data(live_url: str) -> N
 async def test_the_client_serves_its_disk_cache_while_the_backend_is_unreachable(
         live_url: str, db_dsn: str, tmp_path) -> None:
     port = free_port()
-    with ServerThread(create_app(db_dsn), port=port) as url:
+    with ServerThread(create_app(db_dsn, functions=module_functions()), port=port) as url:
         async with Client(url, cache_dir=tmp_path) as client:
             sub = client.subscribe("test_live_queries:account", {"account_id": 40})
             live_value = await next_value(sub)
@@ -330,7 +336,7 @@ async def test_the_client_serves_its_disk_cache_while_the_backend_is_unreachable
         assert not sub.live
         async with Client(live_url) as writer:
             await writer.mutation("test_live_queries:transfer", {"src": 40, "dst": 41, "amount": 2})
-        with ServerThread(create_app(db_dsn), port=port):  # the backend is back
+        with ServerThread(create_app(db_dsn, functions=module_functions()), port=port):  # the backend is back
             fresh = await next_value(sub, 20)
             assert sub.live and fresh["balance"] == live_value["balance"] - 2
 
@@ -368,7 +374,7 @@ async def test_logging_out_ends_the_live_sessions_of_that_token(live_url: str) -
 
 
 async def test_versions_compare_across_backend_processes(live_url: str, db_dsn: str) -> None:
-    with ServerThread(create_app(db_dsn)) as other_url:  # a second backend on the same database
+    with ServerThread(create_app(db_dsn, functions=module_functions())) as other_url:  # a second backend on the same database
         async with Client(live_url) as reader, Client(other_url) as writer:
             sub = reader.subscribe("test_live_queries:account", {"account_id": 60})
             before = (await next_value(sub))["balance"]

@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import socket
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,10 +19,15 @@ import websockets
 from backend.app import create_app
 from backend.reactive.capture import install_capture
 from backend.reactive.diff import apply_diff
-from backend.runtime import Ctx, mutation, query
-from tests.support.servers import ServerThread
+from backend.runtime import Ctx, Functions, mutation, query
+from tests.support.servers import ServerThread, app_and_module_functions
 
 BLOB = 500_000  # characters per value: a few changes overflow the socket buffers
+
+
+def module_functions() -> Functions:
+    """The app's functions and this module's test functions."""
+    return app_and_module_functions(sys.modules[__name__])
 
 
 @query
@@ -51,7 +57,7 @@ async def _setup(dsn: str) -> None:
 @pytest.fixture(scope="module")
 def edge_url(db_dsn: str) -> Iterator[str]:
     asyncio.run(_setup(db_dsn))
-    with ServerThread(create_app(db_dsn)) as url:
+    with ServerThread(create_app(db_dsn, functions=module_functions())) as url:
         yield url
 
 
@@ -93,7 +99,7 @@ def test_sse_tokens_never_reach_the_access_log(db_dsn: str, edge_url: str) -> No
         def emit(self, record: logging.LogRecord) -> None:
             records.append(record.getMessage())
 
-    server = ServerThread(create_app(db_dsn), log_level="info")  # configures uvicorn's logging
+    server = ServerThread(create_app(db_dsn, functions=module_functions()), log_level="info")  # configures uvicorn's logging
     handler = Collect()
     access = logging.getLogger("uvicorn.access")
     access.addHandler(handler)

@@ -9,9 +9,7 @@ from strategy.backtest import BacktestConfig, run_backtest
 from strategy.candles_csv import read_candles, write_candles
 from tests.strategy.builders import FLAT, MINUTE, START_MS, candles, template
 
-FEES = BacktestConfig(
-    initial_equity=Decimal(1000), maker_fee=Decimal("0.0005"), taker_fee=Decimal("0.001")
-)
+FEES = BacktestConfig(initial_equity=Decimal(1000), taker_fee=Decimal("0.001"))
 ROWS = [
     FLAT,
     FLAT,
@@ -53,19 +51,21 @@ def test_hand_computed_trades_fees_pnl_and_excursions():
 
     assert (short.side, short.entry_index, short.entry_price) == ("short", 6, Decimal("99.5"))
     assert (short.exit_price, short.exit_reason) == (Decimal("97.51"), "take_profit")
-    assert short.fees == Decimal("0.199") + Decimal("0.09751")  # taker in, maker out
-    assert short.pnl == Decimal("3.98") - Decimal("0.29651")
+    # the target is an exchange-side market order too: taker in, taker out
+    assert short.fees == Decimal("0.199") + Decimal("0.19502")
+    assert short.pnl == Decimal("3.98") - Decimal("0.39402")
     assert short.mfe == Decimal("3.98") and short.mae == Decimal(0)
 
 
 def test_slippage_moves_market_and_stop_fills_against_the_trader():
-    config = BacktestConfig(maker_fee=Decimal(0), taker_fee=Decimal(0), slippage_bps=Decimal(10))
+    config = BacktestConfig(taker_fee=Decimal(0), slippage_bps=Decimal(10))
     long, short = run(config).trades
     assert long.entry_price == Decimal(102) * Decimal("1.001")
     assert short.entry_price == Decimal("99.5") * Decimal("0.999")
     # the stop level follows the slipped entry: 102.102 * 0.98, then slips by 10 bps
     assert long.exit_price == Decimal("100.05996") * Decimal("0.999")
-    assert short.exit_price == Decimal(f"{99.4005 * 0.98:.12g}")  # limit: no slippage
+    # the target level follows the slipped entry, and its market order slips too
+    assert short.exit_price == Decimal(f"{99.4005 * 0.98:.12g}") * Decimal("1.001")
 
 
 def test_equity_curve_marks_open_positions_to_the_close():

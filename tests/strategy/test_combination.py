@@ -45,7 +45,6 @@ def test_any_ignores_signals_below_the_threshold_on_the_other_side():
     ("mode", "threshold", "trades"),
     [
         ("weighted_sum", 2.0, 1),  # both signals +1: 2 >= 2
-        ("weighted_sum", 2.1, 0),
         ("weighted_average", 1.0, 1),
         ("unanimous", 1.0, 1),
         ("majority", 0.9, 1),

@@ -108,7 +108,7 @@ def test_warming_up_until_the_indicators_have_history():
 def test_backtest_takes_the_same_decisions_as_the_live_evaluator():
     tpl = validate_template(RICH)
     cs = random_walk(4000, seed=7, volatility=0.002, trend=0.3)
-    config = BacktestConfig(maker_fee=Decimal(0), taker_fee=Decimal(0))
+    config = BacktestConfig(taker_fee=Decimal(0))
     backtest = [
         (
             t.side,

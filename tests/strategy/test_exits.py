@@ -11,7 +11,7 @@ from decimal import Decimal
 from strategy.backtest import BacktestConfig, run_backtest
 from tests.strategy.builders import FLAT, candles, template
 
-NO_FEES = BacktestConfig(maker_fee=Decimal(0), taker_fee=Decimal(0))
+NO_FEES = BacktestConfig(taker_fee=Decimal(0))
 SIGNAL = [FLAT, FLAT, (100.0, 101.0, 100.0, 101.0)]
 
 
@@ -38,15 +38,15 @@ def test_stop_gapped_through_fills_at_the_open():
     assert (t.exit_index, t.exit_price, t.exit_reason) == (4, Decimal(99), "stop_loss")
 
 
-def test_take_profit_fills_at_the_target_and_pays_maker_fee():
-    config = BacktestConfig(maker_fee=Decimal("0.0005"), taker_fee=Decimal("0.001"))
+def test_take_profit_fills_at_the_target_as_a_market_order():
+    config = BacktestConfig(taker_fee=Decimal("0.001"), slippage_bps=Decimal(0))
     t = only_trade(
         [{"type": "take_profit", "params": {"pct": 2}}],
         [(102, 103, 101.5, 102.5), (102.5, 104.5, 102, 104)],
         config,
     )
     assert (t.exit_index, t.exit_price, t.exit_reason) == (4, Decimal("104.04"), "take_profit")
-    assert t.fees == Decimal(102) * Decimal("0.001") + Decimal("104.04") * Decimal("0.0005")
+    assert t.fees == (Decimal(102) + Decimal("104.04")) * Decimal("0.001")
 
 
 def test_when_stop_and_target_both_fit_in_one_candle_the_stop_is_assumed():

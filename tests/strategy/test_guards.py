@@ -81,7 +81,7 @@ def test_backtest_stops_trading_for_the_day_after_the_daily_loss_limit():
             "daily_loss_limit": {"mode": "amount", "value": 0.5},
         },
     )
-    config = BacktestConfig(maker_fee=Decimal(0), taker_fee=Decimal(0))
+    config = BacktestConfig(taker_fee=Decimal(0))
     trades = run_backtest(tpl, candles(LOSS_THEN_SIGNALS), config).trades
     assert [t.entry_index for t in trades] == [3]
     assert trades[0].pnl == Decimal("-0.51")

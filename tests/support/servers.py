@@ -7,8 +7,15 @@ import asyncio
 import socket
 import threading
 import time
+from types import ModuleType
 
+from backend.runtime import Functions, discover
 from plutarc.server import make_server
+
+
+def app_and_module_functions(module: ModuleType) -> Functions:
+    """The app's functions plus those a test module defines (as `test_module:name`)."""
+    return discover() | Functions.from_modules(module)
 
 
 def free_port() -> int:

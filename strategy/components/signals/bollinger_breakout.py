@@ -1,4 +1,7 @@
-"""bollinger_breakout: a close outside the Bollinger bands (+1 above upper, -1 below lower)."""
+"""bollinger_breakout: a close outside the Bollinger bands (+1 above upper, -1 below lower).
+
+Bands of zero width (a flat window: every close equal) give no breakout either way.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,11 @@ from strategy.components.base import ComponentType, Need, Param, Params, Series
 
 
 def _score(x: Series, p: Params) -> np.ndarray:
-    close = x["close"]
-    return (close > x["upper"]).astype(np.float64) - (close < x["lower"]).astype(np.float64)
+    close, upper, lower = x["close"], x["upper"], x["lower"]
+    open_band = upper > lower
+    return (open_band & (close > upper)).astype(np.float64) - (open_band & (close < lower)).astype(
+        np.float64
+    )
 
 
 def _needs(p: Params) -> list[Need]:

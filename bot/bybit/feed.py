@@ -1,9 +1,11 @@
-"""Point cryptofeed's Bybit feed (3.0.1) at the local exchange - or at any Bybit-compatible
-URL - with a TLS context that trusts its CA.
+"""The bot's market-data adapter for Bybit: cryptofeed's Bybit feed (3.0.1) pointed at any
+Bybit-compatible URL (mainnet, testnet, the local exchange) with a TLS context that trusts
+its CA.  It lives with the bot's Bybit adapter: the production bot never imports the local
+exchange (`exchange/`), which is only one more Bybit-compatible server to it.
 
     import ssl
     from cryptofeed.defines import CANDLES, L2_BOOK, TRADES
-    from exchange.cryptofeed_compat import bybit_feed_class
+    from bot.bybit.feed import bybit_feed_class
 
     ctx = ssl.create_default_context(cafile=server.ca_file)
     LocalBybit = bybit_feed_class(server.rest_url, server.ws_public_url, ctx)

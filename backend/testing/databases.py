@@ -1,7 +1,7 @@
-"""Real PostgreSQL databases for tests: the server from DATABASE_URL (CI and this machine run
-one at 127.0.0.1:5432) or the embedded one; a migrated template database per test session;
-and a fresh clone of it (`CREATE DATABASE ... TEMPLATE ...`) for each test module, so tests
-commit for real (NOTIFY only fires on commit) without seeing each other's rows."""
+"""Throwaway PostgreSQL databases for tests: the server from DATABASE_URL (CI and this
+machine run one at 127.0.0.1:5432) or the embedded one; a migrated template database; and
+fresh clones of it (`CREATE DATABASE ... TEMPLATE ...`), so tests commit for real (NOTIFY
+only fires on commit) without seeing each other's rows. Used by the test kit and the suite."""
 
 from __future__ import annotations
 

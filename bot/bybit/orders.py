@@ -1,4 +1,6 @@
-"""Order placement, cancel and lookup on Bybit V5 linear, composed from the client layers.
+"""Order placement, cancel and lookup on Bybit V5 linear, composed from the client layers
+(the Bybit adapter's order client: sides are Bybit's "Buy"/"Sell", views are Bybit rows;
+`bot.bybit.venue` turns them into the neutral types).
 
 Every price/quantity passes through the `Instrument` rounding before it leaves. Creation is
 at-most-once (`bot.bybit.retry.create_once` keyed by the deterministic orderLinkId); the
@@ -8,19 +10,26 @@ functions return the exchange's own view of the order (an order/realtime or hist
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
+from bot.bybit.convert import SIDES
 from bot.bybit.errors import ORDER_NOT_FOUND, ApiError
 from bot.bybit.rest import BybitRest
 from bot.bybit.retry import create_once
-from bot.instrument import Instrument, Side
+from bot.instrument import Instrument
+from bot.venue import Direction
 
 OrderView = dict[str, Any]
+Side = Literal["Buy", "Sell"]
 OPEN_STATUSES = frozenset({"New", "PartiallyFilled", "Untriggered"})
 
 
 def opposite(side: Side) -> Side:
     return "Sell" if side == "Buy" else "Buy"
+
+
+def _direction(position_side: Side) -> Direction:
+    return Direction.LONG if position_side == "Buy" else Direction.SHORT
 
 
 class Orders:
@@ -60,7 +69,8 @@ class Orders:
             "positionIdx": 0,
         }
         if price is not None:
-            body |= {"price": self.instrument.limit_price(price, side), "timeInForce": "GTC"}
+            limit = self.instrument.limit_price(price, SIDES[side])
+            body |= {"price": limit, "timeInForce": "GTC"}
             self.instrument.check_notional(body["qty"], body["price"])
         if reduce_only:
             body["reduceOnly"] = True
@@ -90,15 +100,16 @@ class Orders:
         stop_loss: Decimal | None = None,
     ) -> None:
         """Set the position's TP/SL (full position, last-price trigger); None clears one."""
+        direction = _direction(position_side)
         tp = (
             Decimal(0)
             if take_profit is None
-            else self.instrument.take_profit_price(take_profit, position_side)
+            else self.instrument.take_profit_price(take_profit, direction)
         )
         sl = (
             Decimal(0)
             if stop_loss is None
-            else self.instrument.stop_loss_price(stop_loss, position_side)
+            else self.instrument.stop_loss_price(stop_loss, direction)
         )
         await self.rest.post(
             "/v5/position/trading-stop",
