@@ -212,6 +212,11 @@ class Bot:
         async with trader.lock:
             if close_positions and trader.account.position.size:
                 await trader.exit("stop")
+            # the final positions snapshot, so the backend's open positions stay true; later
+            # than every candle's (market-clock) snapshot, which may run ahead of the wall
+            at_ms = max(int(time.time() * 1000), trader.last_candle_ms + trader.timeframe_ms + 1)
+            price = trader.history[-1].close if trader.history else trader.account.position.avg_price
+            self.reporter.positions(at_ms, at_ms, trader.position_rows(price))
         self.reporter.event(
             "stopping",
             "desired state stop: "
@@ -234,6 +239,8 @@ class Bot:
             ex["rest_url"], creds, ca=ex.get("ca_pem"), timeout_s=self.options.rest_timeout_s
         )
         await rest.sync_time()
+        # a key the exchange refuses fails here, at once, rather than in the stream's retries
+        await rest.get("/v5/account/wallet-balance", {"accountType": "UNIFIED"}, signed=True)
         result = await rest.get(
             "/v5/market/instruments-info", {"category": "linear", "symbol": self.config["symbol"]}
         )

@@ -27,6 +27,7 @@ import logging
 from collections import deque
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from bot.guard_state import GuardState
 from bot.instrument import Instrument, QuantityError
@@ -386,20 +387,23 @@ class Trader:
         self.reporter.signal(opened, state)
         balance = self._balance()
         self.reporter.equity(opened, close_ms, balance + self._unrealised(candle.close), balance)
+        self.reporter.positions(opened, close_ms, self.position_rows(candle.close))
+
+    def position_rows(self, price: Decimal) -> list[dict[str, Any]]:
+        """The open position as `bot:reportPositions` rows, marked at `price`."""
         position = self.account.position
-        rows = []
-        if position.direction is not None:
-            rows.append(
-                {
-                    "symbol": self.symbol,
-                    "side": str(position.direction),
-                    "size": position.size,
-                    "entry_price": position.avg_price,
-                    "unrealised_pnl": money(self._unrealised(candle.close)),
-                    "leverage": position.leverage or self.leverage or Decimal(1),
-                }
-            )
-        self.reporter.positions(opened, close_ms, rows)
+        if position.direction is None:
+            return []
+        return [
+            {
+                "symbol": self.symbol,
+                "side": str(position.direction),
+                "size": position.size,
+                "entry_price": position.avg_price,
+                "unrealised_pnl": money(self._unrealised(price)),
+                "leverage": position.leverage or self.leverage or Decimal(1),
+            }
+        ]
 
     async def wait_candles(self, count: int, timeout_s: float = 10.0) -> None:
         """Wait until ``count`` candles have been handled (for tests and the bench)."""

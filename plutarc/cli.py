@@ -90,6 +90,35 @@ def dev(
     _main_job(host, port, DEFAULT_DEMO_PASSWORD, options)
 
 
+@app.command()
+def deployer(
+    api_url: str = typer.Option(..., help="The API URL local bot processes connect to, e.g. "
+                                "http://127.0.0.1:8000"),
+) -> None:
+    """Run the deployment supervisor alone (for operators whose API runs on several machines):
+    it deploys, restarts and stops every bot of the database (DATABASE_URL) on its provider,
+    local bot processes under the data directory. Ctrl-C or SIGTERM stops the supervisor; the
+    bots keep running and a restarted deployer adopts them."""
+    import signal
+
+    from backend.db.dsn import resolve_dsn
+    from infra.supervisor.service import run_deployer
+
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = get_settings()
+    dsn, _ = resolve_dsn(settings)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_deployer(dsn, api_url, settings.data_dir, stop)
+
+    _run(main())
+
+
 @db_app.command("migrate")
 def db_migrate() -> None:
     """Apply every pending migration (and the change-capture triggers) to the database."""

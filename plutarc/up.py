@@ -3,7 +3,8 @@ Ctrl-C / SIGTERM stops them in reverse order so that no process is left behind.
 
 A part is anything with `name`, `async start(up) -> list[str]` (lines to print) and
 `async stop()`. Parts share facts through `Up.facts` (e.g. the API URL, the exchange URLs).
-To add a part (exchange simulator, demo bot, dashboard), append it in `default_parts`.
+To add a part (exchange simulator, deployer, demo bot, dashboard), append it in
+`default_parts`.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ class ApiPart:
                 raise RuntimeError(f"the API could not listen on {up.host}:{up.port}")
             await asyncio.sleep(0.02)
         url = f"http://{up.host}:{up.port}"
-        up.facts["api_url"] = url
+        up.facts["api_url"], up.facts["app_state"] = url, app.state
         return [f"api: {url}  (health: {url}/api/health, functions: {url}/api/openapi.json)"]
 
     async def stop(self) -> None:
@@ -162,13 +163,15 @@ async def _record_local_endpoint(dsn: str, server: Any) -> None:
 
 def default_parts(options: dict[str, Any] | None = None) -> list[Part]:
     options = options or {}
+    from infra.providers.demo import DemoBotPart
+    from infra.supervisor.service import SupervisorPart
+
     parts: list[Part] = [DatabasePart(), ApiPart()]
     if options.get("exchange", True):
         parts.append(ExchangePart())
-        if options.get("demo_bot", True):
-            from infra.providers.demo import DemoBotPart
-
-            parts.append(DemoBotPart())
+    parts.append(SupervisorPart())
+    if options.get("exchange", True) and options.get("demo_bot", True):
+        parts.append(DemoBotPart())
     return parts
 
 

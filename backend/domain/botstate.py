@@ -12,7 +12,7 @@ from backend.runtime.executor import Executor
 
 BOT_COLUMNS = (
     "id, user_id, name, strategy_id, strategy_version, symbol, api_key_id, region, provider, "
-    "lifecycle, desired_state, close_positions, error_message, created_at, updated_at"
+    "lifecycle, desired_state, close_positions, error_message, created_at, updated_at, removed_at"
 )
 
 
@@ -34,6 +34,7 @@ class BotRow(TypedDict):
     error_message: str | None
     created_at: datetime
     updated_at: datetime
+    removed_at: datetime | None
 
 
 async def owned_bot(db: Executor, bot_id: int, user_id: int) -> dict[str, Any]:

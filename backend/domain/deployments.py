@@ -1,5 +1,5 @@
-"""Deployments: what the provider calls (through the internal `bots:*` mutations) when it
-starts and ends a bot instance, and the list of bots waiting for the provider.
+"""Deployments: what the supervisor calls (through the internal `bots:*` mutations) when it
+starts and ends a bot instance, and the one-runner-per-position rule.
 
 A deployment issues a fresh bot token (revoking the previous one) and unwraps the API key's
 data key; both are returned to the provider only. Ending a deployment revokes the token.
@@ -10,13 +10,13 @@ from __future__ import annotations
 import base64
 from typing import Any, TypedDict
 
-import asyncpg
-
 from backend.auth.tokens import issue_bot_token
 from backend.domain.botstate import add_event, open_deployment, set_lifecycle
 from backend.domain.keys import unwrap_data_key
 from backend.runtime import Conflict
 from backend.runtime.executor import Executor
+
+RUNNING = ("deploying", "online", "paused")
 
 
 class DeploymentStart(TypedDict):
@@ -31,9 +31,14 @@ class DeploymentStart(TypedDict):
     data_key: str
 
 
-async def begin(db: Executor, bot: dict[str, Any]) -> DeploymentStart:
-    """Open a deployment for a provisioning bot: token + data key for the provider."""
-    if bot["lifecycle"] != "provisioning":
+async def begin(db: Executor, bot: dict[str, Any], restart: bool = False) -> DeploymentStart:
+    """Open a deployment for a provisioning bot: token + data key for the provider.
+    `restart`: a running bot's instance is started again on a fresh deployment (its open one,
+    whose credentials the provider no longer holds, ends as replaced)."""
+    if restart and bot["lifecycle"] not in RUNNING:
+        raise Conflict(f"bot {bot['name']!r} is {bot['lifecycle']}: only a running bot "
+                       "is restarted", field="bot_id")
+    if not restart and bot["lifecycle"] != "provisioning":
         raise Conflict(
             f"bot {bot['name']!r} is {bot['lifecycle']}: only a provisioning bot can be "
             "deployed (set its desired state to run first)", field="bot_id",
@@ -58,6 +63,27 @@ async def begin(db: Executor, bot: dict[str, Any]) -> DeploymentStart:
         "provider": bot["provider"], "token": token,
         "data_key": base64.b64encode(data_key).decode(),
     }
+
+
+async def one_runner_per_position(db: Executor, bot: dict[str, Any]) -> None:
+    """409 unless `bot` would be the only active bot trading its symbol on its exchange
+    account: a one-way position is per account and symbol, two bots would trade one."""
+    other = await db.fetchrow(
+        "SELECT o.id, o.name, o.user_id FROM bots o JOIN api_keys ko ON ko.id = o.api_key_id "
+        "JOIN api_keys k ON k.id = $2 AND k.exchange = ko.exchange AND k.testnet = ko.testnet "
+        "AND k.api_key = ko.api_key WHERE o.id <> $1 AND o.symbol = $3 AND o.removed_at IS NULL "
+        "AND o.lifecycle IN ('provisioning', 'deploying', 'online', 'paused', 'stopping') "
+        "LIMIT 1",
+        bot["id"], bot["api_key_id"], bot["symbol"],
+    )
+    if other is None:
+        return
+    which = f"your bot {other['name']!r}" if other["user_id"] == bot["user_id"] else "another bot"
+    raise Conflict(
+        f"{which} already trades {bot['symbol']} with this API key's account: one running bot "
+        "per account and symbol (a one-way position is shared); stop it or use another key",
+        field="api_key_id",
+    )
 
 
 async def end(
@@ -105,18 +131,3 @@ async def mark(
     return await set_lifecycle(db, bot, target, message or "", error_message=message)
 
 
-async def pending_work(conn: asyncpg.Connection | asyncpg.Pool) -> dict[str, list[dict]]:
-    """What a provider supervisor must do: `start` bots provisioning without an open
-    deployment; `stop` bots stopping (or stopped/error) whose deployment is still open."""
-    start = await conn.fetch(
-        "SELECT b.id AS bot_id, b.provider, b.region FROM bots b WHERE b.lifecycle = "
-        "'provisioning' AND NOT EXISTS (SELECT 1 FROM deployments d WHERE d.bot_id = b.id "
-        "AND d.ended_at IS NULL) ORDER BY b.id"
-    )
-    stop = await conn.fetch(
-        "SELECT b.id AS bot_id, b.provider, b.lifecycle, b.close_positions, d.id AS "
-        "deployment_id, d.instance_id FROM bots b JOIN deployments d ON d.bot_id = b.id "
-        "AND d.ended_at IS NULL WHERE b.lifecycle IN ('stopping', 'stopped', 'error') "
-        "ORDER BY b.id"
-    )
-    return {"start": [dict(r) for r in start], "stop": [dict(r) for r in stop]}

@@ -12,14 +12,14 @@ from __future__ import annotations
 import base64
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from backend.domain import exchanges, lifecycle
+from backend.domain import botversion, exchanges, lifecycle
 from backend.domain.botstate import BOT_COLUMNS, add_event, set_lifecycle
 from backend.domain.kpis import record_equity, record_trade
-from backend.runtime import BadRequest, Conflict, Ctx, NotFound, mutation, query
+from backend.runtime import BadRequest, Ctx, NotFound, mutation, query
 from backend.runtime.args import ReportJson
 
 ReportId = Annotated[str, StringConstraints(min_length=1, max_length=100)]
@@ -92,6 +92,13 @@ class Acknowledged(TypedDict):
     """The answer to a snapshot report (positions, heartbeat)."""
 
     report_id: str
+
+
+class HeartbeatAnswer(Acknowledged):
+    """A heartbeat's answer; `refused` (only when this backend does not run the bot's
+    version) is the reason, and the bot must exit."""
+
+    refused: NotRequired[str]
 
 
 async def _me(ctx: Ctx) -> dict[str, Any]:
@@ -250,20 +257,31 @@ async def reportEvent(
     return answer
 
 
+async def _latency_sample(ctx: Ctx, bot: dict[str, Any], latency_ms: int) -> None:
+    """Keep the heartbeat's latency for the per-region roll-up (`regions:rollup`)."""
+    await ctx.db.execute(
+        "INSERT INTO latency_samples (bot_id, provider, region, exchange, latency_ms, at) "
+        "SELECT $1, $2, $3, k.exchange, $5, now() FROM api_keys k WHERE k.id = $4",
+        bot["id"], bot["provider"], bot["region"], bot["api_key_id"], latency_ms,
+    )
+
+
 @mutation
 async def heartbeat(
     ctx: Ctx, report_id: ReportId, at: AwareDatetime,
     exchange_latency_ms: Annotated[float, Field(ge=0, le=3_600_000)] | None = None,
-) -> Acknowledged:
-    """The bot is alive (with its round trip to the exchange, if measured): connection online
-    (uptime counts from the first heartbeat after a gap); a deploying bot becomes online (or
-    paused, if so desired). A bot still provisioning has no process yet: its token's
-    heartbeat is refused (409) rather than shown as online."""
+    version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+(\.[\w.+-]+)?$")] | None = None,
+) -> HeartbeatAnswer:
+    """The bot is alive (with its round trip to the exchange, if measured, and its version):
+    connection online (uptime counts from the first heartbeat after a gap); a deploying bot
+    becomes online (or paused, if so desired). A bot whose version this backend does not run
+    gets `refused` with the reason (and an event) and goes to error: it must exit."""
     _not_future(at, "at")
     bot = await _me(ctx)
-    if bot["lifecycle"] in ("provisioning", "stopped"):
-        raise Conflict(f"this bot is {bot['lifecycle']}: heartbeats start once it is deploying",
-                       field=None)
+    if refused := botversion.refusal(version):
+        if bot["lifecycle"] not in ("stopped", "error"):
+            await set_lifecycle(ctx.db, bot, "error", refused, error_message=refused)
+        return {"report_id": report_id, "refused": refused}
     conn = await ctx.db.fetchrow(
         "SELECT status, heartbeat_report_id, heartbeat_at FROM bot_connections "
         "WHERE bot_id = $1", bot["id"],
@@ -282,6 +300,8 @@ async def heartbeat(
         bot["id"], report_id, at,
         round(exchange_latency_ms) if exchange_latency_ms is not None else None,
     )
+    if exchange_latency_ms is not None:
+        await _latency_sample(ctx, bot, round(exchange_latency_ms))
     if conn["status"] != "online":
         message = "connection restored" if conn["status"] == "stale" else "connected"
         await add_event(ctx.db, bot, "connection", message)

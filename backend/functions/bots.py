@@ -1,5 +1,5 @@
 """Bots (`bots:*`): create and update bots, their desired state and lifecycle, their
-deployments (internal mutations for the provider and the monitor), and the per-bot reads of
+deployments (internal mutations for the deployment supervisor), and the per-bot reads of
 the dashboard: KPIs, equity curve, positions, trades and the activity feed.
 
 Lifecycle rules live in backend/domain/lifecycle.py; every change writes an event.
@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal, TypedDict
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
-from backend.domain import deployments, history, lifecycle
+from backend.domain import deployments, history, lifecycle, regions
 from backend.domain.botstate import (
     BOT_COLUMNS,
     BotRow,
@@ -30,6 +30,7 @@ from backend.domain.history import Event, Position, TradePage
 from backend.domain.kpis import Kpis, compute_kpis, ensure_totals
 from backend.domain.retention import Retention, apply_retention
 from backend.runtime import (
+    BadRequest,
     Conflict,
     Ctx,
     Forbidden,
@@ -121,6 +122,11 @@ async def _strategy_version(ctx: Ctx, user_id: int, strategy_id: int, version: i
     return row
 
 
+def _check_region(provider: str, region: str) -> None:
+    if problem := regions.check_region(provider, region):
+        raise BadRequest(problem, field="region")
+
+
 async def _check_key(ctx: Ctx, user_id: int, api_key_id: int) -> None:
     if not await ctx.db.fetchval(
         "SELECT 1 FROM api_keys WHERE id = $1 AND user_id = $2", api_key_id, user_id
@@ -132,8 +138,8 @@ async def _check_key(ctx: Ctx, user_id: int, api_key_id: int) -> None:
 async def list_(ctx: Ctx) -> list[ListedBot]:
     """The caller's bots with lifecycle, desired state, connection status and uptime."""
     user_id = ctx.auth.require_user()
-    bots = await ctx.db.fetch(f"SELECT {BOT_COLUMNS} FROM bots WHERE user_id = $1 ORDER BY id",
-                              user_id)
+    bots = await ctx.db.fetch(f"SELECT {BOT_COLUMNS} FROM bots WHERE user_id = $1 "
+                              "AND removed_at IS NULL ORDER BY id", user_id)
     conns = await ctx.db.fetch(f"SELECT {CONNECTION} FROM bot_connections WHERE user_id = $1",
                                user_id)
     by_bot = {c["bot_id"]: c for c in conns}
@@ -168,6 +174,7 @@ async def create(
     """Create a bot from a strategy (its newest version unless `strategy_version`) and an API
     key. With `start` (default) it is provisioning with desired state run; else stopped."""
     user_id = ctx.auth.require_user()
+    _check_region(provider, region)
     version = await _strategy_version(ctx, user_id, strategy_id, strategy_version)
     await _check_key(ctx, user_id, api_key_id)
     state, desired = ("provisioning", "run") if start else ("stopped", "stop")
@@ -180,6 +187,8 @@ async def create(
         region, provider, state, desired,
     )
     assert bot is not None
+    if start:
+        await deployments.one_runner_per_position(ctx.db, bot)
     await ctx.db.execute(
         "INSERT INTO bot_connections (bot_id, user_id, status) VALUES ($1, $2, 'never')",
         bot["id"], user_id,
@@ -219,6 +228,9 @@ async def update(
                        f"(it is {bot['lifecycle']})", field=next(iter(redeploy)))
     if "api_key_id" in redeploy:
         await _check_key(ctx, user_id, redeploy["api_key_id"])
+    if "region" in redeploy or "provider" in redeploy:
+        _check_region(redeploy.get("provider", bot["provider"]),
+                      redeploy.get("region", bot["region"]))
     changes.update(redeploy)
     if not changes:
         return bot
@@ -242,8 +254,12 @@ async def setDesiredState(
     provisioned again. A move the lifecycle forbids is a 409 and changes nothing."""
     user_id = ctx.auth.require_user()
     bot = await owned_bot(ctx.db, bot_id, user_id)
+    if bot["removed_at"] is not None:
+        raise Conflict(f"bot {bot['name']!r} was removed", field="bot_id")
     if state == "run" and (bot["api_key_id"] is None or bot["strategy_id"] is None):
         raise Conflict("give the bot an API key and a strategy before running it", field="state")
+    if state == "run":
+        await deployments.one_runner_per_position(ctx.db, bot)
     deployed = await open_deployment(ctx.db, bot_id) is not None
     try:
         target = lifecycle.for_desired(bot["lifecycle"], state, deployed)
@@ -260,6 +276,39 @@ async def setDesiredState(
     if target is not None:
         bot = await set_lifecycle(ctx.db, bot, target, f"desired state {state}")
     return bot
+
+
+@query
+async def deployments_(ctx: Ctx, bot_id: BotId) -> list[DeploymentRow]:
+    """The bot's deployment history, newest first: region, provider, instance, started,
+    ended and outcome (`stopped`, `failed`, `replaced`; null while it runs) with its detail."""
+    await owned_bot(ctx.db, bot_id, ctx.auth.require_user())
+    return await ctx.db.fetch(
+        "SELECT id, region, provider, instance_id, started_at, ended_at, outcome, detail "
+        "FROM deployments WHERE bot_id = $1 ORDER BY id DESC LIMIT 200", bot_id,
+    )
+
+
+@mutation
+async def remove(ctx: Ctx, bot_id: BotId) -> BotRow:
+    """Remove a stopped (or errored) bot: it leaves `bots:list` and can no longer run, its
+    configuration (strategy, key, region) is cleared; its trades, KPIs, equity, events and
+    deployments stay readable by its id. Refused (409) while it has an instance."""
+    user_id = ctx.auth.require_user()
+    bot = await owned_bot(ctx.db, bot_id, user_id)
+    if bot["removed_at"] is not None:
+        return bot
+    if bot["lifecycle"] not in ("stopped", "error") or await open_deployment(ctx.db, bot_id):
+        raise Conflict(f"bot {bot['name']!r} is {bot['lifecycle']}: stop it before removing "
+                       "it", field="bot_id")
+    row = await ctx.db.fetchrow(
+        "UPDATE bots SET removed_at = now(), api_key_id = NULL, strategy_id = NULL, "
+        f"desired_state = 'stop', updated_at = now() WHERE id = $1 RETURNING {BOT_COLUMNS}",
+        bot_id,
+    )
+    await ctx.db.execute("DELETE FROM positions WHERE bot_id = $1", bot_id)
+    await add_event(ctx.db, bot, "removed", "bot removed; its trades and KPIs stay readable")
+    return dict(row or {})
 
 
 @query
@@ -328,9 +377,10 @@ async def events(
 # scheduler runs the crons (as the system too).
 
 @mutation(internal=True)
-async def beginDeployment(ctx: Ctx, bot_id: BotId) -> DeploymentStart:
-    """Open a deployment: a fresh bot token and the API key's data key, for the provider."""
-    return await deployments.begin(ctx.db, await bot_for_system(ctx, bot_id))
+async def beginDeployment(ctx: Ctx, bot_id: BotId, restart: bool = False) -> DeploymentStart:
+    """Open a deployment: a fresh bot token and the API key's data key, for the provider
+    (`restart`: again for a running bot whose instance died, see deployments.begin)."""
+    return await deployments.begin(ctx.db, await bot_for_system(ctx, bot_id), restart)
 
 
 @mutation(internal=True)

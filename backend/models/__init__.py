@@ -13,6 +13,7 @@ from backend.models.accounts import (
 )
 from backend.models.api_keys import ApiKey, ExchangeEndpoint
 from backend.models.bots import Bot, BotConnection, BotEvent, Deployment
+from backend.models.fleet import BotClaim, LatencySample, RegionLatency
 from backend.models.strategies import Strategy, StrategyVersion
 from backend.models.trading import (
     EquityDaily,
@@ -26,6 +27,7 @@ from backend.models.trading import (
 __all__ = [
     "ApiKey",
     "Bot",
+    "BotClaim",
     "BotConnection",
     "BotEvent",
     "BotToken",
@@ -34,9 +36,11 @@ __all__ = [
     "EquitySnapshot",
     "ExchangeEndpoint",
     "KpiTotals",
+    "LatencySample",
     "LoginAddress",
     "LoginFailure",
     "Position",
+    "RegionLatency",
     "Session",
     "SignalState",
     "Strategy",

@@ -28,6 +28,8 @@ class Bot(Model):
     close_positions = fields.BooleanField(default=True)
     error_message = fields.TextField(null=True)
     updated_at = fields.DatetimeField(auto_now_add=True)
+    # set by bots:remove: the configuration is gone from every list; trades stay readable
+    removed_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "bots"

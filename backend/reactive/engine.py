@@ -157,12 +157,13 @@ class Engine:
 
     def subscribe(
         self, session: ClientSession, sub_id: str, path: str, raw_args: Any,
-        known_hash: str | None = None,
+        known_hash: str | None = None, internal_ok: bool = False,
     ) -> None:
-        """Add a subscription; raises ApiError for an unknown path or bad arguments."""
+        """Add a subscription; raises ApiError for an unknown path or bad arguments.
+        `internal_ok`: an in-process subscriber (never a client) may follow internal queries."""
         if sub_id in session.subs:
             self.unsubscribe(session, sub_id)
-        fdef = self.runtime.lookup("query", path)
+        fdef = self.runtime.lookup("query", path, internal_ok)
         args = fdef.args.validate(raw_args)
         key = (path, json.dumps(to_jsonable(args), sort_keys=True), session.auth.scope)
         query = self.queries.get(key)

@@ -40,6 +40,10 @@ class Conflict(ApiError):
     status, code = 409, "conflict"
 
 
+class Contention(Conflict):
+    """A mutation that kept losing to concurrent writes: the same call may succeed later."""
+
+
 class TooManyRequests(ApiError):
     status, code = 429, "rate_limited"
 

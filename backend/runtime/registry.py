@@ -61,9 +61,15 @@ def _mark(kind: Kind, fn: Callable[..., Any] | None, name: str | None, internal:
     return decorate(fn) if fn is not None else decorate
 
 
-def query(fn: Callable[..., Any] | None = None, *, name: str | None = None) -> Any:
-    """A deterministic read: runs in a READ ONLY, REPEATABLE READ transaction; subscribable."""
-    return _mark("query", fn, name, False)
+def query(
+    fn: Callable[..., Any] | None = None, *, name: str | None = None, internal: bool = False
+) -> Any:
+    """A deterministic read: runs in a READ ONLY, REPEATABLE READ transaction; subscribable.
+
+    `internal=True`: callable and subscribable only in-process (e.g. by the deployer), never
+    by clients.
+    """
+    return _mark("query", fn, name, internal)
 
 
 def mutation(

@@ -24,7 +24,7 @@ import asyncpg
 
 from backend.runtime.clock import Clock, SystemClock
 from backend.runtime.context import Auth, Ctx, NoTransaction
-from backend.runtime.errors import BadRequest, Conflict, NotFound
+from backend.runtime.errors import BadRequest, Conflict, Contention, NotFound
 from backend.runtime.executor import Executor, Statement
 from backend.runtime.jobs import JobQueue
 from backend.runtime.registry import FunctionDef, Kind
@@ -159,7 +159,7 @@ class Runtime:
                 await asyncio.sleep(random.uniform(0, 0.002 * 2**attempt))
             except asyncpg.exceptions.UniqueViolationError as exc:
                 raise Conflict(f"already exists ({exc.constraint_name})") from None
-        raise Conflict(
+        raise Contention(
             f"{fdef.path} kept conflicting with concurrent writes; "
             f"gave up after {self.max_attempts} attempts"
         )

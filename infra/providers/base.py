@@ -1,16 +1,11 @@
-"""The deployment-provider interface and the backend calls every provider makes.
+"""The deployment-provider interface, and the backend calls the supervisor makes.
 
-A provider starts and stops the instance that runs one bot. It talks to the backend through
-the function runtime (the internal `bots:*` mutations, as the system), never over HTTP:
+A provider only starts, watches and ends the instance that runs one bot; the supervisor
+(infra/supervisor) decides when, and records every step through the backend's internal
+functions (as the system, in-process, never over HTTP):
 
-    provisioning ──deploy()──▶ deploying ──(first heartbeat)──▶ online ⇄ paused
-    online/paused ──stop()──▶ stopping ──(instance gone)──▶ stopped
-
-`deploy` opens a deployment (a fresh bot token and the API key's data key, for the instance
-only), reports ``deploying`` with its instance id and starts the instance; the bot's first
-heartbeat makes it online. `stop` sets the desired state ``stop`` (closing positions when
-asked), waits for the bot to flush and exit, removes what the instance left, and records the
-deployment's outcome.
+    provisioning ──start()──▶ deploying ──(first heartbeat)──▶ online ⇄ paused
+    online/paused ──(desired stop: the bot closes, flushes, exits)──▶ stopping ──remove()──▶ stopped
 """
 
 from __future__ import annotations
@@ -25,24 +20,30 @@ from backend.runtime.registry import discover
 from backend.runtime.runner import Runtime
 
 
-@dataclass
-class Deployment:
-    """What a provider knows about one running bot instance."""
+class ProviderUnavailable(RuntimeError):
+    """The provider cannot run instances from here; the message says what to install or set."""
+
+
+@dataclass(frozen=True)
+class Launch:
+    """What an instance needs to start: its deployment and credentials (for it alone)."""
 
     bot_id: int
     deployment_id: int
-    instance_id: str
+    region: str
+    token: str
+    data_key: str  # base64
 
 
 class Backend:
-    """The function runtime on its own small pool, for providers and the main job."""
+    """The function runtime on its own small pool, for the supervisor and the main job."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
     @classmethod
     async def connect(cls, dsn: str) -> Backend:
-        return cls(Runtime(await create_pool(dsn, min_size=1, max_size=3), discover()))
+        return cls(Runtime(await create_pool(dsn, min_size=1, max_size=6), discover()))
 
     async def close(self) -> None:
         await self.runtime.pool.close()
@@ -50,6 +51,10 @@ class Backend:
     async def system(self, path: str, args: dict[str, Any]) -> Any:
         """An internal mutation, called as the system."""
         return (await self.runtime.call("mutation", path, args, ANONYMOUS, internal_ok=True)).value
+
+    async def system_query(self, path: str, args: dict[str, Any]) -> Any:
+        """An internal query, called as the system."""
+        return (await self.runtime.call("query", path, args, ANONYMOUS, internal_ok=True)).value
 
     async def as_user(self, user_id: int, kind: str, path: str, args: dict[str, Any]) -> Any:
         """A function called on behalf of ``user_id`` (the bot's owner)."""
@@ -74,44 +79,53 @@ class Backend:
         )
         return dict(row) if row else None
 
+    async def event(
+        self, bot_id: int, kind: str, message: str, level: str = "info",
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        await self.system("deployer:event", {"bot_id": bot_id, "kind": kind, "message": message,
+                                             "level": level, "data": data})
+
 
 class Provider(abc.ABC):
-    """Starts and stops bot instances of one kind (``local``, ``gcp``)."""
+    """Starts, watches and ends bot instances of one kind (``local``, ``gcp``).
+
+    Every method takes the bot id; a provider keeps what it needs per running instance.
+    """
 
     name: str
 
-    def __init__(self, backend: Backend) -> None:
-        self.backend = backend
+    @abc.abstractmethod
+    async def start(self, launch: Launch) -> str:
+        """Start an instance for the deployment; returns its instance id once it is starting.
+        Raises ProviderUnavailable (or OSError) when it cannot."""
+
+    async def restart(self, bot_id: int) -> str | None:
+        """Start the instance again on its open deployment (after a crash) if this provider
+        still holds its credentials; None when a fresh deployment is needed."""
+        return None
 
     @abc.abstractmethod
-    async def deploy(self, bot_id: int) -> Deployment:
-        """Start an instance for a provisioning bot; returns once it is starting."""
+    async def adopt(self, bot_id: int, instance_id: str) -> bool:
+        """After a supervisor restart: watch the instance if it still runs (True)."""
 
     @abc.abstractmethod
-    async def stop(
-        self, bot_id: int, *, close_positions: bool = True, timeout_s: float = 60.0
-    ) -> str:
-        """Stop the bot's instance and clean up; returns the recorded outcome."""
+    async def wait(self, bot_id: int) -> int | None:
+        """Return when the instance has ended by itself: its exit code (None if unknown)."""
 
-    async def request_stop(self, bot_id: int, close_positions: bool) -> None:
-        """Desired state ``stop`` on behalf of the owner, unless already stopping/stopped."""
-        bot = await self.backend.bot(bot_id)
-        if bot["lifecycle"] in ("stopping", "stopped") and bot["desired_state"] == "stop":
-            return
-        await self.backend.as_user(
-            bot["user_id"],
-            "mutation",
-            "bots:setDesiredState",
-            {"bot_id": bot_id, "state": "stop", "close_positions": close_positions},
-        )
+    @abc.abstractmethod
+    async def terminate(self, bot_id: int, grace_s: float = 10.0) -> int | None:
+        """End the instance (asking it to flush first, forcing it after ``grace_s``)."""
 
-    async def end(self, bot_id: int, deployment_id: int, outcome: str, detail: str | None) -> None:
-        await self.backend.system(
-            "bots:endDeployment",
-            {
-                "bot_id": bot_id,
-                "deployment_id": deployment_id,
-                "outcome": outcome,
-                "detail": detail,
-            },
-        )
+    @abc.abstractmethod
+    async def remove(self, bot_id: int) -> str | None:
+        """Delete everything the instance left; returns what had to be kept and why (e.g.
+        undelivered reports), None when nothing is left."""
+
+    def last_lines(self, bot_id: int, count: int = 20) -> list[str]:
+        """The last lines the instance logged, when the provider can see them."""
+        return []
+
+    async def close(self) -> None:
+        """Stop watching; instances keep running (they are separate sessions)."""
+        return None

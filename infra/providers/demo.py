@@ -1,35 +1,40 @@
-"""The demo bot of `plutarc up`: the demo user's MA-cross bot, deployed with the local provider
-against the local exchange.
+"""The demo bot of `plutarc up`: the demo user's MA-cross bot on the local exchange, set to
+run; the deployer part (the supervisor) deploys it like any other bot.
 
-Idempotent across runs: the demo user's API key (the exchange's default account), strategy and bot are
-created once and reused; a deployment left open by a previous run that did not stop cleanly
-is closed as failed before the bot is provisioned and deployed again.
+Idempotent across runs: the demo user's API key (the exchange's default account), strategy and
+bot are created once and reused. On Ctrl-C the demo bot is stopped (positions closed) and
+the part waits for it to reach `stopped`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import time
 from pathlib import Path
 from typing import Any
 
+from backend.runtime.errors import ApiError
 from infra.providers.base import Backend
-from infra.providers.local import LocalProvider
 
 DEMO_TEMPLATE = Path(__file__).resolve().parents[2] / "examples" / "templates" / "ma_cross.json"
 DEMO_BOT_NAME = "Demo MA cross"
 DEMO_KEY_LABEL = "Local exchange (demo account)"
+SETTLED = {"start": ("online", "paused", "error"), "stop": ("stopped", "error")}
 
 
 class DemoBotPart:
-    """A `plutarc up` part: needs the facts dsn, api_url, demo_user_id and exchange."""
+    """A `plutarc up` part: needs the facts dsn, demo_user_id and exchange, and the deployer."""
 
     name = "demo bot"
 
-    def __init__(self, template_path: Path = DEMO_TEMPLATE) -> None:
+    def __init__(self, template_path: Path = DEMO_TEMPLATE, settle_s: float = 30.0) -> None:
         self.template_path = template_path
+        self.settle_s = settle_s
         self.backend: Backend | None = None
-        self.provider: LocalProvider | None = None
         self.bot_id: int | None = None
+        self.user_id: int | None = None
 
     async def start(self, up: Any) -> list[str]:
         facts = up.facts
@@ -38,23 +43,33 @@ class DemoBotPart:
         exchange, user_id = facts["exchange"], facts["demo_user_id"]
         # the exchange part has recorded the local exchange's endpoint for bot configs
         self.backend = await Backend.connect(facts["dsn"])
+        self.user_id = user_id
         key_id = await self._api_key(user_id, exchange.config.api_key, exchange.config.api_secret)
         strategy_id = await self._strategy(user_id)
         self.bot_id = bot_id = await self._bot(user_id, strategy_id, key_id)
-        self.provider = LocalProvider(self.backend, facts["api_url"], up.settings.data_dir)
-        deployment = await self.provider.deploy(bot_id)
-        workdir = self.provider.workdir(bot_id)
-        line = (
-            f"demo bot: {DEMO_BOT_NAME!r} (bot {bot_id}) running locally as "
-            f"{deployment.instance_id}; log {workdir / 'bot.log'}"
-        )
-        return [line]
+        lifecycle = await self._settle("start")
+        workdir = up.settings.data_dir / "bots" / f"bot-{bot_id}"
+        return [f"demo bot: {DEMO_BOT_NAME!r} (bot {bot_id}) {lifecycle}, deployed locally by "
+                f"the deployer; log {workdir / 'bot.log'}"]
 
     async def stop(self) -> None:
-        if self.provider is not None and self.bot_id is not None:
-            await self.provider.stop(self.bot_id, close_positions=True, timeout_s=20)
+        if self.backend is not None and self.bot_id is not None:
+            with contextlib.suppress(ApiError):
+                await self.backend.as_user(self.user_id or 0, "mutation", "bots:setDesiredState",
+                                           {"bot_id": self.bot_id, "state": "stop"})
+            await self._settle("stop")
         if self.backend is not None:
             await self.backend.close()
+
+    async def _settle(self, phase: str) -> str:
+        """Wait (at most `settle_s`) until the supervisor has taken the bot where asked."""
+        assert self.backend is not None and self.bot_id is not None
+        deadline = time.monotonic() + self.settle_s
+        while True:
+            lifecycle = (await self.backend.bot(self.bot_id))["lifecycle"]
+            if lifecycle in SETTLED[phase] or time.monotonic() > deadline:
+                return lifecycle
+            await asyncio.sleep(0.1)
 
     async def _one(self, sql: str, *params: Any) -> Any:
         assert self.backend is not None
@@ -117,19 +132,8 @@ class DemoBotPart:
                 },
             )
             return row["id"]
-        stale = await backend.open_deployment(bot_id)
-        if stale is not None:
-            await backend.system(
-                "bots:endDeployment",
-                {
-                    "bot_id": bot_id,
-                    "deployment_id": stale["id"],
-                    "outcome": "failed",
-                    "detail": "the previous plutarc up ended without stopping the bot",
-                },
-            )
         bot = await backend.bot(bot_id)
-        if bot["lifecycle"] != "provisioning":
+        if bot["lifecycle"] in ("stopped", "error"):  # else the supervisor adopts what runs
             await backend.as_user(
                 user_id, "mutation", "bots:setDesiredState", {"bot_id": bot_id, "state": "run"}
             )

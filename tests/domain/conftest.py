@@ -109,7 +109,7 @@ async def _internal(dsn: str, path: str, args: dict[str, Any], auth: Auth) -> An
 
 
 def internal(dsn: str, path: str, args: dict[str, Any], auth: Auth = ANONYMOUS) -> Any:
-    """Call an internal mutation the way the provider/monitor does (system caller)."""
+    """Call an internal mutation the way the supervisor/scheduler does (system caller)."""
     value = asyncio.run(_internal(dsn, path, args, auth))
     SEEN.append(dumps(value))
     return value
@@ -148,6 +148,12 @@ class Trader:
     bot_id: int
     bot_token: str
     deployment_id: int
+
+
+def spare_key(api: Api, token: str, label: str) -> int:
+    """Another exchange account's key: one running bot per account and symbol."""
+    return api.m("apiKeys:add", {"exchange": "local", "label": label,
+                                 "api_key": f"SPARE-{label}", "api_secret": SECRET}, token)["id"]
 
 
 def make_trader(api: Api, dsn: str, email: str, label: str) -> Trader:

@@ -111,9 +111,12 @@ def test_bot_tokens_cannot_call_user_functions_and_users_cannot_call_bot_ones(
     assert api.call("query", "bot:config").status_code == 401
     for path in ("bots:beginDeployment", "bots:markLifecycle", "bots:endDeployment",
                  "bots:markStale", "bots:retentionSweep", "bots:applyRetention",
-                 "apiKeys:setExchangeEndpoint"):
+                 "apiKeys:setExchangeEndpoint", "deployer:claim", "deployer:renew",
+                 "deployer:release", "deployer:event", "regions:rollup"):
         assert api.call("mutation", path, {"bot_id": world.a.bot_id},
                         world.a.token).status_code == 404, path
+    for token in (world.a.token, None):
+        assert api.call("query", "deployer:work", {}, token).status_code == 404
 
 
 def test_openapi_lists_the_functions_and_never_the_secret(world: World) -> None:

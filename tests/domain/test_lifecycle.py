@@ -1,31 +1,35 @@
 """Bots: the lifecycle state machine, desired states, deployments and their tokens,
-heartbeats, connection status and the stale-heartbeat monitor."""
+heartbeats, connection status and the stale-heartbeat cron."""
 
 from __future__ import annotations
 
 import asyncio
 from itertools import pairwise
 
-import asyncpg
 import pytest
 
 from backend.db.pool import create_pool
-from backend.domain import deployments, lifecycle
+from backend.domain import lifecycle
 from backend.runtime import Conflict
 from backend.runtime.clock import ManualClock
+from backend.runtime.context import ANONYMOUS
 from backend.runtime.registry import discover
 from backend.runtime.runner import Runtime
 from backend.runtime.scheduler import Scheduler
-from tests.domain.conftest import World, internal, sql, ts
+from tests.domain.conftest import World, internal, spare_key, sql, ts
 
 
-def pending(dsn: str) -> dict[str, list[dict]]:
-    async def go() -> dict[str, list[dict]]:
-        conn = await asyncpg.connect(dsn)
+def waiting(dsn: str) -> list[int]:
+    """Bots the deployment supervisor would deploy: in its work, with no open deployment."""
+
+    async def go() -> list[int]:
+        pool = await create_pool(dsn, min_size=1, max_size=1)
         try:
-            return await deployments.pending_work(conn)
+            work = await Runtime(pool, discover()).call(
+                "query", "deployer:work", {}, ANONYMOUS, internal_ok=True)
         finally:
-            await conn.close()
+            await pool.close()
+        return [w["bot_id"] for w in work.value if w["deployment_id"] is None]
 
     return asyncio.run(go())
 
@@ -53,7 +57,7 @@ def test_every_allowed_transition_is_in_the_table_and_others_are_refused() -> No
 def test_a_bot_goes_through_its_whole_lifecycle_with_an_event_for_each_step(world: World) -> None:
     api, token, dsn = world.api, world.a.token, world.dsn
     bot = api.m("bots:create", {"name": "walker", "strategy_id": world.a.strategy_id,
-                                "api_key_id": world.a.api_key_id, "region": "europe-west1",
+                                "api_key_id": spare_key(api, token, "walker"), "region": "europe-west1",
                                 "provider": "gcp"}, token)
     assert (bot["lifecycle"], bot["desired_state"]) == ("provisioning", "run")
     first = internal(dsn, "bots:beginDeployment", {"bot_id": bot["id"]})
@@ -123,10 +127,10 @@ def test_a_forbidden_transition_is_a_clear_409_and_changes_nothing(world: World)
 def test_an_instance_that_dies_puts_the_bot_in_error_with_the_reason(world: World) -> None:
     api, token, dsn = world.api, world.a.token, world.dsn
     bot = api.m("bots:create", {"name": "fragile", "strategy_id": world.a.strategy_id,
-                                "api_key_id": world.a.api_key_id}, token)
-    assert bot["id"] in [w["bot_id"] for w in pending(dsn)["start"]]
+                                "api_key_id": spare_key(api, token, "fragile")}, token)
+    assert bot["id"] in waiting(dsn)
     dep = internal(dsn, "bots:beginDeployment", {"bot_id": bot["id"]})
-    assert bot["id"] not in [w["bot_id"] for w in pending(dsn)["start"]]
+    assert bot["id"] not in waiting(dsn)
     ended = internal(dsn, "bots:endDeployment", {"bot_id": bot["id"], "outcome": "failed",
                                                  "deployment_id": dep["deployment_id"],
                                                  "detail": "VM quota exceeded"})
@@ -169,7 +173,7 @@ async def test_the_stale_cron_marks_a_silent_bot_stale_and_a_heartbeat_restores_
         "WHERE bot_id = $1", world.b.bot_id)
     pool = await create_pool(dsn, min_size=1, max_size=2)
     clock = ManualClock()
-    scheduler = Scheduler(Runtime(pool, discover(), clock=clock))
+    scheduler = Scheduler(Runtime(pool, discover(), clock=clock), crons={"bots:markStale"})
     try:
         await scheduler.run_due()  # the crons' first ticks are set
         clock.advance(10)  # bots:markStale runs every 10 s

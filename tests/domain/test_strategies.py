@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from tests.domain.conftest import TEMPLATE, World
+from tests.domain.conftest import TEMPLATE, World, spare_key
 
 
 def test_saving_a_template_creates_versions_and_keeps_old_ones(world: World) -> None:
@@ -59,7 +59,7 @@ def test_a_strategy_run_by_a_bot_cannot_be_removed_until_the_bot_stops(world: Wo
     api, token = world.api, world.a.token
     strategy = api.m("strategies:create", {"template": TEMPLATE}, token)
     bot = api.m("bots:create", {"name": "idle", "strategy_id": strategy["id"],
-                                "api_key_id": world.a.api_key_id}, token)
+                                "api_key_id": spare_key(api, token, "idle")}, token)
     refused = api.call("mutation", "strategies:remove", {"strategy_id": strategy["id"]}, token)
     assert refused.status_code == 409 and "'idle'" in refused.json()["error"]["message"]
     api.m("bots:setDesiredState", {"bot_id": bot["id"], "state": "stop"}, token)

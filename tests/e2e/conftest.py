@@ -13,12 +13,20 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
+from backend.reactive.engine import Engine
 from exchange.admin import AdminClient
 from exchange.config import ExchangeConfig
 from exchange.server import ExchangeServer
-from infra.providers.base import Backend
+from infra.providers.base import Backend, Provider
 from infra.providers.local import LocalProvider
+from infra.supervisor.core import Supervisor, SupervisorOptions
+from infra.supervisor.crashes import CrashPolicy
 from tests.e2e.harness import SYMBOL, BackendServer, World, template
+
+# fast enough for tests, same rules: 5 crashes in the window → error
+TEST_OPTIONS = SupervisorOptions(
+    lease_s=6.0, sweep_s=2.0, stop_timeout_s=30.0, crash_policy=CrashPolicy(base_s=0.2, cap_s=2.0)
+)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -47,7 +55,7 @@ async def _login(url: str) -> str:
     return answer.json()["value"]["token"]
 
 
-async def make_world(db_dsn: str, tmp_path, seed: int = 11) -> World:
+async def make_world(db_dsn: str, tmp_path, seed: int = 11, start: bool = True) -> World:
     server = BackendServer(db_dsn)
     await asyncio.to_thread(server.start)
     backend = await Backend.connect(db_dsn)
@@ -87,7 +95,8 @@ async def make_world(db_dsn: str, tmp_path, seed: int = 11) -> World:
     bot = await world.call(
         "mutation",
         "bots:create",
-        {"name": "e2e bot", "strategy_id": strategy["id"], "api_key_id": key["id"]},
+        {"name": "e2e bot", "strategy_id": strategy["id"], "api_key_id": key["id"],
+         "start": start},
     )
     world.bot_id = bot["id"]
     return world
@@ -112,12 +121,50 @@ async def world(db_dsn: str, tmp_path) -> AsyncIterator[World]:
         await close_world(w)
 
 
+class Supervised:
+    """Supervisors over one world's database, each with its own engine and local provider;
+    everything they started is ended when the test ends."""
+
+    def __init__(self, world: World, data_dir) -> None:
+        self.world, self.data_dir = world, data_dir
+        self.running: list[tuple[Supervisor, Engine]] = []
+
+    async def start(
+        self, ident: str = "sup-test", command: list[str] | None = None,
+        options: SupervisorOptions = TEST_OPTIONS, extra: dict[str, Provider] | None = None,
+    ) -> Supervisor:
+        engine = Engine(self.world.backend.runtime, self.world.dsn)
+        await engine.start()
+        local = LocalProvider(self.world.server.url, self.data_dir, command=command)
+        supervisor = await Supervisor(self.world.backend, engine, {"local": local, **(extra or {})},
+                                      ident, options).start()
+        self.running.append((supervisor, engine))
+        return supervisor
+
+    async def stop(self, supervisor: Supervisor, terminate: bool) -> None:
+        engine = next(e for s, e in self.running if s is supervisor)
+        self.running.remove((supervisor, engine))
+        await supervisor.stop(terminate=terminate)
+        await engine.stop()
+
+    async def close(self) -> None:
+        """End every supervisor and what it ran; the bots left open in the module's database
+        are closed too, so the next test's supervisor does not take them up."""
+        for supervisor, _ in list(self.running):
+            await self.stop(supervisor, terminate=True)
+        for row in await self.world.sql(
+            "SELECT d.bot_id, d.id FROM deployments d WHERE d.ended_at IS NULL"
+        ):
+            await self.world.backend.system("bots:endDeployment", {
+                "bot_id": row["bot_id"], "deployment_id": row["id"], "outcome": "failed",
+                "detail": "the test ended"})
+
+
 @pytest.fixture
-async def provider(world: World, tmp_path) -> AsyncIterator[LocalProvider]:
-    """The local provider; any bot process it started is killed at the end of the test."""
-    local = LocalProvider(world.backend, world.server.url, tmp_path / "data")
+async def supervised(world: World, tmp_path) -> AsyncIterator[Supervised]:
+    """Start supervisors with `await supervised.start()`; all stopped (bots ended) at the end."""
+    many = Supervised(world, tmp_path / "data")
     try:
-        yield local
+        yield many
     finally:
-        for bot_id in list(local.instances):
-            await local.kill(bot_id)
+        await many.close()

@@ -1,4 +1,4 @@
-"""Stops live on the exchange: a bot process (local provider) enters, sets the template's
+"""Stops live on the exchange: a bot process (deployed by the supervisor) enters, sets the template's
 stop-loss and take-profit and the template's leverage on the exchange, is `kill -9`'d, and
 the exchange-side stop closes its position at the stop price with no bot running."""
 
@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from infra.providers.local import LocalProvider
+from tests.e2e.conftest import Supervised
 from tests.e2e.harness import MINUTE, SYMBOL, World, template, wait_async, wait_for
-from tests.e2e.test_local_provider import _position, online_with_a_position
+from tests.e2e.test_supervisor_lifecycle import _open_a_position, _position, _until
 
 STOP_PCT = Decimal("0.5")
 TARGET_PCT = Decimal(3)
@@ -31,7 +31,7 @@ def _tick_at_or_beyond(level: Decimal, tick: Decimal, down: bool) -> Decimal:
 
 
 async def test_a_killed_bots_position_is_closed_by_its_exchange_side_stop(
-    world: World, provider: LocalProvider
+    world: World, supervised: Supervised
 ) -> None:
     await world.call(
         "mutation",
@@ -39,8 +39,9 @@ async def test_a_killed_bots_position_is_closed_by_its_exchange_side_stop(
         {"strategy_id": world.strategy_id, "template": _protected_template()},
     )
     await world.call("mutation", "bots:update", {"bot_id": world.bot_id, "strategy_version": 2})
-    await provider.deploy(world.bot_id)
-    await online_with_a_position(world, provider)
+    supervisor = await supervised.start()
+    await _until(world, "online", 30)
+    await _open_a_position(world)
     position = world.exchange_account().positions[SYMBOL]
     assert position.size, "no position opened"
     long = position.size > 0
@@ -62,7 +63,9 @@ async def test_a_killed_bots_position_is_closed_by_its_exchange_side_stop(
     await wait_async(reported_leverage, 15, "a positions report")
     assert set(await reported_leverage()) == {3}  # reported as the exchange holds it
 
-    await provider.kill(world.bot_id)
+    # the supervisor restarts a crashed bot after a backoff of at least a second: the price
+    # below moves within milliseconds, with no bot running
+    await supervisor.providers["local"].kill(world.bot_id)  # type: ignore[attr-defined]
     held = abs(position.size)
     executions_before = len(world.exchange_executions())
     # the market trades one tick beyond the stop while no bot is running
