@@ -4,7 +4,7 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('plutarc', '0002_domain')]
+    dependencies = [('plutarc', '0003_deployments')]
 
     initial = False
 
