@@ -36,9 +36,11 @@ Service = Callable[[Any], AbstractAsyncContextManager[Any]]
 
 def create_app(
     dsn: str, *, functions: Mapping[str, FunctionDef] | None = None, targeted: bool = True,
-    services: list[Service] | None = None,
+    services: list[Service] | None = None, reactive: dict[str, Any] | None = None,
 ) -> Starlette:
-    """The API for the database at `dsn` (already migrated), serving `functions`."""
+    """The API for the database at `dsn` (already migrated), serving `functions`; `reactive`
+    tunes the engine (lanes, rerun_timeout, budget, wave, parallel_from: see
+    backend/reactive/engine.py)."""
     install_redaction()
     served = discover() if functions is None else functions
 
@@ -47,7 +49,7 @@ def create_app(
         install_redaction()  # again: the server has configured its log handlers by now
         pool = await create_pool(dsn)
         runtime = app.state.runtime = Runtime(pool, served)
-        engine = app.state.engine = Engine(runtime, dsn, targeted=targeted)
+        engine = app.state.engine = Engine(runtime, dsn, targeted=targeted, **(reactive or {}))
         await engine.start()
         try:
             async with contextlib.AsyncExitStack() as stack:

@@ -58,6 +58,7 @@ class Subscription:
         self.version: str | None = None
         self.live = False
         self.error: ClientError | None = None
+        self.epoch = 0  # of its latest subscribe message on the current connection
         self._fresh = asyncio.Event()
         self._has_value = False
 
@@ -104,6 +105,7 @@ class Client:
         self.connected = asyncio.Event()
         self._subs: dict[str, Subscription] = {}
         self._next_id = 0
+        self._subscribes = 0  # subscribe messages sent on the current connection (epochs)
         self._ws: Any = None
         self._task: asyncio.Task[None] | None = None
         self._version_changed = asyncio.Event()
@@ -194,7 +196,7 @@ class Client:
                     reply = json.loads(await ws.recv())
                     if reply.get("type") == "error":
                         raise ClientError(401, reply["error"])
-                    self._ws = ws
+                    self._ws, self._subscribes = ws, 0
                     for sub in list(self._subs.values()):
                         await self._send_subscribe(sub)
                     self.connected.set()
@@ -227,6 +229,8 @@ class Client:
             await self._ws.send(frames.encode(frames.Ack(type="ack", seq=seq)))
 
     async def _send_subscribe(self, sub: Subscription) -> None:
+        self._subscribes += 1
+        sub.epoch = self._subscribes
         await self._ws.send(frames.encode(frames.Subscribe(
             type="subscribe", id=sub.id, path=sub.path, args=sub.args, hash=sub.hash)))
 
@@ -240,13 +244,18 @@ class Client:
                 self._version_changed.set()
             if "seq" in message and self._ws is not None:
                 self._spawn(self._ack(message["seq"]))
-        elif kind == "error" and message.get("id") in self._subs:
+        elif kind == "error" and self._current(message) is not None:
             sub = self._subs[message["id"]]
             sub.error = ClientError(0, message["error"])
             sub._fresh.set()
 
+    def _current(self, message: dict[str, Any]) -> Subscription | None:
+        """The subscription a change or error is for; None for one the id no longer names."""
+        sub = self._subs.get(message.get("id"))  # type: ignore[arg-type]
+        return sub if sub is not None and message.get("epoch") == sub.epoch else None
+
     def _apply(self, change: dict[str, Any], version: str | None) -> None:
-        sub = self._subs.get(change["id"])
+        sub = self._current(change)
         if sub is None:
             return
         sub.version = version

@@ -53,12 +53,14 @@ def up(
                                 "candle per second)."),
     demo_bot: bool = typer.Option(True, help="Deploy the demo user's demo bot on the local "
                                   "exchange (needs --exchange)."),
+    api_workers: int = typer.Option(1, min=1, help="API processes sharing the port (each with "
+                                    "its own LISTEN connection)."),
 ) -> None:
     """Run everything: the database (embedded when DATABASE_URL is unset) with migrations
     applied, the API, the local exchange simulator, the demo account and its demo bot trading
     a moving-average cross. Ctrl-C or SIGTERM stops all of it."""
     options = {"exchange": exchange, "exchange_port": exchange_port, "speed": speed,
-               "demo_bot": demo_bot}
+               "demo_bot": demo_bot, "api_workers": api_workers}
     _main_job(host, port, demo_password, options)
 
 
@@ -70,6 +72,24 @@ def _main_job(host: str, port: int, demo_password: str, options: dict[str, objec
     console = Console()
     up_state = Up(get_settings(), host, port, demo_password, options)
     _run(run_up(up_state, default_parts(options), console))
+
+
+@app.command()
+def api(
+    port: int = typer.Option(8000, help="Port of the API (HTTP, WebSocket and SSE)."),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    reuse_port: bool = typer.Option(False, help="Share the port with other API processes on "
+                                    "this machine (SO_REUSEPORT)."),
+) -> None:
+    """Serve the API alone against DATABASE_URL (migrated: `plutarc db migrate`): run one per
+    machine, or several per machine with --reuse-port, behind any load balancer."""
+    from backend.db.dsn import resolve_dsn
+    from plutarc.apiworkers import serve_api
+
+    logging.basicConfig(level=logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    dsn, _ = resolve_dsn(get_settings())
+    _run(serve_api(dsn, host, port, reuse_port))
 
 
 @app.command()

@@ -25,6 +25,7 @@ from backend.db.dsn import resolve_dsn
 from backend.db.migrate import migrate
 from backend.demo import DEFAULT_DEMO_PASSWORD, DEMO_EMAIL, ensure_demo_user
 from backend.runtime.scheduler import scheduler_service
+from plutarc.apiworkers import ApiWorkers, listening_socket
 from plutarc.server import EmbeddedServer, make_server
 
 
@@ -80,13 +81,16 @@ class DatabasePart:
 
 
 class ApiPart:
-    """The backend API (HTTP, WebSocket, SSE) on host:port."""
+    """The backend API (HTTP, WebSocket, SSE) on host:port; with `api_workers` N > 1, N-1 more
+    API processes share the port (plutarc/apiworkers.py; the background services run here
+    only)."""
 
     name = "api"
 
     def __init__(self) -> None:
         self.server: EmbeddedServer | None = None
         self.task: asyncio.Task[None] | None = None
+        self.workers: ApiWorkers | None = None
 
     async def start(self, up: Up) -> list[str]:
         # the dashboard on this machine is the one trusted proxy; the secret it must show
@@ -100,7 +104,9 @@ class ApiPart:
             services.append(reload_service())
         app = create_app(up.facts["dsn"], services=services)
         self.server = make_server(app, up.host, up.port)
-        self.task = asyncio.create_task(self.server.serve())
+        count = up.options.get("api_workers", 1)
+        sockets = [listening_socket(up.host, up.port, reuse_port=True)] if count > 1 else None
+        self.task = asyncio.create_task(self.server.serve(sockets=sockets))
         while not self.server.started:
             if self.task.done():
                 self.task.result()  # raises the reason it could not start
@@ -108,9 +114,16 @@ class ApiPart:
             await asyncio.sleep(0.02)
         url = f"http://{up.host}:{up.port}"
         up.facts["api_url"], up.facts["app_state"] = url, app.state
-        return [f"api: {url}  (health: {url}/api/health, functions: {url}/api/openapi.json)"]
+        if count > 1:
+            self.workers = ApiWorkers(count - 1, up.host, up.port, up.facts["dsn"])
+            await self.workers.start()
+        processes = f", {count} processes" if count > 1 else ""
+        return [f"api: {url}  (health: {url}/api/health, functions: {url}/api/openapi.json"
+                f"{processes})"]
 
     async def stop(self) -> None:
+        if self.workers is not None:
+            await self.workers.stop()
         if self.server and self.task:
             self.server.should_exit = True
             await self.task

@@ -1,10 +1,11 @@
 """One-shot calls over HTTP: `POST /api/{query|mutation|action}` with `{"path", "args"}`, and
 `POST /api/{kind}/{module:name}` whose body is the arguments (the OpenAPI document's form).
 
-Answers `{"value": ...}` (mutations add `"version"`), or `{"error": {code, message, field}}`
-with 400/401/403/404/408/409/413/429, and 500 with a request id (the traceback goes to the
-log only). The credential is resolved from the header before the body is read, and the body
-is read within the limits of backend.limits (smaller for anonymous callers).
+Answers `{"value": ...}` (queries and mutations add `"version"`), or `{"error": {code,
+message, field}}` with 400/401/403/404/408/409/413/429, and 500 with a request id (the
+traceback goes to the log only). The credential is resolved from the header before the body
+is read, and the body is read within the limits of backend.limits (smaller for anonymous
+callers).
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ async def handle_call(request: Request) -> Response:
         log.exception("request %s failed: %s %s", request_id, kind, request.url.path)
         return internal_error(request_id)
     answer: dict[str, Any] = {"value": outcome.value}
-    if kind == "mutation":
+    if kind != "action":  # a query's snapshot, a mutation's transaction id
         answer["version"] = outcome.version
     try:
         return json_response(answer)

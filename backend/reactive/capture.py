@@ -34,7 +34,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from backend.reactive.catalog import application_tables, table_info
+from backend.reactive.catalog import application_tables, partitions, qualified, table_info
 
 CHANNEL = "plutarc_changes"
 MAX_PAYLOAD_BYTES = 7900
@@ -90,8 +90,7 @@ _TRIGGER_SQL = """
 CREATE OR REPLACE FUNCTION {function}() RETURNS trigger
 LANGUAGE plpgsql AS $plutarc$
 DECLARE
-    head text := '{{"t":' || to_json(CASE WHEN TG_TABLE_SCHEMA = 'public' THEN TG_TABLE_NAME
-                                      ELSE TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME END)::text
+    head text := '{{"t":' || to_json({name}::text)::text
                  || ',"op":"' || left(TG_OP, 1) || '","x":"' || pg_current_xact_id()::text || '"';
     n bigint;
     elems text[];
@@ -178,9 +177,13 @@ def function_name(table: str) -> str:
 
 
 def install_capture_sql(
-    table: str, routing_columns: Sequence[str], primary_key: Sequence[str] = ()
+    table: str, routing_columns: Sequence[str], primary_key: Sequence[str] = (),
+    partitions: Sequence[str] = (),
 ) -> str:
-    """SQL that (re)creates the capture function and triggers of public table `table`.
+    """SQL that (re)creates the capture function and triggers of application table `table`
+    (a public table's bare name, or "schema.name"), and of its `partitions`: a write through
+    the partitioned table fires its own statement triggers, a write naming a partition fires
+    the partition's; both notify under `table`, the name queries read.
 
     `routing_columns` may include the key columns; the notice carries key columns first.
     Needs CHUNKS_SQL to have run once (install_capture does both).
@@ -206,6 +209,7 @@ def install_capture_sql(
     statements = [
         _TRIGGER_SQL.format(
             function=function,
+            name=_literal(table),
             channel=CHANNEL,
             max_rows=MAX_ROWS,
             element=_ELEMENT,
@@ -214,7 +218,13 @@ def install_capture_sql(
             updated=updated,
         )
     ]
-    target = f"public.{_ident(table)}"
+    for target in (qualified(table), *map(qualified, partitions)):
+        statements.extend(_triggers(target, function))
+    return "\n".join(statements)
+
+
+def _triggers(target: str, function: str) -> list[str]:
+    statements = []
     for event in TRIGGER_EVENTS:
         name = _ident(f"plutarc_capture_{event}")
         referencing = {
@@ -228,19 +238,24 @@ def install_capture_sql(
             f"CREATE TRIGGER {name} AFTER {event.upper()} ON {target}{referencing}"
             f" FOR EACH STATEMENT EXECUTE FUNCTION {function}();"
         )
-    return "\n".join(statements)
+    return statements
 
 
 async def install_capture(conn: asyncpg.Connection, table: str) -> None:
-    """Install (or refresh) the capture function and triggers of one public table."""
-    info = await table_info(conn, table)
+    """Install (or refresh) the capture function and triggers of one application table."""
     async with conn.transaction():
         await conn.execute(CHUNKS_SQL)
-        await conn.execute(install_capture_sql(table, info.routing, info.primary_key))
+        await _install(conn, table)
+
+
+async def _install(conn: asyncpg.Connection, table: str) -> None:
+    info = await table_info(conn, table)
+    parts = await partitions(conn, table)
+    await conn.execute(install_capture_sql(table, info.routing, info.primary_key, parts))
 
 
 async def install_capture_all(conn: asyncpg.Connection) -> list[str]:
-    """Install capture on every application table of the public schema; returns their names.
+    """Install capture on every application table (catalog.py); returns their names.
 
     Idempotent; the migrations call it after every run so tables added later are captured,
     and a table's function is regenerated so new routing columns are picked up.
@@ -249,6 +264,5 @@ async def install_capture_all(conn: asyncpg.Connection) -> list[str]:
     async with conn.transaction():
         await conn.execute(CHUNKS_SQL)
         for table in tables:
-            info = await table_info(conn, table)
-            await conn.execute(install_capture_sql(table, info.routing, info.primary_key))
+            await _install(conn, table)
     return tables

@@ -1,6 +1,11 @@
 """What the database schema says about reactivity: application tables, their primary keys and
 routing columns, and the relations a read set cannot see through (views, user functions).
 
+Application tables are the ordinary and partitioned tables of every user schema (not
+pg_*/information_schema, not an extension's): a public table is named bare (`bots`), any
+other `schema.name` - the names read sets use. A partition is captured under its partitioned
+table's name; a query that names a partition itself depends on everything.
+
 Routing columns are the columns whose old/new values every change notice carries, so that a
 change can be matched against equality predicates of live queries. The rule, decided here:
 
@@ -77,15 +82,27 @@ WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attnum
 """
 
-_TABLES_SQL = """
-SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = 'public' AND c.relkind = 'r' AND NOT c.relispartition
-ORDER BY c.relname
+_NAME = "CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END"
+_USER_SCHEMA = ("n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'"
+                " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass"
+                " AND d.objid = c.oid AND d.deptype = 'e')")
+
+_TABLES_SQL = f"""
+SELECT {_NAME} AS name, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND {_USER_SCHEMA}
+ORDER BY 1
 """
 
-_OPAQUE_SQL = """
-SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = 'public' AND c.relkind IN ('v', 'm', 'f')
+_PARTITIONS_SQL = f"""
+SELECT {_NAME} FROM pg_partition_tree($1::regclass) p
+JOIN pg_class c ON c.oid = p.relid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE p.level > 0 ORDER BY p.level, 1
+"""
+
+# partitions too: a query naming one reads rows whose notices carry the partitioned table's name
+_OPAQUE_SQL = f"""
+SELECT {_NAME} FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE (c.relkind IN ('v', 'm', 'f') OR c.relispartition) AND {_USER_SCHEMA}
 UNION
 SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
@@ -115,9 +132,15 @@ def _quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def qualified(table: str) -> str:
+    """The SQL name of application table `table` ("name" in public, else "schema.name")."""
+    schema, _, name = table.rpartition(".")
+    return f"{_quote_ident(schema or 'public')}.{_quote_ident(name)}"
+
+
 async def table_info(conn: asyncpg.Connection, table: str) -> TableInfo:
-    """Primary key and routing columns of the public table `table`."""
-    rows = await conn.fetch(_COLUMNS_SQL, f"public.{_quote_ident(table)}")
+    """Primary key and routing columns of application table `table`."""
+    rows = await conn.fetch(_COLUMNS_SQL, qualified(table))
     pk = tuple(
         r["attname"] for r in sorted(rows, key=lambda r: r["pk_position"]) if r["pk_position"]
     )
@@ -130,9 +153,15 @@ async def table_info(conn: asyncpg.Connection, table: str) -> TableInfo:
 
 
 async def application_tables(conn: asyncpg.Connection) -> list[str]:
-    """Ordinary tables of the public schema, without migration bookkeeping tables."""
+    """Ordinary and partitioned tables (not their partitions) of every user schema, without
+    migration bookkeeping tables: bare names in public, "schema.name" elsewhere."""
     names = await conn.fetch(_TABLES_SQL)
-    return [r["relname"] for r in names if r["relname"] not in _NOT_APPLICATION]
+    return [r["name"] for r in names if r["relname"] not in _NOT_APPLICATION]
+
+
+async def partitions(conn: asyncpg.Connection, table: str) -> list[str]:
+    """Every partition under `table` (empty for a table that is not partitioned)."""
+    return [r[0] for r in await conn.fetch(_PARTITIONS_SQL, qualified(table))]
 
 
 async def load_catalog(conn: asyncpg.Connection) -> Catalog:

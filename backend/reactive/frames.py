@@ -118,9 +118,11 @@ class FrameError(BadRequest):
     """A bad frame; `echo` holds its `id` / `request_id` when those were valid, so the
     client can tell which subscription or call the error is about."""
 
-    def __init__(self, message: str, field: str, echo: dict[str, Any] | None = None) -> None:
+    def __init__(self, message: str, field: str, echo: dict[str, Any] | None = None,
+                 kind: str = "") -> None:
         super().__init__(message, field)
         self.echo = echo or {}
+        self.kind = kind  # the frame's type
 
 
 def _echo(data: dict[str, Any]) -> dict[str, Any]:
@@ -151,4 +153,5 @@ def parse_frame(message: dict[str, Any], max_depth: int) -> Frame:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"][1:]) or "frame"
-        raise FrameError(f"{data['type']}: {field}: {first['msg']}", field, _echo(data)) from None
+        raise FrameError(f"{data['type']}: {field}: {first['msg']}", field, _echo(data),
+                         data["type"]) from None

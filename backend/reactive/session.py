@@ -10,7 +10,14 @@ stops while more than `window` bytes are unacknowledged (the socket's own buffer
 relied on: the server transport accepts writes without bound).
 
 Invariant: `sent[sub_id]` is exactly what the client holds for that subscription, so every
-diff the writer sends applies to the client's value.
+diff the writer sends applies to the client's value. Every change names the subscription by
+its id and its `epoch` (the number of the subscribe message that created it, counting from 1
+on the connection), so a change of a replaced subscription can never be taken for one of the
+new subscription under the same id.
+
+A session holding a stale query (one the engine has not brought to its version yet,
+backlog.py) is sent nothing until that query is current: the next transition then moves every
+subscription to one version.
 
 Size: one transition message carries at most `transition_bytes` of values (or a single
 value, which the engine bounds separately). When more changed, the rest stay dirty and
@@ -32,7 +39,7 @@ from backend.runtime.context import Auth
 from backend.runtime.jsonvalue import dumps
 
 if TYPE_CHECKING:
-    from backend.reactive.engine import SharedQuery
+    from backend.reactive.shared import SharedQuery
 
 Send = Callable[[str], Awaitable[None]]
 WINDOW_BYTES = 1 << 20
@@ -55,6 +62,7 @@ class ClientSession:
     auth: Auth
     id: int = field(default_factory=lambda: next(_ids))
     subs: dict[str, SharedQuery] = field(default_factory=dict)
+    epochs: dict[str, int] = field(default_factory=dict)  # sub id -> epoch, for every sub
     sent: dict[str, Held] = field(default_factory=dict)
     dirty: set[str] = field(default_factory=set)
     # resumed subscriptions whose held value must be confirmed ("unchanged") or updated
@@ -83,14 +91,21 @@ class ClientSession:
         self.bump = self.bump or bump
         self.wake.set()
 
-    def hold(self, sub_id: str, known_hash: str | None, history: dict[str, Any]) -> None:
-        """On resume: the client says it holds the value with `known_hash` (from history)."""
-        if known_hash is not None and known_hash in history:
-            self.sent[sub_id] = Held(known_hash, history[known_hash])
+    def hold(self, sub_id: str, known_hash: str | None, query: SharedQuery) -> None:
+        """On resume: the client says it holds the value with `known_hash` (if the query
+        still knows that value)."""
+        if known_hash is None:
+            return
+        known = query.known_values()
+        if known_hash in known:
+            self.sent[sub_id] = Held(known_hash, known[known_hash])
             self.resumed.add(sub_id)
 
     def take_transition(self) -> dict[str, Any] | None:
-        """The message that moves the client from what it holds to the current values."""
+        """The message that moves the client from what it holds to the current values (None:
+        nothing to send, or a stale query holds the session back)."""
+        if any(q.stale and q.computed for q in self.subs.values()):
+            return None
         changes: list[dict[str, Any]] = []
         budget = self.transition_bytes
         done: set[str] = set()
@@ -105,19 +120,20 @@ class ClientSession:
             done.add(sub_id)
             if query is None or not query.computed:
                 continue
+            change: dict[str, Any] = {"id": sub_id, "epoch": self.epochs[sub_id]}
             if query.error is not None:
-                changes.append({"id": sub_id, "error": query.error})
+                changes.append(change | {"error": query.error})
                 self.sent.pop(sub_id, None)
                 continue
             if held is not None and held.hash == query.hash:
                 if sub_id in self.resumed:
-                    changes.append({"id": sub_id, "unchanged": True, "hash": query.hash})
+                    changes.append(change | {"unchanged": True, "hash": query.hash})
                 continue
             if held is None:
-                changes.append({"id": sub_id, "value": query.value, "hash": query.hash})
+                changes.append(change | {"value": query.value, "hash": query.hash})
             else:
                 diff = make_diff(held.value, query.value)
-                changes.append({"id": sub_id, "diff": diff, "hash": query.hash})
+                changes.append(change | {"diff": diff, "hash": query.hash})
             self.sent[sub_id] = Held(query.hash, query.value)
         self.resumed -= done
         self.dirty -= done
@@ -132,6 +148,7 @@ class ClientSession:
 
     def forget(self, sub_id: str) -> None:
         self.subs.pop(sub_id, None)
+        self.epochs.pop(sub_id, None)
         self.sent.pop(sub_id, None)
         self.dirty.discard(sub_id)
         self.resumed.discard(sub_id)

@@ -31,7 +31,19 @@ class Const:
     value: Any
 
 
-Source = Param | ParamArray | Const
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """The values of `column` in the rows of base table `table` that meet `constraint` - data,
+    read in the query's own snapshot when its read set is computed (lookups.py). From a join:
+    in `trades t JOIN bots b ON b.id = t.bot_id WHERE b.user_id = $1` the trades that matter
+    have bot_id in (SELECT id FROM bots WHERE user_id = $1)."""
+
+    table: str
+    column: str
+    constraint: Constraint
+
+
+Source = Param | ParamArray | Const | Lookup
 # "the row's column c is one of these values" for some (c, values) in the tuple (an OR)
 Constraint = tuple[tuple[str, tuple[Source, ...]], ...]
 
@@ -52,3 +64,15 @@ class Shape:
     accesses: tuple[Access, ...] = ()
     functions: frozenset[str] = frozenset()
     everything: bool = False
+
+    @property
+    def lookups(self) -> list[Lookup]:
+        """The lookups its constraints use (each needs a read at bind time)."""
+        return [
+            source
+            for access in self.accesses
+            for constraint in access.constraints
+            for _, sources in constraint
+            for source in sources
+            if isinstance(source, Lookup)
+        ]

@@ -27,6 +27,7 @@ from backend.reactive.sqlterms import (
     conjuncts,
     disjuncts,
     equalities,
+    joined,
 )
 
 
@@ -71,6 +72,8 @@ class _Analyzer:
                 picks.append(found[0])
             else:
                 constraints.append(tuple(picks))
+        if not constraints:  # bounded through a joined table's matching rows, if at all
+            constraints = [((column, sources),) for column, sources in joined(rel, eqs)]
         return tuple(constraints)
 
     # -- FROM clause ----------------------------------------------------------------------

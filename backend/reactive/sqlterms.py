@@ -12,7 +12,7 @@ from typing import Any
 from pglast import ast
 from pglast.enums import A_Expr_Kind, BoolExprType, NullTestType
 
-from backend.reactive.shape import Const, Param, ParamArray, Source
+from backend.reactive.shape import Const, Lookup, Param, ParamArray, Source
 
 
 class Opaque(Exception):
@@ -211,8 +211,8 @@ def equalities(conjunct: Any, scope: Scope) -> list[Eq]:
     return []
 
 
-def bound(rel: Rel, eqs: list[Eq]) -> list[tuple[str, tuple[Source, ...]]]:
-    """(column, values) pairs bounding `rel`'s rows, by equality chains through `eqs`."""
+def _classes(eqs: list[Eq]) -> tuple[list[Any], Any]:
+    """Union-find over `eqs`: the terms, and `find` (a term -> its class representative)."""
     parent: dict[Any, Any] = {}
 
     def find(x: Any) -> Any:
@@ -223,13 +223,38 @@ def bound(rel: Rel, eqs: list[Eq]) -> list[tuple[str, tuple[Source, ...]]]:
 
     for a, b in eqs:
         parent[find(a)] = find(b)
+    return list(parent), find
+
+
+def bound(rel: Rel, eqs: list[Eq]) -> list[tuple[str, tuple[Source, ...]]]:
+    """(column, values) pairs bounding `rel`'s rows, by equality chains through `eqs`."""
+    terms, find = _classes(eqs)
     values: dict[Any, list[Value]] = {}
-    for term in list(parent):
+    for term in terms:
         if not isinstance(term, Col):
             values.setdefault(find(term), []).append(term)
     bound = []
-    for term in list(parent):
+    for term in terms:
         if isinstance(term, Col) and term.rel is rel:
             for value in values.get(find(term), []):
                 bound.append((term.column, sources_of(value)))
     return bound
+
+
+def joined(rel: Rel, eqs: list[Eq]) -> list[tuple[str, tuple[Source, ...]]]:
+    """(column, (Lookup,)) pairs: a column of `rel` equals, by an equality chain, a column of
+    another base table whose rows `eqs` bound directly - so `rel`'s rows that matter have that
+    column among the other table's matching values (read at bind time)."""
+    terms, find = _classes(eqs)
+    columns = [t for t in terms if isinstance(t, Col)]
+    found = []
+    for mine in columns:
+        if mine.rel is not rel:
+            continue
+        for other in columns:
+            if other.rel is rel or other.rel.table is None or find(other) != find(mine):
+                continue
+            for column, sources in bound(other.rel, eqs)[:1]:
+                lookup = Lookup(other.rel.table, other.column, ((column, sources),))
+                found.append((mine.column, (lookup,)))
+    return found

@@ -72,7 +72,8 @@ async def sse_endpoint(request: Request) -> Response:
                 yield {"event": "transition", "data": dumps(message)}
                 message = await _next_transition(session)
             yield {"event": "error", "data": dumps({"code": "unauthorized",
-                                                    "message": "signed out or token revoked"})}
+                                                    "message": "signed out or token revoked",
+                                                    "field": None})}
         finally:
             engine.detach(session)
 

@@ -1,10 +1,30 @@
-"""Per query path: re-runs, re-run time, invalidations, subscribers — served as /api/stats,
-the seed of a reactivity profiler."""
+"""The reactivity profiler, served as /api/stats: per query path the invalidations (and what
+caused them), re-runs and their cost, rows and result size, subscribers; per cycle phase the
+time spent, fences sent and skipped, late and timed-out re-runs, the stale backlog.
+
+Rates are per second of the process's life (`uptime_s`); sample /api/stats twice and take
+the difference for a recent rate.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+import os
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from backend.reactive.keys import routing_value
+from backend.reactive.listener import Change
+from backend.reactive.readset import ReadSet
+
+if TYPE_CHECKING:
+    from backend.reactive.shared import SharedQuery
+
+TOP = 5  # sources listed per path
+MAX_SOURCES = 200  # distinct sources counted per path before the rarest are dropped
+MAX_PAIRS = 100_000  # (query, change) pairs examined per cycle for key-level sources
 
 
 @dataclass
@@ -15,6 +35,24 @@ class PathStats:
     reruns: int = 0
     rerun_seconds: float = 0.0
     invalidations: int = 0
+    timeouts: int = 0
+    rows: int = 0  # rows (list items) returned over all re-runs
+    result_bytes: int = 0  # JSON size of installed values, summed
+    results: int = 0
+    sources: Counter[str] = field(default_factory=Counter)  # "table" or "table.column=value"
+
+    def to_json(self, uptime: float) -> dict[str, Any]:
+        return {
+            "subscribers": self.subscribers,
+            "reruns": self.reruns,
+            "rerun_ms_avg": 1000 * self.rerun_seconds / self.reruns if self.reruns else 0.0,
+            "invalidations": self.invalidations,
+            "invalidations_per_s": self.invalidations / uptime if uptime else 0.0,
+            "timeouts": self.timeouts,
+            "rows_avg": self.rows / self.reruns if self.reruns else 0.0,
+            "result_bytes_avg": self.result_bytes / self.results if self.results else 0.0,
+            "top_sources": [{"source": s, "count": n} for s, n in self.sources.most_common(TOP)],
+        }
 
 
 @dataclass
@@ -22,9 +60,15 @@ class Stats:
     """Per path, and per cycle phase (a cycle = snapshot, fence, re-runs, install)."""
 
     paths: dict[str, PathStats] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
     cycles: int = 0
     cycle_seconds: float = 0.0
+    fences: int = 0
+    fences_skipped: int = 0
     fence_seconds: float = 0.0
+    late: int = 0
+    gc_freezes: int = 0
+    backlog: int = 0  # stale queries now (set by the engine)
 
     def path(self, path: str) -> PathStats:
         stats = self.paths.get(path)
@@ -32,18 +76,65 @@ class Stats:
             stats = self.paths[path] = PathStats()
         return stats
 
+    def rerun(self, path: str, seconds: float, value: Any) -> None:
+        stats = self.path(path)
+        stats.reruns += 1
+        stats.rerun_seconds += seconds
+        stats.rows += len(value) if isinstance(value, list) else int(value is not None)
+
+    def result(self, path: str, size: int) -> None:
+        stats = self.path(path)
+        stats.results += 1
+        stats.result_bytes += size
+
+    def invalidated(self, queries: Iterable[SharedQuery], changes: list[Change]) -> None:
+        """Count the invalidation of each query and the changes that can have caused it."""
+        queries = list(queries)
+        keyed = len(queries) * len(changes) <= MAX_PAIRS
+        for query in queries:
+            stats = self.path(query.fdef.path)
+            stats.invalidations += 1
+            readset = query.readset
+            if readset is None:
+                continue
+            for change in changes:
+                stats.sources.update(_sources(readset, change) if keyed else [change.table])
+            if len(stats.sources) > MAX_SOURCES:
+                stats.sources = Counter(dict(stats.sources.most_common(MAX_SOURCES // 2)))
+
     def to_json(self) -> dict[str, Any]:
-        paths = {}
-        for path, stats in sorted(self.paths.items()):
-            row = asdict(stats)
-            row["rerun_ms_avg"] = 1000 * stats.rerun_seconds / stats.reruns if stats.reruns else 0.0
-            paths[path] = row
+        uptime = time.monotonic() - self.started
         per_cycle = 1000 / self.cycles if self.cycles else 0.0
         return {
+            "pid": os.getpid(),  # which API process answered (there may be several)
+            "uptime_s": uptime,
             "cycles": self.cycles,
             "cycle_ms_avg": self.cycle_seconds * per_cycle,
-            "fence_ms_avg": self.fence_seconds * per_cycle,
+            "fences": self.fences,
+            "fences_skipped": self.fences_skipped,
+            "fence_ms_avg": 1000 * self.fence_seconds / self.fences if self.fences else 0.0,
+            "late": self.late,
+            "timeouts": sum(s.timeouts for s in self.paths.values()),
+            "backlog": self.backlog,
+            "gc_freezes": self.gc_freezes,
             "reruns": sum(s.reruns for s in self.paths.values()),
             "subscribers": sum(s.subscribers for s in self.paths.values()),
-            "paths": paths,
+            "paths": {path: s.to_json(uptime) for path, s in sorted(self.paths.items())},
         }
+
+
+def _sources(readset: ReadSet, change: Change) -> list[str]:
+    """What of `change` hit `readset`: its keys (table.column=value), else its table."""
+    if readset.everything or change.table in readset.tables:
+        return [change.table]
+    keys = [key for key in readset.keys if key[0] == change.table]
+    if not keys:
+        return []
+    sides = [side for side in (change.old, change.new) if side]
+    hits = {
+        f"{table}.{column}={value}"
+        for table, column, value in keys
+        for side in sides
+        if column in side and routing_value(side[column]) == value
+    }
+    return sorted(hits) or [change.table]

@@ -49,6 +49,7 @@ class SyncConnection:
         # deadlines of pending waits, by xid, and the errors they send when they pass
         self.timers: dict[int, asyncio.TimerHandle] = {}
         self.notices: set[asyncio.Task[None]] = set()
+        self.subscribes = 0  # subscribe messages received: the epoch of the latest
 
     async def send_text(self, text: str) -> None:
         async with self.lock:
@@ -73,6 +74,9 @@ class SyncConnection:
                     try:
                         frame = frames.parse_frame(message, self.limits.json_depth)
                     except frames.FrameError as exc:
+                        if exc.kind == "subscribe":  # it still counts as a subscribe message
+                            self.subscribes += 1
+                            exc.echo["epoch"] = self.subscribes
                         await self.error(exc, **exc.echo)
                     except BadRequest as exc:
                         await self.error(exc)
@@ -139,12 +143,13 @@ class SyncConnection:
         assert self.session is not None
         match frame:
             case frames.Subscribe():
+                self.subscribes += 1  # every subscribe counts, even one answered an error
                 try:
                     check_subscription_room(self.engine, self.session, frame.id, self.limits)
                     self.engine.subscribe(self.session, frame.id, frame.path, frame.args,
-                                          frame.hash)
+                                          frame.hash, epoch=self.subscribes)
                 except ApiError as exc:
-                    await self.error(exc, id=frame.id)
+                    await self.error(exc, id=frame.id, epoch=self.subscribes)
             case frames.Unsubscribe():
                 self.engine.unsubscribe(self.session, frame.id)
             case frames.Call():
@@ -222,7 +227,7 @@ class SyncConnection:
                 "field": None}})
             return
         reply: dict[str, Any] = {"type": "result", "request_id": request_id, "value": outcome.value}
-        if frame.type == "mutation":
+        if frame.type != "action":  # a query's snapshot, a mutation's transaction id
             reply["version"] = outcome.version
         try:
             await self.send(reply)

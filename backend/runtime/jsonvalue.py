@@ -11,9 +11,16 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
 
 def to_jsonable(value: Any) -> Any:
     """A copy of `value` made only of JSON types."""
+    kind = type(value)
+    if kind in _PLAIN:  # the common case first, by exact type (subclasses take the long way)
+        return value
+    if kind is dict:
+        return {k if type(k) is str else str(k): to_jsonable(v) for k, v in value.items()}
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, Decimal):

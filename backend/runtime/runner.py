@@ -132,10 +132,10 @@ class Runtime:
         """Run a query on `executor`, inside its connection's open read-only, repeatable-read
         transaction; `executor.statements` tells what it read, even when it raised.
 
-        A savepoint keeps one failing query from aborting the others of the batch.
+        No savepoint: a SQL error aborts the caller's transaction (`executor.failed` says so);
+        the reactive batch gives a savepoint only to queries that once failed that way.
         """
-        async with executor.conn.transaction():
-            return self._checked(fdef, await fdef.fn(Ctx(auth, executor), **args))
+        return self._checked(fdef, await fdef.fn(Ctx(auth, executor), **args))
 
     async def run_mutation(
         self, fdef: FunctionDef, args: dict[str, Any], auth: Auth, meta: CallMeta = CallMeta(),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -15,6 +16,7 @@ import asyncpg
 
 from backend.db.embedded import start_embedded
 from backend.db.migrate import migrate
+from backend.reactive.capture import install_capture
 
 
 def server_dsn() -> str:
@@ -57,6 +59,18 @@ async def create_migrated_template(dsn: str) -> str:
     name = f"plutarc_tmpl_{uuid.uuid4().hex[:10]}"
     await migrate(await create_database(dsn, name))
     return name
+
+
+async def create_captured(dsn: str, sql: str, tables: Sequence[str]) -> None:
+    """Run `sql` (tables and their rows) on the database at `dsn`, then install change capture
+    on `tables`, as migrations do for the application's own."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(sql)
+        for table in tables:
+            await install_capture(conn, table)
+    finally:
+        await conn.close()
 
 
 def unique_name(prefix: str) -> str:

@@ -17,6 +17,7 @@ from tortoise import Tortoise
 from backend.auth.tokens import issue_bot_token
 from backend.db.tortoise_config import tortoise_config
 from backend.models import Bot, User
+from backend.reactive.version import Snapshot
 from backend.runtime import BadRequest, Ctx, Id, mutation, query
 from backend.runtime.executor import Executor
 
@@ -92,8 +93,10 @@ def test_valid_arguments_reach_the_function_with_their_types(api_url: str) -> No
     args = {"count": "3", "legs": [{"symbol": "BTCUSDT", "quantity": "0.001"}], "bot_id": 7}
     response = call(api_url, "query", "test_function_runtime:echo", args)
     assert response.status_code == 200
-    assert response.json() == {"value": {"count": 3, "bot_id": 7, "note": None,
-                                         "legs": [{"symbol": "BTCUSDT", "quantity": "0.001"}]}}
+    body = response.json()
+    assert body["value"] == {"count": 3, "bot_id": 7, "note": None,
+                             "legs": [{"symbol": "BTCUSDT", "quantity": "0.001"}]}
+    Snapshot.parse(body["version"])  # a query's answer carries the snapshot it read
 
 
 @pytest.mark.parametrize(

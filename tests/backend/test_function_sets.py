@@ -43,8 +43,8 @@ def test_two_apps_in_one_process_serve_different_function_sets(db_dsn: str) -> N
     mine = Functions.from_modules(sys.modules[__name__])
     with ServerThread(create_app(db_dsn, functions=mine)) as small, \
             ServerThread(create_app(db_dsn)) as full:
-        assert call(small, "test_function_sets:greet", {"name": "ada"}).json() == {
-            "value": {"text": "hello ada", "length": 3}}
+        assert call(small, "test_function_sets:greet", {"name": "ada"}).json()["value"] == {
+            "text": "hello ada", "length": 3}
         assert call(small, "auth:me").status_code == 404
         assert call(full, "test_function_sets:greet", {"name": "ada"}).status_code == 404
         assert call(full, "auth:me").status_code == 401  # served: it wants a session

@@ -131,7 +131,7 @@ async def test_saving_a_function_changes_the_live_value_without_reconnecting(dev
         line = await asyncio.to_thread(dev.wait_for_line, "reload failed")
         assert f"{broken}:{line_of(text, '-> str')}: SyntaxError" in line
         response = httpx.post(f"{dev.url}/api/query/greetings:hello", json={}, timeout=10)
-        assert response.json() == {"value": "v2"}  # the last good version serves
+        assert response.json()["value"] == "v2"  # the last good version serves
 
         dev.write("greetings.py", FUNCTION.format(value="v3"))
         assert await socket.next_value() == "v3"  # fixed: the same client gets it
@@ -141,7 +141,7 @@ async def test_a_new_file_adds_functions_and_an_import_error_names_its_line(dev:
     dev.write("extra.py", FUNCTION.format(value="x").replace("hello", "ping"))
     await asyncio.to_thread(dev.wait_for_line, "reloaded extra.py")
     response = httpx.post(f"{dev.url}/api/query/extra:ping", json={}, timeout=10)
-    assert response.json() == {"value": "x"}
+    assert response.json()["value"] == "x"
     text = FUNCTION.format(value="x") + "\nraise RuntimeError('nope')\n"
     bad = dev.write("extra.py", text)
     line = await asyncio.to_thread(dev.wait_for_line, "RuntimeError")

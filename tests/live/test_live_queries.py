@@ -16,8 +16,9 @@ import websockets
 
 from backend.app import create_app
 from backend.client import Client, ClientError
-from backend.reactive.capture import CHANNEL, install_capture
+from backend.reactive.capture import CHANNEL
 from backend.runtime import Ctx, Functions, NotFound, mutation, query
+from backend.testing.databases import create_captured
 from tests.support.servers import ServerThread, app_and_module_functions, free_port
 
 TOTAL = 1000
@@ -89,26 +90,19 @@ async def addNote(ctx: Ctx, body: str) -> int:
                                  user_id, body)
 
 
-async def _setup(dsn: str) -> None:
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute(
-            "CREATE TABLE accounts (id bigint PRIMARY KEY, owner_id bigint NOT NULL, "
-            "balance bigint NOT NULL, status varchar(16) NOT NULL DEFAULT 'active')")
-        await conn.execute("CREATE TABLE notes (id bigserial PRIMARY KEY, user_id bigint NOT NULL, body text)")
-        await conn.execute(
-            "INSERT INTO accounts SELECT g, g % 10, 100, 'active' FROM generate_series(1, 1000) g")
-        await conn.execute("UPDATE accounts SET balance = $1 WHERE id = 1", TOTAL)
-        await conn.execute("UPDATE accounts SET balance = 0 WHERE id = 2")
-        for table in ("accounts", "notes"):
-            await install_capture(conn, table)
-    finally:
-        await conn.close()
+SETUP = f"""
+CREATE TABLE accounts (id bigint PRIMARY KEY, owner_id bigint NOT NULL, balance bigint NOT NULL,
+                       status varchar(16) NOT NULL DEFAULT 'active');
+CREATE TABLE notes (id bigserial PRIMARY KEY, user_id bigint NOT NULL, body text);
+INSERT INTO accounts SELECT g, g % 10, 100, 'active' FROM generate_series(1, 1000) g;
+UPDATE accounts SET balance = {TOTAL} WHERE id = 1;
+UPDATE accounts SET balance = 0 WHERE id = 2;
+"""
 
 
 @pytest.fixture(scope="module")
 def live_url(db_dsn: str) -> Iterator[str]:
-    asyncio.run(_setup(db_dsn))
+    asyncio.run(create_captured(db_dsn, SETUP, ["accounts", "notes"]))
     with ServerThread(create_app(db_dsn, functions=module_functions())) as url:
         yield url
 

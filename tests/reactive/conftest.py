@@ -51,3 +51,6 @@ async def conn(dsn: str) -> AsyncIterator[asyncpg.Connection]:
         yield connection
     finally:
         await connection.close()
+
+
+from tests.reactive.capture_support import notices  # noqa: E402, F401 (a fixture for every module)

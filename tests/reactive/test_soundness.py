@@ -18,6 +18,7 @@ from backend.reactive.catalog import load_catalog
 from backend.reactive.invalidation import InvalidationIndex
 from backend.reactive.listener import parse_notice
 from backend.reactive.readset import ReadSets
+from backend.runtime.executor import Executor
 
 R = random.Random
 USERS, BOTS, STATUS, SIDES, TEAMS = (
@@ -271,7 +272,8 @@ async def test_every_changed_result_is_reported_affected(
             ]
             index = InvalidationIndex()
             for i, ((sql, _), p) in enumerate(zip(QUERIES, params, strict=True)):
-                index.add(i, readsets.readset([(sql, p)]))
+                # joins read their matching rows' keys in the current state (Lookup)
+                index.add(i, await readsets.readset_in(Executor(conn), [(sql, p)]))
             fence.clear()
             payloads.clear()
             write = _write(r, next_id)
