@@ -75,7 +75,7 @@ class AuthState(rx.State):
             self.busy, self.error = False, "The two passwords differ."
             return
         try:
-            await api.call("mutation", "auth:signup", {"email": email, "password": password},
+            await api.call("action", "auth:signup", {"email": email, "password": password},
                            None, self._client_ip())
             answer = await api.call("action", "auth:login",
                                     {"email": email, "password": password}, None, self._client_ip())
