@@ -185,7 +185,7 @@ async def _confirm_password(ctx: Ctx, password: str, field: str) -> None:
     if not ok:
         await ctx.mutation("auth:finishLogin",
                            {"email": email, "user_id": user_id, "password_ok": False})
-        raise BadRequest(f"{field} is wrong", field=field)
+        raise BadRequest("the current password is wrong", field=field)
 
 
 @action

@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterator
 
 import asyncpg
+import httpx
 import pytest
 
 from frontend import api
@@ -37,14 +38,22 @@ def proxied_api_url(db_dsn: str, request: pytest.FixtureRequest) -> Iterator[str
     os.environ.update(env)
     try:
         app = create_app(db_dsn, functions=app_and_module_functions(request.module))
-    finally:  # the app has read them; the dashboard side sets its own below
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    with ServerThread(app) as url:
-        yield url
+        with ServerThread(app) as url:
+            # the middleware reads them when the app first serves; the dashboard side's own
+            # PLUTARC_PROXY_SECRET is set per test below
+            httpx.get(f"{url}/api/health", timeout=30)
+            _restore(saved)
+            yield url
+    finally:
+        _restore(saved)
+
+
+def _restore(saved: dict[str, str | None]) -> None:
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 def _fail_login(email: str, client_ip: str) -> None:
