@@ -5,9 +5,20 @@ from __future__ import annotations
 
 import reflex as rx
 
-from frontend.pages import account, bot_detail, bots, keys, login, overview, regions, strategies
+from frontend.pages import (
+    account,
+    alerts,
+    billing,
+    bot_detail,
+    bots,
+    keys,
+    login,
+    overview,
+    regions,
+    strategies,
+)
 
-PAGES = (overview, bots, bot_detail, account, strategies, keys, regions)
+PAGES = (overview, bots, bot_detail, account, strategies, keys, regions, billing, alerts)
 
 app = rx.App(
     theme=rx.theme(appearance="dark", accent_color="iris", gray_color="slate", radius="medium"),

@@ -27,11 +27,13 @@ def _register_parts() -> None:
     from bot.cli import bot
     from exchange.cli import faults, main
     from strategy.cli import backtest
+    from strategy.optimize.cli import optimize
 
     app.command("bot")(bot)
     app.command("exchange")(main)
     app.command("exchange-faults")(faults)
     app.command("backtest")(backtest)
+    app.command("optimize")(optimize)
 
 
 def _run(coro: object) -> None:

@@ -20,7 +20,7 @@ from rich.table import Table
 
 from strategy.backtest import BacktestConfig, BacktestResult, run_backtest
 from strategy.candles_csv import CandleFileError, read_candles
-from strategy.template import TemplateError, validate_template
+from strategy.template import Template, TemplateError, validate_template
 
 
 def _decimal(name: str, text: str) -> Decimal:
@@ -38,6 +38,64 @@ def _fmt(value: object) -> str:
     if isinstance(value, float):
         return f"{value:,.4f}"
     return str(value)
+
+
+def load_template(path: Path, console: Console) -> tuple[dict, Template]:
+    """The template file as JSON and validated; prints what is wrong and exits 2 otherwise."""
+
+    def fail(message: str) -> None:
+        console.print(f"{path}: {message}", markup=False, style="red", soft_wrap=True)
+
+    try:
+        raw = json.loads(path.read_text())
+        return raw, validate_template(raw)
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot be read ({exc})")
+    except json.JSONDecodeError as exc:
+        fail(f"not JSON: {exc}")
+    except RecursionError:
+        fail("JSON nested too deeply")
+    except TemplateError as exc:
+        errors = Table(title=f"{path}: invalid template", style="red")
+        for col in ("path", "component", "field", "message"):
+            errors.add_column(col)
+        for e in exc.errors:
+            errors.add_row(e["path"], e["component"] or "", e["field"] or "", e["message"])
+        console.print(errors)
+    raise typer.Exit(2)
+
+
+def backtest_config(
+    equity: str, taker_fee: str, slippage_bps: str, spread_bps: float, qty_step: str | None
+) -> BacktestConfig:
+    """The backtest options of the command line as a config (bad numbers: a usage error)."""
+    return BacktestConfig(
+        initial_equity=_decimal("--equity", equity),
+        taker_fee=_decimal("--taker-fee", taker_fee),
+        slippage_bps=_decimal("--slippage-bps", slippage_bps),
+        spread_bps=spread_bps,
+        qty_step=None if qty_step is None else _decimal("--qty-step", qty_step),
+    )
+
+
+# The options every command that backtests takes (``plutarc backtest`` and ``optimize``).
+TemplateArg = Annotated[
+    Path, typer.Argument(help="Strategy template JSON file.", exists=True, dir_okay=False)
+]
+CandlesOpt = Annotated[
+    Path,
+    typer.Option(
+        "--candles",
+        help="Candle CSV: open_time_ms,open,high,low,close,volume.",
+        exists=True,
+        dir_okay=False,
+    ),
+]
+EquityOpt = Annotated[str, typer.Option(help="Initial equity in quote currency.")]
+TakerFeeOpt = Annotated[str, typer.Option(help="Taker fee, fraction of notional.")]
+SlippageOpt = Annotated[str, typer.Option(help="Slippage on market/stop fills, bps.")]
+SpreadOpt = Annotated[float, typer.Option(help="Spread assumed by the spread filter, bps.")]
+QtyStepOpt = Annotated[str | None, typer.Option(help="Lot size quantities round down to.")]
 
 
 def _summary(result: BacktestResult) -> Table:
@@ -69,25 +127,13 @@ def _summary(result: BacktestResult) -> Table:
 
 
 def backtest(
-    template: Annotated[
-        Path, typer.Argument(help="Strategy template JSON file.", exists=True, dir_okay=False)
-    ],
-    candles: Annotated[
-        Path,
-        typer.Option(
-            "--candles",
-            help="Candle CSV: open_time_ms,open,high,low,close,volume.",
-            exists=True,
-            dir_okay=False,
-        ),
-    ],
-    equity: Annotated[str, typer.Option(help="Initial equity in quote currency.")] = "10000",
-    taker_fee: Annotated[str, typer.Option(help="Taker fee, fraction of notional.")] = "0.00055",
-    slippage_bps: Annotated[str, typer.Option(help="Slippage on market/stop fills, bps.")] = "0",
-    spread_bps: Annotated[
-        float, typer.Option(help="Spread assumed by the spread filter, bps.")
-    ] = 0.0,
-    qty_step: Annotated[str | None, typer.Option(help="Lot size quantities round down to.")] = None,
+    template: TemplateArg,
+    candles: CandlesOpt,
+    equity: EquityOpt = "10000",
+    taker_fee: TakerFeeOpt = "0.00055",
+    slippage_bps: SlippageOpt = "0",
+    spread_bps: SpreadOpt = 0.0,
+    qty_step: QtyStepOpt = None,
     json_out: Annotated[
         Path | None, typer.Option(help="Write trades, equity and KPIs here.")
     ] = None,
@@ -102,36 +148,8 @@ def backtest(
     taker fee and slippage on each.
     """
     console = Console()
-    try:
-        tpl = validate_template(json.loads(template.read_text()))
-    except (OSError, UnicodeDecodeError) as exc:
-        console.print(
-            f"{template}: cannot be read ({exc})", markup=False, style="red", soft_wrap=True
-        )
-        raise typer.Exit(2) from None
-    except json.JSONDecodeError as exc:
-        console.print(f"{template}: not JSON: {exc}", markup=False, style="red", soft_wrap=True)
-        raise typer.Exit(2) from None
-    except RecursionError:
-        console.print(
-            f"{template}: JSON nested too deeply", markup=False, style="red", soft_wrap=True
-        )
-        raise typer.Exit(2) from None
-    except TemplateError as exc:
-        errors = Table(title=f"{template}: invalid template", style="red")
-        for col in ("path", "component", "field", "message"):
-            errors.add_column(col)
-        for e in exc.errors:
-            errors.add_row(e["path"], e["component"] or "", e["field"] or "", e["message"])
-        console.print(errors)
-        raise typer.Exit(2) from None
-    config = BacktestConfig(
-        initial_equity=_decimal("--equity", equity),
-        taker_fee=_decimal("--taker-fee", taker_fee),
-        slippage_bps=_decimal("--slippage-bps", slippage_bps),
-        spread_bps=spread_bps,
-        qty_step=None if qty_step is None else _decimal("--qty-step", qty_step),
-    )
+    _, tpl = load_template(template, console)
+    config = backtest_config(equity, taker_fee, slippage_bps, spread_bps, qty_step)
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(f"reading {candles.name}", total=1.0)

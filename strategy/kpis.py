@@ -28,9 +28,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
+from numba import njit
 
 DAY_MS = 86_400_000
 PERIODS_PER_YEAR = 365
@@ -89,11 +90,27 @@ def drawdown(values: np.ndarray) -> tuple[float, float]:
     """(largest fall in currency, largest fall in percent of the running peak)."""
     if len(values) == 0:
         return 0.0, 0.0
-    peak = np.maximum.accumulate(values)
-    fall = peak - values
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pct = np.where(peak > 0, fall / peak * 100.0, 0.0)
-    return float(fall.max()), float(pct.max())
+    fall, pct = _drawdown(np.asarray(values, dtype=np.float64))
+    return float(fall), float(pct)
+
+
+@njit(cache=True)
+def _drawdown(values: np.ndarray) -> tuple[float, float]:
+    """One pass of: peak = running maximum (NaN once a NaN is seen, as numpy's), fall = peak -
+    value, pct = fall / peak x 100 where peak > 0 else 0; the maxima (NaN if any is NaN)."""
+    peak = values[0]
+    top_fall, top_pct = -np.inf, -np.inf
+    for i in range(values.shape[0]):
+        v = values[i]
+        if np.isnan(peak) or np.isnan(v):
+            peak = np.nan
+        elif v > peak:
+            peak = v
+        fall = peak - v
+        pct = fall / peak * 100.0 if peak > 0 else 0.0
+        top_fall = np.nan if (np.isnan(fall) or np.isnan(top_fall)) else max(top_fall, fall)
+        top_pct = np.nan if (np.isnan(pct) or np.isnan(top_pct)) else max(top_pct, pct)
+    return top_fall, top_pct
 
 
 def _exposure(trades: Sequence[TradeLike], start_ms: int, end_ms: int) -> float:
@@ -108,6 +125,34 @@ def _exposure(trades: Sequence[TradeLike], start_ms: int, end_ms: int) -> float:
     return covered / (end_ms - start_ms)
 
 
+class TradeTotals(NamedTuple):
+    """What the KPIs read from the trades: exact sums (``Decimal(0)`` + each, in order)."""
+
+    count: int
+    net: Decimal  # every pnl
+    wins: int  # trades with pnl > 0
+    gross_win: Decimal  # pnl > 0
+    gross_loss: Decimal  # -(pnl < 0), >= 0
+    fees: Decimal
+    hold_ms: int  # sum of exit_time_ms - entry_time_ms
+    exposure: float
+
+
+def trade_totals(trades: Sequence[TradeLike], start_ms: int, end_ms: int) -> TradeTotals:
+    pnls = [t.pnl for t in trades]
+    wins = [p for p in pnls if p > 0]
+    return TradeTotals(
+        count=len(trades),
+        net=sum(pnls, Decimal(0)),
+        wins=len(wins),
+        gross_win=sum(wins, Decimal(0)),
+        gross_loss=-sum((p for p in pnls if p < 0), Decimal(0)),
+        fees=sum((t.fees for t in trades), Decimal(0)),
+        hold_ms=sum(t.exit_time_ms - t.entry_time_ms for t in trades),
+        exposure=_exposure(trades, start_ms, end_ms),
+    )
+
+
 def compute_kpis(
     trades: Sequence[TradeLike],
     equity_times_ms: Sequence[int] | np.ndarray,
@@ -117,27 +162,33 @@ def compute_kpis(
     end_ms: int,
 ) -> Kpis:
     """All KPIs; see the module docstring for each definition."""
+    totals = trade_totals(trades, start_ms, end_ms)
+    return kpis_from_totals(totals, equity_times_ms, equity_values, initial_equity)
+
+
+def kpis_from_totals(
+    totals: TradeTotals,
+    equity_times_ms: Sequence[int] | np.ndarray,
+    equity_values: Sequence[Any] | np.ndarray,
+    initial_equity: Decimal,
+) -> Kpis:
+    """The KPIs from trade totals (``trade_totals``, or the compiled backtester's own)."""
     values = np.asarray(equity_values, dtype=np.float64)
-    pnls = [t.pnl for t in trades]
-    net = sum(pnls, Decimal(0))
-    wins = [p for p in pnls if p > 0]
-    losses = [p for p in pnls if p < 0]
-    gross_loss = -sum(losses, Decimal(0))
     sharpe, sortino = sharpe_sortino(period_returns(np.asarray(equity_times_ms), values))
     dd, dd_pct = drawdown(values)
-    n = len(trades)
+    n, net, gross_loss = totals.count, totals.net, totals.gross_loss
     return Kpis(
         net_pnl=net,
         return_pct=net / initial_equity * 100 if initial_equity else Decimal(0),
-        win_rate=len(wins) / n if n else None,
-        profit_factor=float(sum(wins, Decimal(0)) / gross_loss) if gross_loss else None,
+        win_rate=totals.wins / n if n else None,
+        profit_factor=float(totals.gross_win / gross_loss) if gross_loss else None,
         expectancy=net / n if n else None,
         sharpe=sharpe,
         sortino=sortino,
         max_drawdown=Decimal(repr(dd)),
         max_drawdown_pct=dd_pct,
-        avg_hold_ms=sum(t.exit_time_ms - t.entry_time_ms for t in trades) / n if n else None,
-        fees=sum((t.fees for t in trades), Decimal(0)),
+        avg_hold_ms=totals.hold_ms / n if n else None,
+        fees=totals.fees,
         trade_count=n,
-        exposure=_exposure(trades, start_ms, end_ms),
+        exposure=totals.exposure,
     )

@@ -23,11 +23,15 @@ class LwChart(rx.Component):
     markers: rx.Var[list[dict[str, Any]]]
     drawdown: rx.Var[list[dict[str, Any]]]
     height: rx.Var[int]
+    on_candle: rx.EventHandler[rx.event.passthrough_event_spec(int)]
 
 
-def candles(data: rx.Var, markers: rx.Var, chart_id: str, height: int = 360) -> rx.Component:
+def candles(data: rx.Var, markers: rx.Var, chart_id: str, height: int = 360,
+            on_candle=None) -> rx.Component:
+    """`on_candle(time_s)`: the candle hovered or clicked."""
+    extra = {"on_candle": on_candle} if on_candle is not None else {}
     return LwChart.create(kind="candles", data=data, markers=markers, drawdown=[],
-                          height=height, id=chart_id)
+                          height=height, id=chart_id, **extra)
 
 
 def equity(data: rx.Var, drawdown: rx.Var, chart_id: str, height: int = 300) -> rx.Component:

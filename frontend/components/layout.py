@@ -6,9 +6,11 @@ from __future__ import annotations
 import reflex as rx
 
 from frontend.state.auth import AuthState
+from frontend.state.live_page import LivePage
 
 NAV = (("Overview", "/"), ("Bots", "/bots"), ("Strategies", "/strategies"),
-       ("Keys", "/keys"), ("Regions", "/regions"), ("Account", "/account"))
+       ("Keys", "/keys"), ("Regions", "/regions"), ("Billing", "/billing"),
+       ("Account", "/account"))
 
 
 def _nav_link(label: str, href: str) -> rx.Component:
@@ -24,6 +26,7 @@ def header() -> rx.Component:
             spacing="5", align="center",
         ),
         rx.spacer(),
+        bell(),
         rx.text(
             "Times in UTC · your offset: UTC",
             rx.moment(format="Z", interval=0, id="local-offset"),
@@ -35,6 +38,18 @@ def header() -> rx.Component:
         align="center", spacing="4", width="100%", padding_y="0.75em", padding_x="1.5em",
         border_bottom="1px solid var(--gray-a5)",
     )
+
+
+def bell() -> rx.Component:
+    """The unread alerts, live on every live page (LivePage follows alerts:unread)."""
+    count = LivePage.unread_alerts
+    return rx.link(rx.hstack(
+        rx.icon("bell", size=18),
+        rx.cond(count > 0, rx.badge(count, color_scheme="red", variant="solid",
+                                    id="alerts-unread"),
+                rx.text("0", size="1", color_scheme="gray", id="alerts-unread")),
+        spacing="1", align="center"), href="/alerts", id="alerts-bell",
+        color_scheme="gray", high_contrast=True)
 
 
 def status_line(loading: rx.Var, error: rx.Var) -> rx.Component:

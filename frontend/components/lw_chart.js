@@ -17,8 +17,10 @@ const THEME = {
 
 const num = (v) => (v === null || v === undefined ? null : Number(v));
 
-export function LwChart({ kind, data, markers, drawdown, height, id }) {
+export function LwChart({ kind, data, markers, drawdown, height, id, onCandle }) {
   const box = useRef(null);
+  const pick = useRef({ handler: null, last: null });
+  pick.current.handler = onCandle;
   const chart = useRef(null);
   const series = useRef({});
 
@@ -31,6 +33,16 @@ export function LwChart({ kind, data, markers, drawdown, height, id }) {
         wickUpColor: "#30a46c", wickDownColor: "#e5484d",
       });
       series.current = { main: s, markers: createSeriesMarkers(s, []) };
+      // hovering or clicking a candle tells the page its time (seconds), once per candle
+      const tell = (p) => {
+        const t = p && p.time;
+        if (t === undefined || t === null || t === pick.current.last) return;
+        pick.current.last = t;
+        if (box.current) box.current.dataset.picked = String(t);
+        if (pick.current.handler) pick.current.handler(t);
+      };
+      c.subscribeCrosshairMove(tell);
+      c.subscribeClick(tell);
     } else {
       const main = c.addSeries(LineSeries, { color: "#3e63dd", lineWidth: 2 });
       const dd = c.addSeries(AreaSeries, {

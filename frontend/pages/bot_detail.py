@@ -6,12 +6,13 @@ but for the candles, which are polled (market:candles)."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import reflex as rx
 
-from frontend import fmt, live, rows
-from frontend.components import chart, kpis, layout, tables
+from frontend import api, fmt, insights_view, live, rows
+from frontend.components import chart, insights, kpis, layout, tables
 from frontend.state.auth import AuthState
 from frontend.state.live_page import LivePage
 from strategy.template import TIMEFRAMES
@@ -53,8 +54,25 @@ class BotState(LivePage):
     signal_at: str = ""
     event_rows: list[dict[str, str]] = []
     deployment_rows: list[dict[str, str]] = []
+    decision_rows: list[dict[str, str]] = []
+    decision_selected: str = ""
+    reconciling: str = ""  # "" or the reconciling line (insights_view.reconciling_line)
+    an_trades: str = "0"
+    an_efficiency: str = ""
+    an_by_exit_reason: list[dict[str, str]] = []
+    an_by_hour: list[dict[str, str]] = []
+    an_by_weekday: list[dict[str, str]] = []
+    an_attribution: list[dict[str, str]] = []
+    drift_summary: str = ""
+    drift_rows: list[dict[str, str]] = []
+    drift_running: bool = False
+    drift_error: str = ""
+    drift_window: list[str] = ["", ""]  # the report's [start, end)
+    _window: tuple[str, str] | None = None  # the decision journal's [start, end)
     _trades: list[dict[str, Any]] = []  # backend-only (underscore) vars
     _candles: dict[str, Any] = {}
+    _symbol: str = ""
+    _journal_from: int = 0  # the first journaled candle shown, seconds (drift starts there)
     # where each page shown so far starts (None: the newest); the last is the page shown
     _page_starts: list[str | None] = [None]
     _next_start: str | None = None  # where the page after the one shown starts
@@ -78,6 +96,11 @@ class BotState(LivePage):
                                            **({"cursor": c} if (c := self._page_starts[-1])
                                               else {})}),
                 "events": ("bots:events", {**bot, "limit": 30}),
+                "reconciliation": ("insights:reconciliation", bot),
+                "analytics": ("insights:analytics", bot),
+                **({"decisions": ("insights:decisions", {**bot, "start": self._window[0],
+                                                         "end": self._window[1]})}
+                   if self._window else {}),
             },
             polls={"candles": ("market:candles", {**bot, "limit": 200}, CANDLES_EVERY_S)},
         )
@@ -110,10 +133,77 @@ class BotState(LivePage):
             self.candles = rows.candles(self._candles["candles"])
         if "candles" in values or "trades" in values:
             self._mark()
-        return False
+        if "reconciliation" in values:
+            self.reconciling = insights_view.reconciling_line(values["reconciliation"])
+        if "analytics" in values:
+            for key, value in insights_view.analytics_tables(
+                    values["analytics"], fmt.quote_currency(self._symbol)).items():
+                setattr(self, f"an_{key}", value)
+        if "decisions" in values:
+            self.decision_rows = insights_view.decision_rows(values["decisions"])
+            self._journal_from = min((fmt.epoch_s(d["candle_at"]) for d in values["decisions"]),
+                                     default=0)
+        return self._follow_decisions()
+
+    def _follow_decisions(self) -> bool:
+        """The journal follows the market's clock (the candles'), not the wall's: once
+        candles are known, follow the decisions from the first shown candle on (for up to
+        6 days), and again when the candles have moved past the window's start by half."""
+        candles = self._candles.get("candles") or []
+        if not candles:
+            return False
+        first, last = candles[0]["time"], candles[-1]["time"]
+        if self._window is not None and fmt.epoch_s(self._window[0]) >= first - (last - first):
+            return False
+        start = datetime.fromtimestamp(first, UTC)
+        self._window = (start.isoformat(), (start + timedelta(days=6)).isoformat())
+        return True
+
+    @rx.var
+    def decision_detail(self) -> str:
+        if not self.decision_selected:
+            return self.decision_rows[0]["detail"] if self.decision_rows else ""
+        return next((r["detail"] for r in self.decision_rows
+                     if r["key"] == self.decision_selected),
+                    insights_view.no_decision(self.decision_selected))
+
+    @rx.event(background=True)
+    async def run_drift(self):
+        """drift:report over the candles shown but the newest (still forming)."""
+        async with self:
+            candles = self._candles.get("candles") or []
+            if len(candles) < 2 or self.drift_running:
+                self.drift_error = "" if candles else "No candles yet."
+                return
+            self.drift_running, self.drift_error = True, ""
+            first = max(candles[0]["time"], self._journal_from)  # the bot ran from there
+            first -= first % (candles[1]["time"] - candles[0]["time"])
+            args = {"bot_id": self._bot_id(),
+                    "start": datetime.fromtimestamp(first, UTC).isoformat(),
+                    "end": datetime.fromtimestamp(candles[-1]["time"], UTC).isoformat()}
+            token, ip, currency = self.token, self._client_ip(), fmt.quote_currency(self._symbol)
+        try:
+            report = await api.call("action", "drift:report", args, token, ip)
+            view, error = insights_view.drift_view(report, currency), ""
+        except api.DashboardError as exc:
+            view, error = None, exc.message
+        async with self:
+            self.drift_running, self.drift_error = False, error
+            if view is not None:
+                self.drift_summary, self.drift_rows = view["summary"], view["rows"]
+                self.drift_window = [args["start"], args["end"]]
+
+    @rx.event
+    def select_decision(self, key: str):
+        self.decision_selected = key
+
+    @rx.event
+    def pick_candle(self, time_s: int):
+        """A candle hovered or clicked on the chart: its decision, if journaled."""
+        self.decision_selected = str(time_s)
 
     def _take_bot(self, bot: dict[str, Any]) -> None:
-        self.name, self.lifecycle = bot["name"], bot["lifecycle"]
+        self.name, self.lifecycle, self._symbol = bot["name"], bot["lifecycle"], bot["symbol"]
         conn = bot["connection"]
         self.subtitle = (f"{bot['symbol']} · {bot['lifecycle']} · connection {conn['status']}"
                          f" · {bot['provider']}/{bot['region']}")
@@ -155,6 +245,9 @@ class BotState(LivePage):
         self.kpi_rows, self.equity, self.drawdown, self.candles, self.markers = [], [], [], [], []
         self.position_rows, self.trade_rows, self.event_rows = [], [], []
         self.deployment_rows, self.signal_rows = [], []
+        self.decision_rows, self.decision_selected, self.reconciling = [], "", ""
+        self._window, self.an_trades, self._journal_from = None, "0", 0
+        self.drift_summary, self.drift_rows, self.drift_error = "", [], ""
 
     @rx.event
     def older(self):
@@ -219,7 +312,8 @@ def page() -> rx.Component:
     s = BotState
     return layout.page(
         s.name,
-        rx.text(s.subtitle, color_scheme="gray", id="bot-subtitle"),
+        rx.hstack(rx.text(s.subtitle, color_scheme="gray", id="bot-subtitle"),
+                  insights.reconciling_badge(s.reconciling), align="center"),
         kpis.cards(s.kpi_rows),
         rx.grid(
             layout.listing("Equity (drawdown below)", s.equity,
@@ -229,10 +323,16 @@ def page() -> rx.Component:
                 s.candles_error != "",
                 rx.callout(s.candles_error, icon="triangle_alert", color_scheme="amber"),
                 rx.cond(s.candles.length() > 0,
-                        chart.candles(s.candles, s.markers, "bot-candles"),
+                        chart.candles(s.candles, s.markers, "bot-candles",
+                                      on_candle=BotState.pick_candle),
                         rx.hstack(rx.spinner(), rx.text("Loading candles…"))))),
             columns=rx.breakpoints(initial="1", lg="2"), spacing="4", width="100%",
         ),
+        insights.decision_timeline(s.decision_rows, s.decision_selected, s.decision_detail,
+                                   BotState.select_decision),
+        insights.analytics(insights.analytics_vars(s), "bot-analytics"),
+        insights.drift(s.drift_summary, s.drift_rows, s.drift_running, s.drift_error,
+                       s.drift_window, BotState.run_drift),
         layout.listing("Open position", s.position_rows,
                        tables.table(POSITION_COLUMNS, s.position_rows, "bot-positions",
                                     toned=("unrealised_pnl",)),

@@ -10,8 +10,8 @@ from typing import Any
 
 import reflex as rx
 
-from frontend import api, fmt, live
-from frontend.components import layout
+from frontend import api, fmt, insights_view, live
+from frontend.components import layout, tables
 from frontend.state.auth import AuthState
 from frontend.state.live_page import LivePage
 
@@ -25,6 +25,7 @@ class KeysState(LivePage):
     # key id -> {ok, message, warnings (one line)}: the last "test connection" answer
     tests: dict[str, dict[str, str]] = {}
     remove_error: str = ""
+    headroom_rows: list[dict[str, str]] = []
 
     @rx.event(background=True)
     async def watch(self):
@@ -32,9 +33,14 @@ class KeysState(LivePage):
             yield event
 
     def _feed(self) -> live.Feed:
-        return live.Feed({"keys": ("apiKeys:list", {})})
+        return live.Feed({"keys": ("apiKeys:list", {}),
+                          "headroom": ("rateBudget:headroom", {})})
 
     def _take(self, values: dict[str, Any]) -> bool:
+        if "headroom" in values:
+            self.headroom_rows = insights_view.headroom_rows(values["headroom"])
+        if "keys" not in values:
+            return False
         self.key_rows = [{
             "row_id": f"key-{k['id']}", "id": str(k["id"]), "label": k["label"],
             "exchange": k["exchange"], "testnet": "testnet" if k["testnet"] else "mainnet",
@@ -170,10 +176,19 @@ def page() -> rx.Component:
                 "No key yet: add your exchange API key above (the local exchange's demo "
                 "key works for trying things out)."))),
         ),
+        layout.listing(
+            "Rate headroom per key (the account's limits, shared by its bots)",
+            s.headroom_rows,
+            tables.table(HEADROOM_COLUMNS, s.headroom_rows, "headroom-table",
+                         row_class="headroom-row"),
+            "No key yet."),
         loading=s.loading, error=s.error,
     )
 
 
+HEADROOM_COLUMNS = [("key", "Key"), ("sharing", "Bots sharing"), ("path", "Endpoint"),
+                    ("remaining", "Remaining / limit"), ("share", "Left"),
+                    ("at", "Last seen")]
 ROUTE = "/keys"
 TITLE = "API keys"
 ON_LOAD = [KeysState.watch, AuthState.check_session]  # the live task starts first

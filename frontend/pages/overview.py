@@ -7,8 +7,8 @@ from typing import Any
 
 import reflex as rx
 
-from frontend import live, rows
-from frontend.components import chart, kpis, layout, tables
+from frontend import insights_view, live, rows
+from frontend.components import chart, insights, kpis, layout, tables
 from frontend.state.auth import AuthState
 from frontend.state.live_page import LivePage
 
@@ -26,6 +26,12 @@ class OverviewState(LivePage):
     drawdown: list[dict[str, float]] = []
     position_rows: list[dict[str, str]] = []
     event_rows: list[dict[str, str]] = []
+    an_trades: str = "0"
+    an_efficiency: str = ""
+    an_by_exit_reason: list[dict[str, str]] = []
+    an_by_hour: list[dict[str, str]] = []
+    an_by_weekday: list[dict[str, str]] = []
+    an_attribution: list[dict[str, str]] = []
     _names: dict[int, str] = {}  # backend-only (underscore) vars
     _raw: dict[str, Any] = {}
 
@@ -39,6 +45,7 @@ class OverviewState(LivePage):
             "overview": ("dashboard:overview", {}), "bots": ("bots:list", {}),
             "equity": ("bots:equity", {}), "positions": ("bots:positions", {}),
             "events": ("bots:events", {"limit": FEED_SIZE}),
+            "analytics": ("insights:analytics", {}),
         })
 
     def _take(self, values: dict[str, Any]) -> bool:
@@ -55,6 +62,9 @@ class OverviewState(LivePage):
             self.position_rows = rows.positions(raw["positions"], self._names)
         if "events" in raw:
             self.event_rows = rows.events(raw["events"]["items"], self._names)
+        if "analytics" in values:
+            for key, value in insights_view.analytics_tables(values["analytics"]).items():
+                setattr(self, f"an_{key}", value)
         return False
 
 
@@ -73,6 +83,7 @@ def page() -> rx.Component:
         layout.listing("Equity, all bots (drawdown below)", s.equity,
                        chart.equity(s.equity, s.drawdown, "overview-equity"),
                        "No equity reported yet."),
+        insights.analytics(insights.analytics_vars(s), "overview-analytics"),
         layout.listing("Open positions", s.position_rows,
                        tables.table(POSITION_COLUMNS, s.position_rows, "positions-table",
                                     toned=("unrealised_pnl",), row_class="position-row"),

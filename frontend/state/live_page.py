@@ -11,6 +11,8 @@ from typing import Any
 from frontend import api, live
 from frontend.state.auth import AuthState
 
+UNREAD = "_alerts_unread"  # the feed name of the bell's count
+
 
 class LivePage(AuthState):
     """Subclasses define `_feed()`, `_take(values)` and their own background event (Reflex
@@ -24,6 +26,11 @@ class LivePage(AuthState):
 
     loading: bool = True
     error: str = ""
+    unread_alerts: int = 0  # the header's bell: every live page follows alerts:unread
+
+    def _full_feed(self) -> live.Feed:
+        feed = self._feed()
+        return live.Feed({**feed.queries, UNREAD: ("alerts:unread", {})}, feed.polls)
 
     def _feed(self) -> live.Feed:
         raise NotImplementedError
@@ -41,15 +48,17 @@ class LivePage(AuthState):
             if not self.token:
                 return
             self.loading, self.error = True, ""
-            feed, tab, token, ip = self._feed(), self._tab(), self.token, self._client_ip()
+            feed, tab, token, ip = self._full_feed(), self._tab(), self.token, self._client_ip()
         ended: list[api.DashboardError] = []
 
         async def take(values: dict[str, Any]) -> None:
             async with self:
-                refeed = self._take(values)
+                if UNREAD in values:
+                    self.unread_alerts = values.pop(UNREAD)["count"]
+                refeed = self._take(values) if values else False
                 self.loading, self.error = False, ""
                 if refeed:
-                    raise _Refeed(self._feed())
+                    raise _Refeed(self._full_feed())
 
         async def fail(name: str, error: api.DashboardError) -> None:
             async with self:

@@ -15,6 +15,9 @@ computed once over all candles, and the loop jumps from one possible entry to th
   decides), its running peak, today's (UTC) realized PnL and the last losing exit;
 * a position still open after the last candle is closed at that candle's close
   (reason ``end_of_data``, taker fee).
+
+The loop itself runs compiled (``strategy.backtest.compiled``: numba, exact integer money)
+whenever that gives the identical result, else here in Python (``_loop``).
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ from decimal import Decimal
 
 import numpy as np
 
+from strategy.backtest.compiled import run_compiled
+from strategy.backtest.compiled.loop import C_ENTRY, C_EXIT, C_SIDE
+from strategy.backtest.equity import equity_curve
 from strategy.backtest.funding import funding_cost
 from strategy.backtest.level_fills import LEVEL_REASONS, market_fill
 from strategy.backtest.result import BacktestConfig, BacktestResult, Trade
@@ -34,7 +40,7 @@ from strategy.components.frame import MarketFrame, signal_states
 from strategy.components.state import AccountState
 from strategy.decision import ENTER_LONG, ENTER_SHORT, SIDES, Decision, Rules, price
 from strategy.indicators import Candles
-from strategy.kpis import DAY_MS, compute_kpis
+from strategy.kpis import DAY_MS, kpis_from_totals, trade_totals
 from strategy.template.model import Template
 
 Progress = Callable[[float], None]
@@ -82,19 +88,32 @@ def run_backtest(
     candles: Candles,
     config: BacktestConfig | None = None,
     progress: Progress | None = None,
+    indicator_cache: dict | None = None,
+    *,
+    compiled: bool = True,
 ) -> BacktestResult:
-    """Backtest ``template`` over ``candles`` (oldest first); see the module docstring."""
+    """Backtest ``template`` over ``candles`` (oldest first); see the module docstring.
+
+    ``indicator_cache``: indicator series computed earlier over these same candles (see
+    ``Plan.batch``), shared by the backtests of a parameter search.  ``compiled``: take the
+    compiled loop when it supports the backtest (``strategy.backtest.compiled``; the same
+    results); False forces the Python loop (the tests compare the two).
+    """
     gc_was_enabled = gc.isenabled()
     gc.disable()  # many small acyclic objects: collection passes would cost ~40% here
     try:
-        return _run(template, candles, config or BacktestConfig(), progress)
+        config = config or BacktestConfig()
+        return _run(template, candles, config, progress, indicator_cache, compiled)
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
 def market(
-    rules: Rules, candles: Candles, config: BacktestConfig
+    rules: Rules,
+    candles: Candles,
+    config: BacktestConfig,
+    indicator_cache: dict | None = None,
 ) -> tuple[dict[str, np.ndarray], np.ndarray, MarketFrame]:
     """(candle and indicator series, decision times, market frame) over all ``candles``."""
     series = {
@@ -104,7 +123,7 @@ def market(
         "close": candles.close,
         "volume": candles.volume,
         "spread_bps": np.full(len(candles.close), float(config.spread_bps)),
-        **rules.plan.batch(candles),
+        **rules.plan.batch(candles, indicator_cache),
     }
     decision_ms = candles.open_time_ms + rules.timeframe_ms
     return series, decision_ms, rules.frame(series, decision_ms)
@@ -119,17 +138,75 @@ def first_decision(rules: Rules, candles: Candles, config: BacktestConfig) -> in
 
 
 def _run(
-    template: Template, candles: Candles, config: BacktestConfig, progress: Progress | None
+    template: Template,
+    candles: Candles,
+    config: BacktestConfig,
+    progress: Progress | None,
+    indicator_cache: dict | None,
+    use_compiled: bool,
 ) -> BacktestResult:
     rules = Rules(template, config.qty_step)
     n = len(candles.close)
-    series, decision_ms, frame = market(rules, candles, config)
+    series, decision_ms, frame = market(rules, candles, config, indicator_cache)
     atr = series[rules.atr_series] if rules.atr_series else np.full(n, np.nan)  # for atr_stop
-    candidates = np.flatnonzero(frame.long_entry | frame.short_entry)
     first = first_decision(rules, candles, config)
-    candidates = candidates[(candidates >= first) & (candidates < n - 1)].tolist()
-    fills = _Fills(rules, candles, frame, atr, config)
+    start = int(candles.open_time_ms[0]) if n else 0
+    end = int(decision_ms[-1]) if n else 0
 
+    def states(entry_decisions: np.ndarray) -> list[dict]:
+        """Signal states of entries decided at these candles (every guard let them in)."""
+        names = [kind.type for kind, _ in rules.guards] + ["max_open_positions", "daily_loss_limit"]
+        found = signal_states(rules.plan, series, frame, entry_decisions)
+        return [{**state, "guards": dict.fromkeys(names, True)} for state in found]
+
+    compiled = use_compiled and run_compiled(
+        rules, config, candles, frame, atr, decision_ms, first, states, progress
+    )
+    if not compiled:
+        candidates = np.flatnonzero(frame.long_entry | frame.short_entry)
+        candidates = candidates[(candidates >= first) & (candidates < n - 1)]
+        trades = _loop(
+            rules, candles, frame, atr, config, candidates.tolist(), decision_ms, progress
+        )
+        found = signal_states(rules.plan, series, frame, [t.entry_index - 1 for t in trades])
+        for trade, state in zip(trades, found, strict=True):
+            trade.signal_state = {**state, **trade.signal_state}
+        totals = trade_totals(trades, start, end)
+        entry_i = np.array([t.entry_index for t in trades], dtype=np.int64)
+        exit_i = np.array([t.exit_index for t in trades], dtype=np.int64)
+        signed_qty = np.array([float(t.quantity) * (1 if t.side == "long" else -1) for t in trades])
+        money = np.array([[float(t.pnl), float(t.entry_fee), float(t.entry_price)] for t in trades])
+    else:
+        trades, columns = compiled
+        totals = columns.totals(candles.open_time_ms, start, end) or trade_totals(
+            trades, start, end
+        )
+        entry_i, exit_i = columns.rows[:, C_ENTRY], columns.rows[:, C_EXIT]
+        signed_qty = float(columns.qty) * columns.rows[:, C_SIDE]
+        money = columns.floats()
+    if progress is not None:
+        progress(1.0)
+    money = money.reshape(-1, 3)
+    equity = equity_curve(
+        candles.close, entry_i, exit_i, signed_qty, money, float(config.initial_equity)
+    )
+    kpis = kpis_from_totals(totals, decision_ms, equity, config.initial_equity)
+    return BacktestResult(template.name, config, trades, decision_ms, equity, kpis, n, rules.warmup)
+
+
+def _loop(
+    rules: Rules,
+    candles: Candles,
+    frame: MarketFrame,
+    atr: np.ndarray,
+    config: BacktestConfig,
+    candidates: list[int],
+    decision_ms: np.ndarray,
+    progress: Progress | None,
+) -> list[Trade]:
+    """The Python trade loop: every decision through ``Rules.entry``, money in Decimal."""
+    n = len(candles.close)
+    fills = _Fills(rules, candles, frame, atr, config)
     account = Account(config.initial_equity)
     trades: list[Trade] = []
     next_free, k, reported = 0, 0, 0.0
@@ -160,17 +237,7 @@ def _run(
         trades.append(trade)
         account.close(trade)
         next_free = trade.exit_index + 1
-    if progress is not None:
-        progress(1.0)
-    states = signal_states(rules.plan, series, frame, [t.entry_index - 1 for t in trades])
-    for trade, state in zip(trades, states, strict=True):
-        trade.signal_state = {**state, **trade.signal_state}
-
-    equity = _equity_curve(candles, trades, float(config.initial_equity))
-    start = int(candles.open_time_ms[0]) if n else 0
-    end = int(decision_ms[-1]) if n else 0
-    kpis = compute_kpis(trades, decision_ms, equity, config.initial_equity, start, end)
-    return BacktestResult(template.name, config, trades, decision_ms, equity, kpis, n, rules.warmup)
+    return trades
 
 
 class _Fills:
@@ -236,29 +303,3 @@ class _Fills:
             mae=max(_ZERO, side * qty * (entry_price - price(worst))),
             signal_state=decision.signal_state,  # the market part is added after the loop
         )
-
-
-def _equity_curve(candles: Candles, trades: list[Trade], initial: float) -> np.ndarray:
-    """Equity at each candle's close: realized cash plus the open position marked to close.
-
-    A position is marked from its entry candle to the candle before its exit candle; by the
-    close of the exit candle its PnL is realized.  Positions never overlap.
-    """
-    n = len(candles.close)
-    realized = np.zeros(n)
-    if not trades:
-        return realized + initial
-    entry_i = np.array([t.entry_index for t in trades], dtype=np.int64)
-    exit_i = np.array([t.exit_index for t in trades], dtype=np.int64)
-    np.add.at(realized, exit_i, [float(t.pnl) for t in trades])
-    signed_qty = np.array([float(t.quantity) * (1 if t.side == "long" else -1) for t in trades])
-    entry_px = np.array([float(t.entry_price) for t in trades])
-    entry_fee = np.array([float(t.entry_fee) for t in trades])
-    lengths = exit_i - entry_i
-    first = np.repeat(np.cumsum(lengths) - lengths, lengths)
-    bars = np.repeat(entry_i, lengths) + np.arange(lengths.sum()) - first
-    unrealized = np.zeros(n)
-    unrealized[bars] = np.repeat(signed_qty, lengths) * (
-        candles.close[bars] - np.repeat(entry_px, lengths)
-    ) - np.repeat(entry_fee, lengths)
-    return initial + np.cumsum(realized) + unrealized

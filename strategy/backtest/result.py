@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
@@ -79,7 +80,7 @@ class BacktestResult:
 
     template_name: str
     config: BacktestConfig
-    trades: list[Trade]
+    trades: Sequence[Trade]  # a list, or the compiled path's TradeColumns (built on access)
     equity_times_ms: np.ndarray
     equity: np.ndarray
     kpis: Kpis

@@ -17,17 +17,52 @@ Weights only matter for the two weighted modes.  NaN scores (warming up) count a
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
+from numba import njit
+
+_BIG = sys.float_info.max
+
+
+@njit(cache=True)
+def _nan_to_num(scores: np.ndarray) -> np.ndarray:
+    """``np.nan_to_num`` of a score matrix in one pass (NaN -> 0, +-inf -> +-largest float);
+    numpy's makes four passes and three temporaries."""
+    out = np.empty(scores.shape)
+    for r in range(scores.shape[0]):
+        for c in range(scores.shape[1]):
+            v = scores[r, c]
+            if np.isnan(v):
+                v = 0.0
+            elif v > _BIG:
+                v = _BIG
+            elif v < -_BIG:
+                v = -_BIG
+            out[r, c] = v
+    return out
+
+
+@njit(cache=True)
+def _weighted(scores: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """sum of w_i * s_i per candle, signals in order.  numpy's ``weights @ scores`` hands this
+    to a threaded BLAS: 20+ ms for 3 x 525,600 scores on a busy 2-core machine."""
+    out = np.zeros(scores.shape[1])
+    for r in range(scores.shape[0]):
+        w = weights[r]
+        for c in range(scores.shape[1]):
+            out[c] += w * scores[r, c]
+    return out
 
 
 def combine(mode: str, scores: np.ndarray, weights: np.ndarray, threshold: float) -> np.ndarray:
     """Combined score per candle from a (signals x candles) score matrix."""
-    scores = np.nan_to_num(np.atleast_2d(scores))
+    scores = _nan_to_num(np.atleast_2d(np.asarray(scores, dtype=np.float64)))
     n = scores.shape[0]
-    if mode == "weighted_sum":
-        return weights @ scores
-    if mode == "weighted_average":
-        return (weights @ scores) / weights.sum()
+    if mode in ("weighted_sum", "weighted_average"):
+        weights = np.asarray(weights, dtype=np.float64)
+        total = _weighted(scores, weights)
+        return total if mode == "weighted_sum" else total / weights.sum()
     if mode == "unanimous":
         low, high = scores.min(axis=0), scores.max(axis=0)
         return np.where(low > 0, low, np.where(high < 0, high, 0.0))

@@ -78,10 +78,17 @@ class Plan:
             default=0,
         )
 
-    def batch(self, candles: Candles) -> dict[str, np.ndarray]:
-        """Every needed indicator series over the whole candle history."""
+    def batch(
+        self, candles: Candles, cache: dict[tuple, dict[str, np.ndarray]] | None = None
+    ) -> dict[str, np.ndarray]:
+        """Every needed indicator series over the whole candle history.
+
+        ``cache`` (optional) holds series already computed *for these same candles*, keyed by
+        indicator, parameters and source; new ones are added to it.  A parameter search passes
+        one per candle set so that trials needing the same indicator compute it once.
+        """
         out: dict[str, np.ndarray] = {}
-        done: dict[tuple, dict[str, np.ndarray]] = {}
+        done = {} if cache is None else cache
         for name, need in self.needs.items():
             key = _stream_key(need)
             if key not in done:

@@ -151,15 +151,81 @@ def cci_state(period: int) -> tuple[np.ndarray, np.ndarray]:
     return np.zeros(2 * period), np.zeros(3)
 
 
+# Outputs per block of the batch CCI: five arrays of this many floats stay in L1.
+_CCI_BLOCK = 512
+
+
+@njit(cache=True)
+def _cci_means(tp, period):
+    """The running mean of the last ``period`` typical prices, exactly as :func:`cci_push`
+    keeps it (running sum, re-summed every ``period`` candles); NaN while warming up."""
+    n = tp.shape[0]
+    means = np.empty(n)
+    total = 0.0
+    for i in range(n):
+        count = i + 1
+        total += tp[i] - tp[i - period] if count > period else tp[i]
+        if count < period:
+            means[i] = np.nan
+            continue
+        if count % period == 0:
+            total = _window_sum(tp[i - period + 1 : i + 1])
+        means[i] = total / period
+    return means
+
+
 @njit(cache=True)
 def cci(high, low, close, period):
-    """Commodity channel index (TA-Lib CCI)."""
+    """Commodity channel index (TA-Lib CCI), bit-identical to :func:`cci_push`.
+
+    The mean absolute deviation is the cost (O(period) per candle).  Instead of one window
+    at a time, it is summed for a block of outputs at once, the candle loop innermost: each
+    output keeps the same four partial sums in the same order as ``_window_abs_dev``, but
+    the loop over outputs has no dependency chain, so it vectorises.
+    """
     n = close.shape[0]
     out = np.empty(n)
-    window = np.zeros(2 * period)
-    state = np.zeros(3)
+    tp = np.empty(n)
     for i in range(n):
-        out[i] = cci_push(window, state, (high[i] + low[i] + close[i]) / 3.0)
+        tp[i] = (high[i] + low[i] + close[i]) / 3.0
+    means = _cci_means(tp, period)
+    first = min(period - 1, n)
+    for i in range(first):
+        out[i] = np.nan
+    s0 = np.empty(_CCI_BLOCK)
+    s1 = np.empty(_CCI_BLOCK)
+    s2 = np.empty(_CCI_BLOCK)
+    s3 = np.empty(_CCI_BLOCK)
+    for start in range(first, n, _CCI_BLOCK):
+        size = min(_CCI_BLOCK, n - start)
+        m = means[start : start + size]
+        base = start - period + 1  # the window of output ``start + k`` is tp[base + k:][:period]
+        s0[:size] = 0.0
+        s1[:size] = 0.0
+        s2[:size] = 0.0
+        s3[:size] = 0.0
+        for q in range(period // 4):
+            w0 = tp[base + 4 * q : base + 4 * q + size]
+            w1 = tp[base + 4 * q + 1 : base + 4 * q + 1 + size]
+            w2 = tp[base + 4 * q + 2 : base + 4 * q + 2 + size]
+            w3 = tp[base + 4 * q + 3 : base + 4 * q + 3 + size]
+            for k in range(size):
+                s0[k] += abs(w0[k] - m[k])
+                s1[k] += abs(w1[k] - m[k])
+                s2[k] += abs(w2[k] - m[k])
+                s3[k] += abs(w3[k] - m[k])
+        for j in range(period - period % 4, period):
+            w = tp[base + j : base + j + size]
+            for k in range(size):
+                s0[k] += abs(w[k] - m[k])
+        for k in range(size):
+            i = start + k
+            dev = (s0[k] + s1[k]) + (s2[k] + s3[k])
+            diff = tp[i] - m[k]
+            if abs(diff) <= ZERO_EPSILON * abs(m[k]) or dev == 0.0:
+                out[i] = 0.0
+            else:
+                out[i] = diff / (0.015 * (dev / period))
     return out
 
 

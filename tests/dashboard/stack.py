@@ -112,17 +112,22 @@ class _DemoUser:
         """Nothing to stop."""
 
 
-def start_stack(dsn: str, data_dir: Path, demo: bool = True) -> Stack:
+def start_stack(dsn: str, data_dir: Path, demo: bool = True, stripe: bool = False) -> Stack:
     """The parts of `plutarc up`, the deployment supervisor among them. With `demo`, also the
     demo user's demo bot and the second trader's reporter bot; without, bots created in the
-    browser are the only ones (on the exchange's demo account)."""
+    browser are the only ones (on the exchange's demo account). With `stripe`, billing is on
+    against a localstripe on a free port (`plutarc up --stripe local`)."""
     from infra.supervisor.service import SupervisorPart
+    from plutarc.stripe_part import StripePart
 
     settings = Settings(database_url=dsn, data_dir=data_dir)
-    options = {"exchange_port": free_port(), "speed": 60.0, "dashboard_port": free_port()}
+    options: dict[str, Any] = {"exchange_port": free_port(), "speed": 60.0,
+                               "dashboard_port": free_port()}
+    if stripe:
+        options |= {"stripe": "local", "stripe_port": free_port()}
     up = Up(settings, "127.0.0.1", free_port(), DEMO_PASSWORD, options)
-    parts: list[Any] = [DatabasePart(), _DemoUser(), ApiPart(), DashboardPart(), ExchangePart(),
-                        SupervisorPart()]
+    parts: list[Any] = [DatabasePart(), _DemoUser(), *([StripePart()] if stripe else []),
+                        ApiPart(), DashboardPart(), ExchangePart(), SupervisorPart()]
     if demo:
         parts.append(DemoBotPart())
     loop = asyncio.new_event_loop()

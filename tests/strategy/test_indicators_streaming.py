@@ -30,6 +30,8 @@ PARAM_SETS: list[tuple[str, dict]] = [(name, {}) for name in INDICATORS] + [
     ("stoch", {"fastk": 1, "slowk": 1, "slowd": 1}),
     ("stoch", {"fastk": 14, "slowk": 5, "slowd": 2}),
     ("cci", {"period": 2}),
+    ("cci", {"period": 7}),  # a remainder after the four partial sums
+    ("cci", {"period": 333}),  # a window wider than the batch block
     ("roc", {"period": 1}),
     ("donchian", {"period": 1}),
     ("vwap", {"reset_candles": 7}),

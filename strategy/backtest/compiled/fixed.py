@@ -1,0 +1,163 @@
+"""Exact decimal money inside numba: 12-significant-digit prices and 128-bit integers.
+
+The Python backtester works in ``Decimal``: every price is ``Decimal(f"{x:.12g}")`` of a
+float (``strategy.decision.price``) and money is products and sums of those.  This module
+gives the compiled loop the same numbers without leaving numba:
+
+* :func:`dec12` — the coefficient and exponent of ``Decimal(f"{x:.12g}")``, computed from
+  the exact value of ``x * 10**k`` (Dekker's error-free product) with the same round-half-even
+  rule Python's formatting uses;
+* ``Wide`` values — exact integers as two int64 limbs in base 10**18 (``value = hi * 10**18 +
+  lo``, invariant ``0 <= lo < 10**18``), enough for money at a common scale: Decimal's
+  28-digit context never rounds a value under 10**28, which :func:`fits28` checks;
+* :func:`to_float` — the correctly rounded float of a decimal, when a single float division
+  gives it (coefficient < 2**53, |exponent| <= 22); callers fall back otherwise.
+
+Every function that can meet a value it cannot represent returns ``ok = False``; the loop then
+stops and the backtest reruns on the Python path (see ``compiled/__init__``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+BASE = 10**18
+POW10F = np.array([10.0**k for k in range(23)])  # exact doubles up to 1e22
+POW10I = np.array([10**k for k in range(19)], dtype=np.int64)
+_SPLIT = 134217729.0  # 2**27 + 1 (Veltkamp)
+_EXACT_INT = 2.0**53
+
+
+@njit(cache=True)
+def _two_prod(a: float, b: float) -> tuple[float, float]:
+    """(p, e) with p = fl(a*b) and p + e == a*b exactly (Dekker)."""
+    p = a * b
+    t = _SPLIT * a
+    ah = t - (t - a)
+    al = a - ah
+    t = _SPLIT * b
+    bh = t - (t - b)
+    bl = b - bh
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+@njit(cache=True)
+def dec12(x: float) -> tuple[int, int, bool]:
+    """(coefficient, exponent, ok) of ``Decimal(f"{x:.12g}")`` for 1e-10 <= x < 1e11."""
+    if not (1e-10 <= x < 1e11):
+        return 0, 0, False
+    k = 11 - math.floor(math.log10(x))
+    hi, lo = _two_prod(x, POW10F[k])
+    if hi >= 1e12:
+        k -= 1
+        hi, lo = _two_prod(x, POW10F[k])
+    elif hi < 1e11:
+        k += 1
+        hi, lo = _two_prod(x, POW10F[k])
+    if k < 0 or k > 22:
+        return 0, 0, False
+    m = math.floor(hi)
+    d = (hi - m) - 0.5  # exact: hi and m share a binade, |lo| < ulp(hi) / 2
+    c = int(m)
+    if d > 0.0 or (d == 0.0 and (lo > 0.0 or (lo == 0.0 and c % 2 == 1))):
+        c += 1
+    e = -k
+    for step in (8, 4, 2, 1):  # %g drops trailing zeros (at most 12: each step once)
+        if e + step <= 0 and c % POW10I[step] == 0:
+            c //= POW10I[step]
+            e += step
+    return c, e, True
+
+
+@njit(cache=True)
+def to_float(c: int, e: int) -> tuple[float, bool]:
+    """(float(Decimal coefficient c, exponent e), ok): one correctly rounded operation."""
+    if abs(c) >= _EXACT_INT:
+        return 0.0, False
+    if e >= 0:
+        v = float(c) * POW10F[min(e, 22)]
+        return v, e <= 22 and abs(v) < _EXACT_INT
+    if e < -22:
+        return 0.0, False
+    return float(c) / POW10F[-e], True
+
+
+@njit(cache=True)
+def scale_to(c: int, e: int, s: int) -> tuple[int, bool]:
+    """``c * 10**e`` as an integer count of 10**-s units (ok False: not exact or too big)."""
+    shift = s + e
+    if shift < 0 or shift > 18:
+        return 0, False
+    p = POW10I[shift]
+    if abs(c) >= (BASE // p):
+        return 0, False
+    return c * p, True
+
+
+# ---- Wide: exact integers (hi, lo) in base 10**18 ------------------------------------------
+
+
+@njit(cache=True)
+def neg(h: int, lo: int) -> tuple[int, int]:
+    if lo == 0:
+        return -h, 0
+    return -h - 1, BASE - lo
+
+
+@njit(cache=True)
+def add(h1: int, l1: int, h2: int, l2: int) -> tuple[int, int]:
+    h, lo = h1 + h2, l1 + l2
+    if lo >= BASE:
+        return h + 1, lo - BASE
+    return h, lo
+
+
+@njit(cache=True)
+def sub(h1: int, l1: int, h2: int, l2: int) -> tuple[int, int]:
+    h2, l2 = neg(h2, l2)
+    return add(h1, l1, h2, l2)
+
+
+@njit(cache=True)
+def mul(a: int, b: int) -> tuple[int, int]:
+    """The exact product of two int64 with |a|, |b| < 10**18."""
+    negative = (a < 0) != (b < 0)
+    a, b = abs(a), abs(b)
+    g = 1_000_000_000
+    a1, a0 = a // g, a % g
+    b1, b0 = b // g, b % g
+    mid = a1 * b0 + a0 * b1
+    lo = (mid % g) * g + a0 * b0
+    h = a1 * b1 + mid // g + lo // BASE
+    lo %= BASE
+    return neg(h, lo) if negative else (h, lo)
+
+
+@njit(cache=True)
+def sign(h: int, lo: int) -> int:
+    if h < 0:
+        return -1
+    return 1 if (h > 0 or lo > 0) else 0
+
+
+@njit(cache=True)
+def fits28(h: int) -> bool:
+    """|value| < 10**28 (conservatively): Decimal's default context holds it unrounded."""
+    return -(10**10) < h < 10**10
+
+
+@njit(cache=True)
+def wide_float(h: int, lo: int, s: int, e: int) -> tuple[float, bool]:
+    """(float of the Decimal with exponent ``e`` worth value * 10**-s, ok): correctly rounded
+    when its coefficient fits a single float division (see ``to_float``)."""
+    if not (-9 <= h <= 8) or not (0 <= s + e <= 18):  # value fits an int64
+        return 0.0, False
+    return to_float((h * BASE + lo) // POW10I[s + e], e)
+
+
+def to_int(h: int, lo: int) -> int:
+    """The Python int of a Wide value (at the edge)."""
+    return int(h) * BASE + int(lo)

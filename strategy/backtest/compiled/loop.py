@@ -1,0 +1,169 @@
+"""The compiled trade loop: entries, the exit kernel, fills, fees, PnL, MFE/MAE in numba.
+
+It is ``engine._loop`` and ``engine._Fills.trade`` with no Python per trade: the same
+walk (from each exit to the next candle whose frame allows an entry), the same cooldown guard,
+the same fill rules (``level_fills``: market fills with slippage against the trader, taker
+fee, level exits known at the close of their candle) and the same exit kernel
+(``kernel.scan_new``).  Money is exact: prices are the 12-digit decimals of
+``strategy.decision.price`` (``fixed.dec12``), amounts are Wide integers counting
+``10**-scale`` units of the quote currency, and each amount's ``Decimal`` exponent is kept
+beside it so the edge rebuilds the very ``Decimal`` the Python path would have made.
+
+One row of ``rows`` per trade (``C_*`` columns).  ``state`` carries the walk between calls,
+so the caller can run it in slices and report progress (``S_*`` indices).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from strategy.backtest.compiled import fixed as fx
+from strategy.components.exits.kernel import scan_new
+
+# fill prices count 10**-price_scale units, with their Decimal exponent beside them
+(C_ENTRY, C_EXIT, C_SIDE, C_REASON, C_EXIT_MS, C_EP, C_EP_E, C_XP, C_XP_E) = range(9)
+# Wide amounts at the money scale: (hi, lo, Decimal exponent) each
+C_ENTRY_FEE, C_FEES, C_PNL, C_MFE, C_MAE = 9, 12, 15, 18, 21
+N_COLS = 24
+# state: the next candle that may decide an entry, trades so far, last losing exit (-1: none),
+# outcome (RUNNING, DONE, or INEXACT: a value this loop cannot represent exactly)
+S_FREE, S_COUNT, S_LOSS_MS, S_OUTCOME = range(4)
+RUNNING, DONE, INEXACT = 0, 1, 2
+
+
+@njit(cache=True)
+def _wide(rows, t, col, h, lo, e):
+    rows[t, col] = h
+    rows[t, col + 1] = lo
+    rows[t, col + 2] = e
+
+
+@njit(cache=True)
+def _fill_price(x, factor, factor_e, price_scale):
+    """A market fill at raw price ``x`` moved by a slippage factor (1 + sign * slip):
+    (count of 10**-price_scale units, Decimal coefficient and exponent, ok)."""
+    c, e, ok = fx.dec12(x)
+    if factor != 1 or factor_e != 0:
+        if not ok or abs(c) >= fx.BASE // factor:
+            return 0, 0, 0, False
+        c, e = c * factor, e + factor_e
+    s, ok_s = fx.scale_to(c, e, price_scale)
+    return s, c, e, ok and ok_s
+
+
+@njit(cache=True)
+def _excursion(qty10, side, a, b, q_e, e_a, e_b):
+    """max(0, side * qty * (a - b)) as (hi, lo, exponent): Decimal's max keeps its 0."""
+    h, lo = fx.mul(side * qty10, a - b)
+    if fx.sign(h, lo) <= 0:
+        return 0, 0, 0
+    return h, lo, q_e + min(e_a, e_b)
+
+
+@njit(cache=True)
+def run(
+    rows,
+    state,
+    limit,
+    long_entry,
+    short_entry,
+    open_,
+    high,
+    low,
+    close,
+    open_time,
+    decision_ms,
+    long_signal,
+    short_signal,
+    atr,
+    cfg,
+    tf,
+    level_reason,
+    end_reason,
+    money,
+    cooldown_bars,
+):
+    """Walk the candles from ``state[S_FREE]`` (at least the warm-up's last) to ``limit``
+    (exclusive; the last candle decides nothing); see the module docstring.
+
+    ``money``: int64 [qty exponent, qty x fee (10**-(q_scale + f_scale) units, where qty
+    counts 10**-q_scale and the fee 10**-f_scale), qty x 10**f_scale, fee exponent,
+    opening/closing slippage factors for a long (coefficient, exponent) x 2, price scale]. ``cooldown_bars`` 0: no cooldown guard.
+    """
+    n = len(close)
+    q_e, qty_fee, qty10, fee_e = money[0], money[1], money[2], money[3]
+    up_c, up_e, down_c, down_e, price_scale = money[4], money[5], money[6], money[7], money[8]
+    i, t, loss_ms = state[S_FREE], state[S_COUNT], state[S_LOSS_MS]
+    stop = min(limit, n - 1)
+    while i < stop:
+        if not (long_entry[i] or short_entry[i]):
+            i += 1
+            continue
+        now = open_time[i] + tf
+        if cooldown_bars > 0 and loss_ms >= 0 and now < loss_ms + cooldown_bars * tf:
+            i = max(i + 1, np.searchsorted(decision_ms, loss_ms + cooldown_bars * tf))
+            continue
+        side = 1 if long_entry[i] else -1
+        if side > 0:
+            in_c, in_e, out_c, out_e, opposite = up_c, up_e, down_c, down_e, short_signal
+        else:
+            in_c, in_e, out_c, out_e, opposite = down_c, down_e, up_c, up_e, long_signal
+        ep, ep_c, ep_e, ok = _fill_price(open_[i + 1], in_c, in_e, price_scale)
+        ep_f, ok_f = fx.to_float(ep_c, ep_e)  # float(entry_price), as the kernel gets it
+        if not (ok and ok_f):
+            state[S_OUTCOME] = INEXACT
+            return
+        index, reason, fill, best, worst = scan_new(
+            open_, high, low, opposite, i + 1, cfg, float(side), ep_f, atr[i]
+        )
+        if index < 0 or np.isnan(fill):
+            e, reason, raw, exit_ms = n - 1, end_reason, close[n - 1], open_time[n - 1] + tf
+        else:
+            e, raw = index, fill
+            exit_ms = open_time[e] + (tf if level_reason[reason] else 0)
+        xp, _, xp_e, ok = _fill_price(raw, out_c, out_e, price_scale)
+        if side > 0:
+            best, worst = raw if raw > best else best, raw if raw < worst else worst
+        else:
+            best, worst = raw if raw < best else best, raw if raw > worst else worst
+        bp, _, bp_e, ok_b = _fill_price(best, 1, 0, price_scale)
+        wp, _, wp_e, ok_w = _fill_price(worst, 1, 0, price_scale)
+        if not (ok and ok_b and ok_w):
+            state[S_OUTCOME] = INEXACT
+            return
+        ef_h, ef_l = fx.mul(qty_fee, ep)
+        xf_h, xf_l = fx.mul(qty_fee, xp)
+        fe_h, fe_l = fx.add(ef_h, ef_l, xf_h, xf_l)
+        g_h, g_l = fx.mul(side * qty10, xp - ep)
+        pnl_h, pnl_l = fx.sub(g_h, g_l, fe_h, fe_l)
+        if not (fx.fits28(pnl_h) and fx.fits28(fe_h) and fx.fits28(g_h)):
+            state[S_OUTCOME] = INEXACT
+            return
+        ef_e = q_e + ep_e + fee_e
+        fees_e = min(ef_e, q_e + xp_e + fee_e)
+        rows[t, C_ENTRY] = i + 1
+        rows[t, C_EXIT] = e
+        rows[t, C_SIDE] = side
+        rows[t, C_REASON] = reason
+        rows[t, C_EXIT_MS] = exit_ms
+        rows[t, C_EP] = ep
+        rows[t, C_EP_E] = ep_e
+        rows[t, C_XP] = xp
+        rows[t, C_XP_E] = xp_e
+        _wide(rows, t, C_ENTRY_FEE, ef_h, ef_l, ef_e)
+        _wide(rows, t, C_FEES, fe_h, fe_l, fees_e)
+        _wide(rows, t, C_PNL, pnl_h, pnl_l, min(q_e + min(xp_e, ep_e), fees_e))
+        mfe_h, mfe_l, mfe_e = _excursion(qty10, side, bp, ep, q_e, bp_e, ep_e)
+        mae_h, mae_l, mae_e = _excursion(qty10, side, ep, wp, q_e, ep_e, wp_e)
+        if not (fx.fits28(mfe_h) and fx.fits28(mae_h)):
+            state[S_OUTCOME] = INEXACT
+            return
+        _wide(rows, t, C_MFE, mfe_h, mfe_l, mfe_e)
+        _wide(rows, t, C_MAE, mae_h, mae_l, mae_e)
+        t += 1
+        if fx.sign(pnl_h, pnl_l) < 0:
+            loss_ms = exit_ms
+        i = e + 1
+    state[S_FREE], state[S_COUNT], state[S_LOSS_MS] = i, t, loss_ms
+    state[S_OUTCOME] = DONE if i >= n - 1 else RUNNING
