@@ -15,8 +15,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
 from backend.billing.webhook import stripe_webhook
@@ -24,6 +23,8 @@ from backend.db.pool import create_pool
 from backend.http.calls import handle_call
 from backend.http.health import health
 from backend.http.openapi import openapi
+from backend.http.operator import stats
+from backend.http.proxies import ProxyHeadersMiddleware
 from backend.logs import install_redaction
 from backend.reactive.engine import Engine
 from backend.reactive.sse import sse_endpoint
@@ -32,10 +33,6 @@ from backend.runtime.registry import FunctionDef, discover
 from backend.runtime.runner import Runtime
 
 Service = Callable[[Any], AbstractAsyncContextManager[Any]]
-
-
-async def stats(request: Request) -> JSONResponse:
-    return JSONResponse(request.app.state.engine.stats.to_json())
 
 
 def create_app(
@@ -74,4 +71,5 @@ def create_app(
         Route("/api/{kind}", handle_call, methods=["POST"]),
         Route("/api/{kind}/{fn_path}", handle_call, methods=["POST"]),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan,
+                     middleware=[Middleware(ProxyHeadersMiddleware)])

@@ -30,6 +30,7 @@ from typing import Any
 import httpx
 import websockets
 
+from backend.reactive import frames
 from backend.reactive.diff import apply_diff
 from backend.reactive.version import Snapshot
 
@@ -97,7 +98,7 @@ class Client:
         self.cache_dir = cache_dir
         self.backoff = backoff
         # extra headers go on every call and the sync WebSocket (the dashboard, a trusted
-        # proxy, sends X-Forwarded-For with the browser's address)
+        # proxy, sends X-Forwarded-For with the browser's address and X-Plutarc-Proxy)
         self.headers = dict(headers or {})
         headers = {**self.headers, **({"Authorization": f"Bearer {token}"} if token else {})}
         self.http = httpx.AsyncClient(base_url=self.url, headers=headers, timeout=30,
@@ -169,7 +170,7 @@ class Client:
         self._subs.pop(sub.id, None)
         if self._ws is not None:
             with contextlib.suppress(Exception):
-                await self._ws.send(json.dumps({"type": "unsubscribe", "id": sub.id}))
+                await self._ws.send(frames.encode(frames.Unsubscribe(type="unsubscribe", id=sub.id)))
 
     async def wait_for_version(self, version: str | int | None, timeout: float = 30) -> None:
         """Wait until the live queries include the commit `version` (a mutation's version)."""
@@ -181,7 +182,7 @@ class Client:
                 await self.connected.wait()
                 self._version_changed.clear()
                 with contextlib.suppress(Exception):
-                    await self._ws.send(json.dumps({"type": "wait", "version": xid}))
+                    await self._ws.send(frames.encode(frames.Wait(type="wait", version=xid)))
                 await self._version_changed.wait()
 
     # the connection ------------------------------------------------------------------------
@@ -196,7 +197,7 @@ class Client:
                 async with websockets.connect(self._ws_url(), ssl=self.ssl_context,
                                               max_size=None,
                                               additional_headers=self.headers) as ws:
-                    await ws.send(json.dumps({"type": "connect", "token": self.token}))
+                    await ws.send(frames.encode(frames.Connect(type="connect", token=self.token)))
                     reply = json.loads(await ws.recv())
                     if reply.get("type") == "error":
                         raise ClientError(401, reply["error"])
@@ -230,22 +231,20 @@ class Client:
 
     async def _ack(self, seq: int) -> None:
         with contextlib.suppress(Exception):
-            await self._ws.send(json.dumps({"type": "ack", "seq": seq}))
+            await self._ws.send(frames.encode(frames.Ack(type="ack", seq=seq)))
 
     async def _send_subscribe(self, sub: Subscription) -> None:
-        message = {"type": "subscribe", "id": sub.id, "path": sub.path, "args": sub.args}
-        if sub.hash is not None:
-            message["hash"] = sub.hash
         self._subscribes += 1
         sub.epoch = self._subscribes
-        await self._ws.send(json.dumps(message))
+        await self._ws.send(frames.encode(frames.Subscribe(
+            type="subscribe", id=sub.id, path=sub.path, args=sub.args, hash=sub.hash)))
 
     def _receive(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
         if kind == "transition":
             for change in message["changes"]:
                 self._apply(change, message.get("version"))
-            if message.get("version"):
+            if message.get("version") and not message.get("more"):  # more: same version follows
                 self.version = Snapshot.parse(message["version"])
                 self._version_changed.set()
             if "seq" in message and self._ws is not None:

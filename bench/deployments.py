@@ -90,7 +90,7 @@ async def run(dsn: str, bots: int) -> None:
                 "ws_public_url": exchange.ws_public_url,
                 "ws_private_url": exchange.ws_private_url, "ca_pem": exchange.ca_pem})
             creds = {"email": "bench@example.com", "password": "correct horse battery"}
-            await api.call("mutation", "auth:signup", creds)
+            await api.call("action", "auth:signup", creds)
             api.token = (await api.call("action", "auth:login", creds))["token"]
             strategy = await api.call("mutation", "strategies:create", {"template": template()})
             online, stopped = [], []

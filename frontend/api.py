@@ -1,6 +1,7 @@
 """The one place the dashboard talks to the backend: one-shot calls and per-tab clients of
 the Python client (`backend/client.py`), with the trader's own token and the browser's
-address in `X-Forwarded-For` (the dashboard server is a trusted proxy of the API).
+address in `X-Forwarded-For` (the dashboard server is a trusted proxy of the API; it proves
+it with the secret `plutarc up` gives it, PLUTARC_PROXY_SECRET, in `X-Plutarc-Proxy`).
 
 Every failure becomes a `DashboardError` whose message a trader can read; `expired` says the
 session is no longer valid (the page then returns to the login page).
@@ -16,6 +17,7 @@ import httpx
 from backend.client import Client, ClientError
 
 API_URL_ENV = "PLUTARC_API_URL"
+PROXY_SECRET_ENV = "PLUTARC_PROXY_SECRET"
 DEFAULT_API_URL = "http://127.0.0.1:8000"
 Kind = Literal["query", "mutation", "action"]
 
@@ -36,8 +38,17 @@ def api_url() -> str:
 
 def client(token: str | None, client_ip: str) -> Client:
     """A backend client for one browser tab (close it when the tab's page changes)."""
-    headers = {"X-Forwarded-For": client_ip} if client_ip else {}
-    return Client(api_url(), token or None, headers=headers, backoff=(0.2, 3.0))
+    return Client(api_url(), token or None, headers=proxy_headers(client_ip), backoff=(0.2, 3.0))
+
+
+def proxy_headers(client_ip: str) -> dict[str, str]:
+    """The browser's address for the API, with the secret that makes the API believe it."""
+    if not client_ip:
+        return {}
+    headers = {"X-Forwarded-For": client_ip}
+    if secret := os.environ.get(PROXY_SECRET_ENV):
+        headers["X-Plutarc-Proxy"] = secret
+    return headers
 
 
 def readable(exc: BaseException, anonymous: bool = False) -> DashboardError:

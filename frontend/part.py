@@ -2,9 +2,11 @@
 group (built first when its sources changed), pointed at the API, stopped with its workers.
 
 The dashboard is the API's trusted proxy: it sends each browser's address in
-`X-Forwarded-For`, and the API (uvicorn's `forwarded_allow_ips`, set by `plutarc up` to the
-dashboard's loopback address) takes it as the client address, so per-address limits apply
-to traders, not to the dashboard.
+`X-Forwarded-For` with the proxy secret in `X-Plutarc-Proxy`, and the API (trusting
+`PLUTARC_TRUSTED_PROXIES`, loopback under `plutarc up`, when they show `PLUTARC_PROXY_SECRET`)
+takes it as the client address, so per-address limits apply to traders, not to the
+dashboard. `plutarc up` generates the secret and hands it to this process in its
+environment (backend/http/proxies.py, docs/security.md).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from frontend.api import PROXY_SECRET_ENV
 from frontend.serve import ROOT
 
 START_TIMEOUT_S = 600.0  # the first build installs bun and the app's npm packages
@@ -35,10 +38,13 @@ class DashboardPart:
         url = f"http://{up.host}:{port}"
         log_path = up.settings.data_dir / "dashboard.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ)
+        if up.facts.get("proxy_secret"):  # the API's secret for its trusted proxy
+            env[PROXY_SECRET_ENV] = up.facts["proxy_secret"]
         with open(log_path, "ab") as log:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "frontend.serve", "--host", up.host, "--port", str(port),
-                "--api", up.facts["api_url"], cwd=ROOT, stdout=log, stderr=log,
+                "--api", up.facts["api_url"], cwd=ROOT, stdout=log, stderr=log, env=env,
                 start_new_session=True,  # its own process group: stop() ends its workers too
             )
         await _wait_ready(self.process, url, log_path)

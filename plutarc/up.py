@@ -10,6 +10,9 @@ To add a part (exchange simulator, deployer, demo bot, dashboard), append it in
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import os
+import secrets
 import signal
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -21,7 +24,7 @@ from backend.billing.service import billing_service
 from backend.config import Settings
 from backend.db.dsn import resolve_dsn
 from backend.db.migrate import migrate
-from backend.demo import DEMO_EMAIL, ensure_demo_user
+from backend.demo import DEFAULT_DEMO_PASSWORD, DEMO_EMAIL, ensure_demo_user
 from backend.runtime.scheduler import scheduler_service
 from plutarc.apiworkers import ApiWorkers, listening_socket
 from plutarc.server import EmbeddedServer, make_server
@@ -37,6 +40,13 @@ class Up:
     demo_password: str
     options: dict[str, Any] = field(default_factory=dict)
     facts: dict[str, Any] = field(default_factory=dict)
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 class Part(Protocol):
@@ -58,6 +68,9 @@ class DatabasePart:
         up.facts["dsn"], up.facts["embedded"] = dsn, embedded
         if not embedded:
             return ["database: DATABASE_URL (migrated)"]
+        if up.demo_password == DEFAULT_DEMO_PASSWORD and not _loopback(up.host):
+            # the default password is published: never on an address others can reach
+            up.demo_password = secrets.token_urlsafe(12)
         up.facts["demo_user_id"] = await ensure_demo_user(dsn, up.demo_password)
         return [
             f"database: embedded PostgreSQL in {up.settings.data_dir / 'postgres'} (migrated)",
@@ -81,16 +94,18 @@ class ApiPart:
         self.workers: ApiWorkers | None = None
 
     async def start(self, up: Up) -> list[str]:
+        # the dashboard on this machine is the one trusted proxy; the secret it must show
+        # tells it from any other local process (docs/security.md)
+        os.environ.setdefault("PLUTARC_TRUSTED_PROXIES", "127.0.0.1,::1")
+        os.environ.setdefault("PLUTARC_PROXY_SECRET", secrets.token_urlsafe(32))
+        up.facts["proxy_secret"] = os.environ["PLUTARC_PROXY_SECRET"]  # for the dashboard
         services = [scheduler_service(), billing_service(up.facts.get("billing"))]
         if up.options.get("reload"):  # `plutarc dev`
             from backend.runtime.reload import reload_service
 
             services.append(reload_service())
         app = create_app(up.facts["dsn"], services=services)
-        # the dashboard (a local process) is a trusted proxy: its X-Forwarded-For is believed
-        self.server = make_server(app, up.host, up.port,
-                                  forwarded_allow_ips=up.options.get("trusted_proxies",
-                                                                     "127.0.0.1"))
+        self.server = make_server(app, up.host, up.port)
         count = up.options.get("api_workers", 1)
         sockets = [listening_socket(up.host, up.port, reuse_port=True)] if count > 1 else None
         self.task = asyncio.create_task(self.server.serve(sockets=sockets))

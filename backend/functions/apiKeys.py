@@ -15,12 +15,13 @@ from backend import crypto
 from backend.billing import limits
 from backend.domain import exchanges, keycheck
 from backend.runtime import Conflict, Ctx, Forbidden, Id, NotFound, Ok, action, mutation, query
+from backend.runtime.args import PlainText
 
 ApiKeyId = Id["api_keys"]
 
 PUBLIC = "id, exchange, label, testnet, key_last4, created_at"
 Exchange = Literal["bybit", "local"]
-Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), PlainText]
 KeyId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=200)]
 Secret = Annotated[SecretStr, Field(min_length=1, max_length=500)]
 Url = Annotated[str, StringConstraints(min_length=1, max_length=500)]

@@ -10,7 +10,7 @@ a repeat or older than the last applied one changes nothing.
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
@@ -22,13 +22,35 @@ from backend.domain.journal import record_decision
 from backend.domain.kpis import record_equity, record_trade
 from backend.domain.ratebudget import MAX_ENDPOINTS, rate_share, record_headroom
 from backend.runtime import BadRequest, Ctx, NotFound, mutation, query
+from backend.runtime.args import ReportJson
 
 ReportId = Annotated[str, StringConstraints(min_length=1, max_length=100)]
-Money = Annotated[Decimal, Field(max_digits=36, decimal_places=12)]
-Positive = Annotated[Decimal, Field(gt=0, max_digits=36, decimal_places=12)]
-NonNegative = Annotated[Decimal, Field(ge=0, max_digits=36, decimal_places=12)]
+# money bounded to 10^15: a KPI total (NUMERIC(36,12), 24 integer digits) can sum 10^9 of them
+Money = Annotated[Decimal, Field(max_digits=27, decimal_places=12)]
+Positive = Annotated[Decimal, Field(gt=0, max_digits=27, decimal_places=12)]
+NonNegative = Annotated[Decimal, Field(ge=0, max_digits=27, decimal_places=12)]
 Symbol = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,30}$")]
 Side = Literal["long", "short"]
+# a report dated further ahead than this is refused: snapshots keep the latest `at`, so one
+# dated 9999 would make every later, true report look old and be ignored
+MAX_CLOCK_AHEAD = timedelta(minutes=5)
+
+
+def _not_future(at: datetime, field: str) -> None:
+    if at > datetime.now(UTC) + MAX_CLOCK_AHEAD:
+        raise BadRequest(f"{field}: more than {MAX_CLOCK_AHEAD} in the future "
+                         "(check the bot's clock)", field=field)
+
+
+async def _market_time_not_future(ctx: Ctx, bot: dict[str, Any], at: datetime,
+                                  field: str) -> None:
+    """`_not_future` for a time the bot takes from its exchange's market clock (candle
+    closes): the local exchange's clock runs `speed` times the wall (60 under `plutarc up`),
+    so its bots' market times are legitimately ahead and only real exchanges are checked."""
+    exchange = await ctx.db.fetchval("SELECT exchange FROM api_keys WHERE id = $1",
+                                     bot["api_key_id"])
+    if exchange != "local":
+        _not_future(at, field)
 
 
 class PositionIn(BaseModel):
@@ -168,7 +190,7 @@ async def reportTrade(
     ctx: Ctx, report_id: ReportId, symbol: Symbol, side: Side, quantity: Positive,
     entry_price: Positive, exit_price: Positive, entry_at: AwareDatetime, exit_at: AwareDatetime,
     fees: NonNegative, pnl: Money, exit_reason: Annotated[str, Field(max_length=64)] = "",
-    signal_state: dict[str, Any] | None = None, mfe: Money | None = None,
+    signal_state: ReportJson | None = None, mfe: Money | None = None,
     mae: Money | None = None,
 ) -> Reported:
     """A closed trade; `pnl` is net of `fees` (hold time = exit_at − entry_at)."""
@@ -196,6 +218,7 @@ async def reportPositions(
 ) -> Acknowledged:
     """The bot's open positions now (a full snapshot replacing the previous one)."""
     bot = await _me(ctx)
+    await _market_time_not_future(ctx, bot, at, "at")
     last = await ctx.db.fetchrow(
         "SELECT positions_report_id, positions_at FROM bot_connections WHERE bot_id = $1",
         bot["id"],
@@ -223,6 +246,7 @@ async def reportEquity(
 ) -> Reported:
     """An equity snapshot (typically one per candle)."""
     bot = await _me(ctx)
+    await _market_time_not_future(ctx, bot, at, "at")
     answer, applied = await _insert_once(ctx, "equity_snapshots", bot, report_id,
                                          {"at": at, "equity": equity, "balance": balance})
     if applied:
@@ -232,7 +256,7 @@ async def reportEquity(
 
 @mutation
 async def reportSignalState(
-    ctx: Ctx, report_id: ReportId, candle_at: AwareDatetime, state: dict[str, Any]
+    ctx: Ctx, report_id: ReportId, candle_at: AwareDatetime, state: ReportJson
 ) -> Reported:
     """The evaluated signals, filters and score of one closed candle (with the evaluator's
     `action` and `reason`, it is also that candle's decision journal record)."""
@@ -249,7 +273,7 @@ async def reportSignalState(
 async def reportEvent(
     ctx: Ctx, report_id: ReportId, kind: Annotated[str, Field(min_length=1, max_length=32)],
     message: Annotated[str, Field(max_length=2000)],
-    level: Literal["info", "warning", "error"] = "info", data: dict[str, Any] | None = None,
+    level: Literal["info", "warning", "error"] = "info", data: ReportJson | None = None,
     at: AwareDatetime | None = None,
 ) -> Reported:
     """An event for the bot's activity feed."""
@@ -284,6 +308,7 @@ async def heartbeat(
     from the first heartbeat after a gap); a deploying bot becomes online (or paused, if so
     desired). A bot whose version this backend does not run gets `refused` with the reason
     (and an event) and goes to error: it must exit."""
+    _not_future(at, "at")
     bot = await _me(ctx)
     if refused := botversion.refusal(version):
         if bot["lifecycle"] not in ("stopped", "error"):

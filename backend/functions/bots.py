@@ -43,13 +43,14 @@ from backend.runtime import (
     mutation,
     query,
 )
+from backend.runtime.args import PlainText
 
 BotId = Id["bots"]
 StrategyId = Id["strategies"]
 ApiKeyId = Id["api_keys"]
 DeploymentId = Id["deployments"]
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), PlainText]
 Region = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 Provider = Literal["local", "gcp"]
 Limit = Annotated[int, Field(ge=1, le=200)]

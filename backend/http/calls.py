@@ -1,13 +1,15 @@
 """One-shot calls over HTTP: `POST /api/{query|mutation|action}` with `{"path", "args"}`, and
 `POST /api/{kind}/{module:name}` whose body is the arguments (the OpenAPI document's form).
 
-Answers `{"value": ...}` (queries and mutations add `"version"`), or `{"error": {code, message, field}}`
-with 400/401/403/404/409/429, and 500 with a request id (the traceback goes to the log only).
+Answers `{"value": ...}` (queries and mutations add `"version"`), or `{"error": {code,
+message, field}}` with 400/401/403/404/408/409/413/429, and 500 with a request id (the
+traceback goes to the log only). The credential is resolved from the header before the body
+is read, and the body is read within the limits of backend.limits (smaller for anonymous
+callers).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from typing import Any
@@ -16,6 +18,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from backend.auth.tokens import bearer_token, resolve
+from backend.http.body import read_json
+from backend.limits import get_limits
 from backend.runtime.errors import ApiError, BadRequest
 from backend.runtime.jsonvalue import dumps
 from backend.runtime.runner import CallMeta, Runtime
@@ -38,16 +42,6 @@ def internal_error(request_id: str) -> Response:
     return json_response({"error": body}, 500)
 
 
-async def _read_json(request: Request) -> Any:
-    raw = await request.body()
-    if not raw:
-        return {}
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("body is not valid JSON", field="body") from None
-
-
 async def handle_call(request: Request) -> Response:
     """Both URL forms: the kind from the URL, the path from the URL or the body."""
     request_id = uuid.uuid4().hex[:16]
@@ -56,14 +50,16 @@ async def handle_call(request: Request) -> Response:
     try:
         if kind not in KINDS:
             raise BadRequest(f"unknown kind {kind!r}; use query, mutation or action", "kind")
-        body = await _read_json(request)
+        auth = await resolve(runtime.pool, bearer_token(request.headers.get("authorization")))
+        limits = get_limits()
+        limit = limits.body_bytes if auth.kind != "anonymous" else limits.anonymous_body_bytes
+        body = await read_json(request, limit, limits.body_timeout_s, limits.json_depth)
         if "fn_path" in request.path_params:
             path, args = request.path_params["fn_path"], body
         else:
             if not isinstance(body, dict):
                 raise BadRequest("body must be a JSON object", field="body")
             path, args = body.get("path"), body.get("args", {})
-        auth = await resolve(runtime.pool, bearer_token(request.headers.get("authorization")))
         client = request.client.host if request.client else ""
         outcome = await runtime.call(kind, path, args, auth, CallMeta(request_id, client))
     except ApiError as exc:

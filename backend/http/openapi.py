@@ -44,8 +44,9 @@ def _errors() -> dict[str, Any]:
     ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     described = {
         "400": "bad arguments (the field is named)", "401": "not signed in",
-        "403": "not allowed", "404": "unknown function", "409": "conflict after retries",
-        "429": "rate limited", "500": "unexpected error (with a request id)",
+        "403": "not allowed", "404": "unknown function", "408": "body sent too slowly",
+        "409": "conflict after retries", "413": "body too large", "429": "rate limited",
+        "500": "unexpected error (with a request id)",
         "503": "an exchange could not be reached",
     }
     return {code: {"description": text, **ref} for code, text in described.items()}

@@ -3,7 +3,14 @@
 Each area has its own module; this package re-exports every model so Tortoise finds them.
 """
 
-from backend.models.accounts import BotToken, LoginFailure, Session, User
+from backend.models.accounts import (
+    BotToken,
+    LoginAddress,
+    LoginFailure,
+    Session,
+    TotpCredential,
+    User,
+)
 from backend.models.alerts import AlertSettings, Notification
 from backend.models.api_keys import ApiKey, ExchangeEndpoint
 from backend.models.billing import (
@@ -46,6 +53,7 @@ __all__ = [
     "ExchangeEndpoint",
     "KpiTotals",
     "LatencySample",
+    "LoginAddress",
     "LoginFailure",
     "Notification",
     "Position",
@@ -56,6 +64,7 @@ __all__ = [
     "Strategy",
     "StrategyVersion",
     "StripeEvent",
+    "TotpCredential",
     "Trade",
     "User",
 ]

@@ -1,4 +1,5 @@
-"""Who can call the backend: users, their login sessions, failed logins, and bot tokens."""
+"""Who can call the backend: users, their login sessions, failed logins, known login
+addresses, second factors (TOTP), and bot tokens."""
 
 from tortoise import fields
 from tortoise.models import Model
@@ -41,6 +42,36 @@ class LoginFailure(Model):
 
     class Meta:
         table = "login_failures"
+
+
+class LoginAddress(Model):
+    """An address this user has logged in from: failures of strangers never lock it out."""
+
+    id = fields.BigIntField(primary_key=True)
+    user = fields.ForeignKeyField("plutarc.User", related_name="login_addresses",
+                                  on_delete=fields.CASCADE)
+    client = fields.CharField(max_length=64)
+    last_at = fields.DatetimeField()
+
+    class Meta:
+        table = "login_addresses"
+        unique_together = (("user", "client"),)
+
+
+class TotpCredential(Model):
+    """A user's TOTP secret (RFC 6238), sealed like exchange secrets (backend/crypto.py).
+    Pending until `enabled_at` is set by a first valid code; `last_step` refuses replays."""
+
+    id = fields.BigIntField(primary_key=True)
+    user = fields.OneToOneField("plutarc.User", related_name="totp", on_delete=fields.CASCADE)
+    secret_ciphertext = fields.BinaryField()
+    wrapped_data_key = fields.BinaryField()
+    master_key_id = fields.CharField(max_length=16)
+    enabled_at = fields.DatetimeField(null=True)
+    last_step = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "totp_credentials"
 
 
 class BotToken(Model):

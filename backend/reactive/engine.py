@@ -31,11 +31,13 @@ import itertools
 import json
 import logging
 import time
+from collections import Counter
 from typing import Any
 
 import asyncpg
 
 from backend.auth.tokens import still_valid
+from backend.limits import get_limits
 from backend.reactive.backlog import Backlog
 from backend.reactive.catalog import load_catalog
 from backend.reactive.invalidation import InvalidationIndex
@@ -47,7 +49,7 @@ from backend.reactive.session import ClientSession
 from backend.reactive.shared import RunResult, SharedQuery, fingerprint
 from backend.reactive.stats import Stats
 from backend.reactive.version import Snapshot
-from backend.runtime.errors import ApiError
+from backend.runtime.errors import ApiError, TooLarge
 from backend.runtime.executor import Executor
 from backend.runtime.jsonvalue import to_jsonable
 from backend.runtime.runner import Runtime
@@ -60,6 +62,8 @@ FLOWING_S = 0.01  # changes came this recently: writes are flowing, a later noti
 # a change to these tables may revoke a connected client's credential; expiry needs a sweep
 CREDENTIAL_TABLES = frozenset({"sessions", "bot_tokens"})
 CREDENTIAL_SWEEP_S = 15.0
+# while a client waits for an xid that is still running, re-check at most this often
+WAIT_RECHECK_S = 0.05
 FREEZE_AFTER = 1_000  # new queries since the last gc.freeze() that trigger another
 
 
@@ -86,6 +90,8 @@ class Engine:
         self.readsets = ReadSets()
         self.queries: dict[tuple[str, str, str], SharedQuery] = {}
         self.sessions: set[ClientSession] = set()
+        # live subscriptions per auth scope (the per-user limit); == sum of len(session.subs)
+        self.scope_subscriptions: Counter[str] = Counter()
         self.backlog = Backlog(wave)
         self.retained = Retained()
         self.stats = Stats()
@@ -168,6 +174,7 @@ class Engine:
         session.epochs[sub_id] = epoch
         session.hold(sub_id, known_hash, query)
         self.stats.path(path).subscribers += 1
+        self.scope_subscriptions[session.auth.scope] += 1
         if query.computed:
             session.mark({sub_id}, str(self.version) if self.version else None)
 
@@ -178,6 +185,9 @@ class Engine:
             return
         query.subscribers.discard((session, sub_id))
         self.stats.path(query.fdef.path).subscribers -= 1
+        self.scope_subscriptions[session.auth.scope] -= 1
+        if not self.scope_subscriptions[session.auth.scope]:
+            del self.scope_subscriptions[session.auth.scope]
         if not query.subscribers and self.queries.get(query.key) is query:
             del self.queries[query.key]
             self.index.remove(query)
@@ -380,13 +390,19 @@ class Engine:
             self.backlog.done(query)
             self.index.add(query, result.readset)
             query.readset = result.readset
-            changed = not query.computed or result.error != query.error
             if result.error is None:
                 new_hash, size = fingerprint(result.value)
                 self.stats.result(query.fdef.path, size)
-                if new_hash != query.hash:
-                    query.remember()
-                    query.value, query.hash, changed = result.value, new_hash, True
+                if size > (limit := get_limits().value_bytes):
+                    result = RunResult(error=TooLarge(
+                        f"the value of {query.fdef.path} is {size} bytes, above {limit} "
+                        "(PLUTARC_LIMIT_VALUE_BYTES): ask for less (a smaller limit or page)",
+                    ).to_json(), readset=result.readset)
+            changed = not query.computed or result.error != query.error
+            if result.error is None and new_hash != query.hash:
+                query.remember()
+                query.value, query.hash, changed = result.value, new_hash, True
+                query.size = size
             query.error, query.computed = result.error, True
             if changed or released:
                 for session, sub_id in query.subscribers:
@@ -402,9 +418,11 @@ class Engine:
                 session.version = version
         self._freeze_long_lived()
         self.stats.backlog = len(self.backlog)
-        if (self._new or self._pending or self.backlog.waiting
-                or any(s.waiting for s in self.sessions)):
+        if self._new or self._pending or self.backlog.waiting:
             self._wake.set()
+        elif any(s.waiting for s in self.sessions):
+            # a wait alone re-checks at a bounded rate (back to back it was ~1,600 cycles/s)
+            asyncio.get_running_loop().call_later(WAIT_RECHECK_S, self._wake.set)
 
     def _freeze_long_lived(self) -> None:
         """After a burst of subscriptions, move the long-lived objects out of the collected

@@ -18,6 +18,11 @@ new subscription under the same id.
 A session holding a stale query (one the engine has not brought to its version yet,
 backlog.py) is sent nothing until that query is current: the next transition then moves every
 subscription to one version.
+
+Size: one transition message carries at most `transition_bytes` of values (or a single
+value, which the engine bounds separately). When more changed, the rest stay dirty and
+follow in further messages of the same version; all but the last carry `"more": true`, and
+a client treats the version as reached only with the last one.
 """
 
 from __future__ import annotations
@@ -75,6 +80,8 @@ class ClientSession:
     acked: asyncio.Event = field(default_factory=asyncio.Event)
     # set when the credential it connected with is revoked or expires; the transport ends it
     revoked: bool = False
+    # bytes of values one transition message may carry (estimated by each value's size)
+    transition_bytes: int = WINDOW_BYTES
 
     def mark(self, sub_ids: set[str], version: str | None, bump: bool = False) -> None:
         """Some subscriptions (maybe none) are current at `version`; wake the writer."""
@@ -100,11 +107,19 @@ class ClientSession:
         if any(q.stale and q.computed for q in self.subs.values()):
             return None
         changes: list[dict[str, Any]] = []
+        budget = self.transition_bytes
+        done: set[str] = set()
         for sub_id in sorted(self.dirty):
             query = self.subs.get(sub_id)
+            held = self.sent.get(sub_id)
+            if query is not None and query.computed and query.error is None and (
+                    held is None or held.hash != query.hash):
+                if changes and query.size > budget:
+                    break  # the rest follow in the next message, at the same version
+                budget -= query.size
+            done.add(sub_id)
             if query is None or not query.computed:
                 continue
-            held = self.sent.get(sub_id)
             change: dict[str, Any] = {"id": sub_id, "epoch": self.epochs[sub_id]}
             if query.error is not None:
                 changes.append(change | {"error": query.error})
@@ -120,8 +135,12 @@ class ClientSession:
                 diff = make_diff(held.value, query.value)
                 changes.append(change | {"diff": diff, "hash": query.hash})
             self.sent[sub_id] = Held(query.hash, query.value)
-        self.resumed -= self.dirty
-        self.dirty.clear()
+        self.resumed -= done
+        self.dirty -= done
+        if self.dirty:
+            self.wake.set()
+            return {"type": "transition", "version": self.version, "changes": changes,
+                    "more": True}
         bump, self.bump = self.bump, False
         if not changes and not bump:
             return None

@@ -40,6 +40,7 @@ class SharedQuery:
     computed: bool = False
     value: Any = None
     hash: str = ""
+    size: int = 0  # bytes of `value` as JSON; never above the value_bytes limit
     error: dict[str, Any] | None = None
     readset: ReadSet | None = None
     subscribers: set[tuple[ClientSession, str]] = field(default_factory=set)

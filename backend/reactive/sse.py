@@ -5,13 +5,14 @@ for browsers' EventSource (masked in every log by backend.logs). Events are name
 `transition` and carry the same JSON as a WebSocket transition with the single
 subscription id "0". A bad path, bad args, or a query that fails at once (e.g. another
 user's data) answer an HTTP error instead of a stream. When the token is revoked (logout) or
-expires, the stream sends an `error` event and ends.
+expires, the stream sends an `error` event and ends. A stream counts against its user's
+subscription limit, and one whose client stops reading is closed after the SSE send timeout
+(backend.limits).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -21,8 +22,11 @@ from starlette.responses import Response
 
 from backend.auth.tokens import bearer_token, resolve
 from backend.http.calls import error_response
+from backend.limits import get_limits
+from backend.reactive.bounds import check_subscription_room
 from backend.reactive.session import ClientSession
-from backend.runtime.errors import ApiError, BadRequest, Unauthorized
+from backend.runtime import jsonin
+from backend.runtime.errors import ApiError, Unauthorized
 from backend.runtime.jsonvalue import dumps
 
 SUB_ID = "0"
@@ -35,16 +39,20 @@ async def _ignore(text: str) -> None:
 
 async def sse_endpoint(request: Request) -> Response:
     engine, runtime = request.app.state.engine, request.app.state.runtime
+    limits = get_limits()
     try:
         token = bearer_token(request.headers.get("authorization")) or request.query_params.get("token")
         auth = await resolve(runtime.pool, token)
-        try:
-            args = json.loads(request.query_params.get("args") or "{}")
-        except ValueError:
-            raise BadRequest("args must be URL-encoded JSON", "args") from None
+        args = jsonin.parse(request.query_params.get("args") or "{}", limits.json_depth,
+                            "args", "args")
         session = ClientSession(_ignore, auth)
+        check_subscription_room(engine, session, SUB_ID, limits)
         engine.attach(session)
-        engine.subscribe(session, SUB_ID, request.query_params.get("path", ""), args)
+        try:
+            engine.subscribe(session, SUB_ID, request.query_params.get("path", ""), args)
+        except ApiError:
+            engine.detach(session)
+            raise
     except ApiError as exc:
         return error_response(exc)
     first = await _next_transition(session)
@@ -69,7 +77,7 @@ async def sse_endpoint(request: Request) -> Response:
         finally:
             engine.detach(session)
 
-    return EventSourceResponse(events(), ping=15)
+    return EventSourceResponse(events(), ping=15, send_timeout=limits.sse_send_timeout_s)
 
 
 async def _next_transition(session: ClientSession) -> dict[str, Any] | None:

@@ -52,3 +52,11 @@ class Unavailable(ApiError):
     """Something outside plutarc (an exchange) could not be reached or answered badly."""
 
     status, code = 503, "unavailable"
+
+
+class RequestTimeout(ApiError):
+    status, code = 408, "timeout"
+
+
+class TooLarge(ApiError):
+    status, code = 413, "too_large"

@@ -22,7 +22,7 @@ class AccountState(AuthState):
             self.password_error = "The two new passwords differ."
             return None
         try:
-            answer = await self._run("mutation", "auth:changePassword",
+            answer = await self._run("action", "auth:changePassword",
                                      {"old_password": form.get("old_password", ""),
                                       "new_password": form.get("new_password", "")})
         except api.DashboardError as exc:
@@ -30,7 +30,7 @@ class AccountState(AuthState):
                 return self._end_session(exc.message)
             self.password_error = exc.message
             return None
-        ended = answer["other_sessions_ended"]
+        ended = answer["sessions_revoked"]
         self.password_message = ("Password changed." + (
             f" {ended} other session{'s' if ended != 1 else ''} ended." if ended else ""))
         return None

@@ -27,9 +27,10 @@ def _frame(title: str, form: rx.Component, footer: rx.Component) -> rx.Component
     )
 
 
-def _field(label: str, name: str, kind: str = "text", **props) -> rx.Component:
+def _field(label: str, name: str, kind: str = "text", required: bool = True,
+           **props) -> rx.Component:
     return rx.vstack(rx.text(label, size="2", weight="medium"),
-                     rx.input(name=name, type=kind, id=f"{name}-input", required=True,
+                     rx.input(name=name, type=kind, id=f"{name}-input", required=required,
                               width="100%", size="3", **props), spacing="1", width="100%")
 
 
@@ -39,6 +40,8 @@ def login_page() -> rx.Component:
             _field("Email", "email", "email", auto_complete="username",
                    placeholder="you@example.com"),
             _field("Password", "password", "password", auto_complete="current-password"),
+            _field("Two-factor code (if turned on)", "totp", "text", required=False,
+                   auto_complete="one-time-code"),
             rx.button("Log in", type="submit", loading=AuthState.busy, width="100%",
                       size="3", id="login-submit"),
             spacing="3", width="100%",

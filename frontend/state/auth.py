@@ -57,9 +57,10 @@ class AuthState(rx.State):
         self.busy, self.error = True, ""
         yield
         try:
-            answer = await api.call("action", "auth:login",
-                                    {"email": form.get("email", ""),
-                                     "password": form.get("password", "")}, None, self._client_ip())
+            args = {"email": form.get("email", ""), "password": form.get("password", "")}
+            if totp := str(form.get("totp") or "").strip():  # two-factor login (auth:totp*)
+                args["totp"] = totp
+            answer = await api.call("action", "auth:login", args, None, self._client_ip())
         except api.DashboardError as exc:
             self.busy, self.error = False, _login_message(exc.message)
             return
@@ -75,7 +76,7 @@ class AuthState(rx.State):
             self.busy, self.error = False, "The two passwords differ."
             return
         try:
-            await api.call("mutation", "auth:signup", {"email": email, "password": password},
+            await api.call("action", "auth:signup", {"email": email, "password": password},
                            None, self._client_ip())
             answer = await api.call("action", "auth:login",
                                     {"email": email, "password": password}, None, self._client_ip())
@@ -103,4 +104,6 @@ class AuthState(rx.State):
 def _login_message(message: str) -> str:
     if "wrong email or password" in message:
         return "Wrong email or password."
+    if "two-factor code required" in message:
+        return "This account has two-factor login: enter the code from your authenticator app."
     return message

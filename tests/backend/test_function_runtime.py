@@ -83,7 +83,7 @@ def call(url: str, kind: str, path: str, args: Any = None, token: str | None = N
 
 
 def login(url: str, email: str, password: str = "correct horse") -> str:
-    assert call(url, "mutation", "auth:signup", {"email": email, "password": password}).status_code in (200, 409)
+    assert call(url, "action", "auth:signup", {"email": email, "password": password}).status_code == 200
     response = call(url, "action", "auth:login", {"email": email, "password": password})
     assert response.status_code == 200, response.text
     return response.json()["value"]["token"]
@@ -119,7 +119,7 @@ def test_bad_arguments_are_400_naming_the_field(api_url: str, args: dict, field:
 
 def test_unknown_function_is_404_and_wrong_kind_is_400(api_url: str) -> None:
     assert call(api_url, "query", "nope:nothing").status_code == 404
-    assert call(api_url, "query", "auth:checkCredentials").status_code == 404  # internal
+    assert call(api_url, "mutation", "auth:finishLogin").status_code == 404  # internal
     wrong = call(api_url, "mutation", "auth:me")
     assert wrong.status_code == 400 and wrong.json()["error"]["field"] == "path"
     bad_json = httpx.post(f"{api_url}/api/query", content=b"{not json", timeout=10)
@@ -194,13 +194,18 @@ def test_signup_login_me_update_and_logout(api_url: str) -> None:
     assert after.status_code == 401
 
 
-def test_signup_refuses_duplicates_and_bad_input(api_url: str) -> None:
+def test_signup_answers_alike_for_a_taken_email_and_refuses_bad_input(api_url: str) -> None:
     login(api_url, "dup@example.com")
-    again = call(api_url, "mutation", "auth:signup", {"email": "DUP@example.com", "password": "x" * 10})
-    assert again.status_code == 409 and again.json()["error"]["field"] == "email"
-    short = call(api_url, "mutation", "auth:signup", {"email": "s@example.com", "password": "short"})
+    fresh = call(api_url, "action", "auth:signup", {"email": "new@example.com", "password": "x" * 10})
+    again = call(api_url, "action", "auth:signup", {"email": "DUP@example.com", "password": "y" * 10})
+    assert again.status_code == fresh.status_code == 200
+    assert again.json()["value"]["message"] == fresh.json()["value"]["message"]
+    # the taken account keeps its password
+    assert call(api_url, "action", "auth:login",
+                {"email": "dup@example.com", "password": "y" * 10}).status_code == 401
+    short = call(api_url, "action", "auth:signup", {"email": "s@example.com", "password": "short"})
     assert short.status_code == 400 and short.json()["error"]["field"] == "password"
-    bad = call(api_url, "mutation", "auth:signup", {"email": "not-an-email", "password": "x" * 10})
+    bad = call(api_url, "action", "auth:signup", {"email": "not-an-email", "password": "x" * 10})
     assert bad.status_code == 400 and bad.json()["error"]["field"] == "email"
 
 
@@ -265,7 +270,7 @@ def test_openapi_is_valid_3_1_and_lists_every_public_function(api_url: str) -> N
     assert document["openapi"].startswith("3.1")
     for path in ("auth:signup", "auth:me", "auth:updateProfile"):
         assert any(p.endswith("/" + path) for p in document["paths"])
-    assert not any("checkCredentials" in p for p in document["paths"])
+    assert not any("finishLogin" in p or "setPassword" in p for p in document["paths"])
     schema = document["paths"]["/api/query/test_function_runtime:echo"]["post"]["requestBody"]
     assert "legs" in schema["content"]["application/json"]["schema"]["properties"]
 

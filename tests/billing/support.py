@@ -49,7 +49,7 @@ class Trader:
         self.http = httpx.Client(base_url=billing.url, timeout=30)
         if token is None:
             email, password = f"b-{uuid.uuid4().hex[:8]}@example.com", "correct horse battery"
-            self.ok("mutation", "auth:signup", {"email": email, "password": password})
+            self.ok("action", "auth:signup", {"email": email, "password": password})
             token = self.ok("action", "auth:login", {"email": email, "password": password}
                             )["token"]
         self.token = token

@@ -146,7 +146,7 @@ def start_stack(dsn: str, data_dir: Path, demo: bool = True, stripe: bool = Fals
 def _add_other_trader(stack: Stack) -> None:
     other = stack.other
     other.email = f"other-{uuid.uuid4().hex[:6]}@example.com"
-    stack.call("mutation", "auth:signup", {"email": other.email, "password": other.password})
+    stack.call("action", "auth:signup", {"email": other.email, "password": other.password})
     token = stack.login(other)
     exchange = stack.up.facts["exchange"]
     key = stack.call("mutation", "apiKeys:add", {

@@ -66,7 +66,7 @@ def _fill_card(page: Any, number: str) -> None:
 def test_free_with_usage_a_declined_card_pro_then_grace_and_paid_again(
         stack: Stack, browser: Any, artifacts: Path, console_errors: list[str]) -> None:
     email, password = f"billing-{uuid.uuid4().hex[:6]}@example.com", "billing-page-pass"
-    stack.call("mutation", "auth:signup", {"email": email, "password": password})
+    stack.call("action", "auth:signup", {"email": email, "password": password})
     context, page = _page(browser, console_errors)
     page.goto(f"{stack.dashboard}/login")
     page.fill("#email-input", email)

@@ -95,7 +95,7 @@ class Api:
         return self.ok("mutation", path, args, token)
 
     def login(self, email: str, password: str = "correct horse battery") -> str:
-        self.call("mutation", "auth:signup", {"email": email, "password": password})
+        self.call("action", "auth:signup", {"email": email, "password": password})
         return self.ok("action", "auth:login", {"email": email, "password": password})["token"]
 
 

@@ -85,16 +85,17 @@ def test_change_password_needs_the_current_one_and_ends_the_other_sessions(
         world: World) -> None:
     api, email = world.api, "alice@example.com"
     other = api.ok("action", "auth:login", {"email": email, "password": "correct horse battery"})
-    wrong = api.call("mutation", "auth:changePassword",
+    wrong = api.call("action", "auth:changePassword",
                      {"old_password": "not it", "new_password": "a brand new one"}, world.a.token)
     assert wrong.status_code == 400 and wrong.json()["error"]["field"] == "old_password"
-    short = api.call("mutation", "auth:changePassword",
+    short = api.call("action", "auth:changePassword",
                      {"old_password": "correct horse battery", "new_password": "short"},
                      world.a.token)
     assert short.status_code == 400 and short.json()["error"]["field"] == "new_password"
-    done = api.m("auth:changePassword", {"old_password": "correct horse battery",
-                                         "new_password": "a brand new one"}, world.a.token)
-    assert done == {"ok": True, "other_sessions_ended": 1}
+    done = api.ok("action", "auth:changePassword", {"old_password": "correct horse battery",
+                                                    "new_password": "a brand new one"},
+                  world.a.token)
+    assert done == {"ok": True, "sessions_revoked": 1}
     assert api.call("query", "auth:me", token=other["token"]).status_code == 401
     assert api.q("auth:me", token=world.a.token)["email"] == email  # this session stays
     old = api.call("action", "auth:login", {"email": email, "password": "correct horse battery"})

@@ -45,7 +45,7 @@ async def _login(url: str) -> str:
     password = "correct horse battery"
     async with httpx.AsyncClient(base_url=url, timeout=30) as http:
         await http.post(
-            "/api/mutation",
+            "/api/action",
             json={"path": "auth:signup", "args": {"email": email, "password": password}},
         )
         answer = await http.post(

@@ -121,7 +121,7 @@ async def next_value(sub: Any, timeout: float = 10) -> Any:
 
 async def token_for(url: str, email: str) -> str:
     async with httpx.AsyncClient(base_url=url, timeout=30) as http:
-        await http.post("/api/mutation", json={"path": "auth:signup",
+        await http.post("/api/action", json={"path": "auth:signup",
                                                "args": {"email": email, "password": "long enough"}})
         reply = await http.post("/api/action", json={"path": "auth:login",
                                                      "args": {"email": email, "password": "long enough"}})

@@ -63,10 +63,17 @@ def test_two_api_processes_share_a_port_and_honour_each_others_versions(
             assert process.poll() is None and time.monotonic() < deadline, "did not start"
             time.sleep(0.3)
         assert len(_pids(url)) == 2
-        signup = httpx.post(f"{url}/api/mutation", json={"path": "auth:signup", "args": {
-            "email": "two@plutarc.local", "password": "long enough"}}, timeout=30)
+        creds = {"email": "two@plutarc.local", "password": "long enough"}
+        signup = httpx.post(f"{url}/api/action", json={"path": "auth:signup", "args": creds},
+                            timeout=30)
         assert signup.status_code == 200, signup.text
-        assert asyncio.run(_waits_answered(url, signup.json()["version"], 6)) == 6
+        token = httpx.post(f"{url}/api/action", json={"path": "auth:login", "args": creds},
+                           timeout=30).json()["value"]["token"]
+        write = httpx.post(f"{url}/api/mutation", json={  # a mutation's version to wait for
+            "path": "auth:updateProfile", "args": {"display_name": "two"}},
+            headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        assert write.status_code == 200, write.text
+        assert asyncio.run(_waits_answered(url, write.json()["version"], 6)) == 6
         children = psutil.Process(process.pid).children(recursive=True)
     finally:
         process.send_signal(signal.SIGTERM)
