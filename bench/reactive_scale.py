@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -31,7 +32,10 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Self
 
 import asyncpg
 import httpx
@@ -73,31 +77,72 @@ HEAD = f"  {'':<34} {'w/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'misse
 
 
 class Writer:
-    """Single-key commits on schedule, each its own transaction; seqs grow across windows."""
+    """Single-key commits on schedule, each its own transaction, made by a process of their own
+    (`connections` connections), so the clients' work in this process never delays a write;
+    seqs grow across windows. Commit times are perf_counter() readings, one clock for every
+    process on the machine (CLOCK_MONOTONIC)."""
 
-    def __init__(self, pool: asyncpg.Pool, table: str, column: str) -> None:
-        self.pool, self.seq = pool, 0
+    def __init__(self, dsn: str, table: str, column: str, connections: int = WRITERS) -> None:
+        self.dsn, self.connections, self.seq, self.elapsed = dsn, connections, 0, 0.0
         self.sql = f"UPDATE {table} SET value = $2 WHERE {column} = $1"
+        self.process = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+
+    async def start(self) -> Self:
+        """Start the process and open its connections (before any window is timed)."""
+        await self._commit([], 1.0)
+        return self
+
+    def close(self) -> None:
+        self.process.shutdown()
+
+    async def _commit(self, schedule: list[tuple[int, int]], rate: float) -> dict[int, float]:
+        committed, self.elapsed = await asyncio.get_running_loop().run_in_executor(
+            self.process, commit_on_schedule, self.dsn, self.sql, schedule, rate, self.connections)
+        return committed
 
     async def run(self, keys: list[int], rate: float, seconds: float, probe: Probe) -> range:
-        first = self.seq + 1
-        started = time.perf_counter()
+        schedule = [(self.seq + 1 + i, keys[i % len(keys)]) for i in range(int(rate * seconds))]
+        for seq, key in schedule:
+            probe.pending[key].append(seq)
+        probe.committed.update(await self._commit(schedule, rate))
+        first, self.seq = self.seq + 1, schedule[-1][0] if schedule else self.seq
+        return range(first, self.seq + 1)
+
+
+_writer_loop: asyncio.AbstractEventLoop | None = None
+_writer_pool: asyncpg.Pool | None = None
+
+
+def commit_on_schedule(dsn: str, sql: str, schedule: list[tuple[int, int]], rate: float,
+                       connections: int) -> tuple[dict[int, float], float]:
+    """In the writer process: `sql` with each (seq, key) of `schedule`, one every 1/rate s on
+    schedule (no drift; commits overlap on the connections); each seq's commit time, and the
+    elapsed time. The process keeps its loop and connections between windows."""
+    global _writer_loop, _writer_pool
+    if _writer_loop is None:
+        _writer_loop = asyncio.new_event_loop()
+    loop = _writer_loop
+
+    async def run() -> tuple[dict[int, float], float]:
+        global _writer_pool
+        if _writer_pool is None:
+            _writer_pool = await asyncpg.create_pool(dsn, min_size=connections, max_size=connections)
+        pool, committed = _writer_pool, {}
 
         async def write(seq: int, key: int) -> None:
-            probe.pending[key].append(seq)
-            await self.pool.execute(self.sql, key, seq)
-            probe.committed[seq] = time.perf_counter()
+            await pool.execute(sql, key, seq)
+            committed[seq] = time.perf_counter()
 
-        tasks = []
-        for i in range(int(rate * seconds)):
+        started, tasks = time.perf_counter(), []
+        for i, (seq, key) in enumerate(schedule):
             delay = started + i / rate - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            self.seq += 1
-            tasks.append(asyncio.create_task(write(self.seq, keys[i % len(keys)])))
+            tasks.append(asyncio.create_task(write(seq, key)))
         await asyncio.gather(*tasks)
-        self.elapsed = time.perf_counter() - started
-        return range(first, self.seq + 1)
+        return committed, time.perf_counter() - started
+
+    return loop.run_until_complete(run())
 
 
 def window(label: str, probe: Probe, seqs: range, elapsed: float, note: str = "") -> Window:
@@ -105,6 +150,17 @@ def window(label: str, probe: Probe, seqs: range, elapsed: float, note: str = ""
     return Window(label, len(seqs) / elapsed if elapsed else 0.0,
                   [max(0.0, 1000 * (probe.seen[s] - probe.committed[s])) for s in done],
                   len(seqs) - len(done), note)
+
+
+class Recorder(Probe):
+    """A probe that only records what arrived: (key, value, time received), in order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.log: list[tuple[int, int, float]] = []
+
+    def received(self, key: int, value: int, now: float) -> None:
+        self.log.append((key, value, now))
 
 
 async def note_client(url: str, probe: Probe) -> None:
@@ -128,6 +184,23 @@ async def note_client(url: str, probe: Probe) -> None:
                 else:
                     continue
                 probe.received(key, values[key]["value"], now)
+
+
+def follow_notes(url: str, pipe: Connection) -> None:
+    """In a process of its own (so the stampede's 10,000 values arriving in the bench process
+    never delay it): subscribe to every note, send "ready" once every initial value came, and
+    on any message back send what arrived (Recorder.log)."""
+
+    async def follow() -> None:
+        recorder = Recorder()
+        task = asyncio.create_task(note_client(url, recorder))
+        ready = await wait_until(lambda: recorder.initial >= NOTES or task.done(), 60)
+        pipe.send("ready" if ready and not task.done() else "the notes client got no initial values")
+        await wait_until(pipe.poll, 3600, 0.05)
+        await stop([task])
+        pipe.send(recorder.log)
+
+    asyncio.run(follow())
 
 
 async def open_clients(urls: list[str], keys: list[int], probe: Probe, per: int = CLIENTS,
@@ -157,8 +230,7 @@ async def sweep(dsn: str, urls: list[str], subs: int, rates: list[float], second
     rss = sum(s.rss() for s in servers)
     tasks = await open_clients(urls, keys, probe)
     per_sub = (sum(s.rss() for s in servers) - rss) // subs
-    pool = await asyncpg.create_pool(dsn, min_size=WRITERS, max_size=WRITERS)
-    writer, windows = Writer(pool, "items", "key_id"), []
+    writer, windows = await Writer(dsn, "items", "key_id").start(), []
     try:
         for rate in rates:
             before = [(s.cpu_seconds(), _stats(s)) for s in servers]
@@ -169,7 +241,7 @@ async def sweep(dsn: str, urls: list[str], subs: int, rates: list[float], second
                                   _server_note(servers, before, time.perf_counter() - started)))
             print(windows[-1].row(), flush=True)
     finally:
-        await pool.close()
+        writer.close()
         await stop(tasks)
     return windows, per_sub
 
@@ -194,33 +266,41 @@ def _server_note(servers: list[Server], before: list[tuple[float, dict]], wall: 
 
 
 async def stampede(dsn: str, url: str, subs: int, label: str, seq: int) -> tuple[float, Window]:
-    """Every row at once, while another client's table gets 200 targeted writes/s."""
+    """Every row at once, while another client's table gets 200 targeted writes/s (that
+    client, its writer and the items writer each in a process of their own)."""
     probe, notes = Probe(), Probe()
     keys = list(range(1, subs + 1))
     tasks = await open_clients([url], keys, probe)
-    tasks.append(asyncio.create_task(note_client(url, notes)))
-    if not await wait_until(lambda: notes.initial >= NOTES or tasks[-1].done(), 60):
-        raise RuntimeError("the notes client got no initial values")
-    if tasks[-1].done():
-        raise RuntimeError(f"the notes client ended: {tasks[-1].exception()}")
-    pool = await asyncpg.create_pool(dsn, min_size=4, max_size=4)
+    spawn = multiprocessing.get_context("spawn")
+    pipe, child_pipe = spawn.Pipe()
+    follower = spawn.Process(target=follow_notes, args=(url, child_pipe), daemon=True)
+    follower.start()
+    note_writer = await Writer(dsn, "notes", "id", connections=4).start()
+    conn = await asyncpg.connect(dsn)
     try:
+        if (ready := await asyncio.to_thread(pipe.recv)) != "ready":
+            raise RuntimeError(ready)
         for key in keys:
             probe.pending[key].append(seq)
-        note_writer = Writer(pool, "notes", "id")
         note_writer.seq = seq
         writing = asyncio.create_task(note_writer.run(list(range(1, NOTES + 1)), 200, 3.0, notes))
         await asyncio.sleep(0.2)
-        await pool.execute("UPDATE items SET value = $1", seq)
+        await conn.execute("UPDATE items SET value = $1", seq)
         committed = time.perf_counter()
         await drain(probe, 60)
         took = max(probe.seen.values(), default=committed) - committed
         seqs = await writing
-        await drain(notes, 10)
+        await asyncio.sleep(2)  # the notes' last values reach their client
+        pipe.send("stop")
+        for key, value, at in await asyncio.to_thread(pipe.recv):
+            notes.received(key, value, at)
         during = window(f"{label}, notes during it", notes, seqs, note_writer.elapsed,
                         f"stampede {1000 * took:.0f} ms, {probe.outstanding()} missed")
     finally:
-        await pool.close()
+        await conn.close()
+        note_writer.close()
+        follower.join(10)
+        follower.kill()
         await stop(tasks)
     return took, during
 

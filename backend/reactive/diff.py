@@ -60,9 +60,10 @@ def _size(value: Any) -> int:
     return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
 
 
-def make_diff(old: Any, new: Any) -> Diff | None:
-    """The smallest diff turning `old` into `new`, or None when they are equal."""
-    candidates: list[Diff] = [{"value": new}]
+def make_diff(old: Any, new: Any, new_size: int | None = None) -> Diff | None:
+    """The smallest diff turning `old` into `new`, or None when they are equal. `new_size`:
+    the length of `new` as compact JSON when the caller knows it (saves encoding it again)."""
+    candidates: list[Diff] = []
     if _is_keyed(old) and _is_keyed(new):
         keyed = keyed_diff(old, new)
         if not keyed:
@@ -76,7 +77,12 @@ def make_diff(old: Any, new: Any) -> Diff | None:
             return None
     if ops is not None:
         candidates.append({"patch": ops})
-    return min(candidates, key=_size)
+    best: Diff = {"value": new}
+    best_size = _size(best) if new_size is None else new_size + len('{"value":}')
+    for candidate in candidates:
+        if (size := _size(candidate)) < best_size:
+            best, best_size = candidate, size
+    return best
 
 
 def apply_diff(old: Any, diff: Diff) -> Any:

@@ -145,6 +145,7 @@ class Engine:
     # sessions and subscriptions --------------------------------------------------------
 
     def attach(self, session: ClientSession) -> None:
+        session.stale_anywhere = self.backlog.__len__
         self.sessions.add(session)
 
     def detach(self, session: ClientSession) -> None:
@@ -302,10 +303,10 @@ class Engine:
             self.backlog.wait([q for q in self.queries.values() if not self.backlog.late(q)])
             touched: set[SharedQuery] = set()
         elif self.targeted:
-            touched = self.index.affected(visible)
+            touched = self.index.affected(visible, self.stats.hit)
         else:
             touched = self._reading_tables({c.table for c in visible})
-        self.stats.invalidated(touched, visible)
+        self.stats.invalidated(touched)
         touched = {q for q in touched if not self.backlog.late(q)}
         if len(touched) > self.backlog.wave_size:  # a stampede: spread it over cycles
             self.backlog.wait(touched)
@@ -366,8 +367,14 @@ class Engine:
             query.savepoint = True
         self.stats.rerun(query.fdef.path, time.perf_counter() - started, result.value)
         # what it read before failing counts too: a row appearing may cure the error
-        result.readset = await self.readsets.readset_in(
-            executor, [(s.sql, s.params) for s in executor.statements])
+        statements = [(s.sql, s.params) for s in executor.statements]
+        memo = query.readset_memo
+        if memo is not None and memo[0] == statements and not any(
+                self.readsets.shape(sql).lookups for sql, _ in statements):
+            result.readset = memo[1]  # the same statements, no joined rows: the same read set
+        else:
+            result.readset = await self.readsets.readset_in(executor, statements)
+            query.readset_memo = (statements, result.readset)
         return result
 
     def _timed_out(self, executor: Executor, query: SharedQuery) -> RunResult:

@@ -12,7 +12,7 @@ JSON payload and "42" or Decimal("42") from a parameter meet.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 from backend.reactive.keys import routing_value
@@ -20,6 +20,9 @@ from backend.reactive.listener import Change
 from backend.reactive.readset import ReadSet
 
 SubId = Hashable
+# told, for every group of subscriptions a change hits, what hit them: "table" (the table as a
+# whole) or "table.column=value" (a key); for the profiler (stats.py)
+type OnHit = Callable[[str, set[SubId]], None]
 
 
 class InvalidationIndex:
@@ -67,37 +70,37 @@ class InvalidationIndex:
             if not columns:
                 del self._keys[table]
 
-    def affected(self, changes: Iterable[Change]) -> set[SubId]:
-        """Every indexed subscription that any of `changes` can touch."""
+    def affected(self, changes: Iterable[Change], on_hit: OnHit | None = None) -> set[SubId]:
+        """Every indexed subscription that any of `changes` can touch (and, to `on_hit`, what
+        hit each group: its cost is that of the hits, never changes x subscriptions)."""
         hit: set[SubId] = set()
+
+        def add(subs: set[SubId], source: str) -> None:
+            if subs:
+                hit.update(subs)
+                if on_hit is not None:
+                    on_hit(source, subs)
+
         for change in changes:
-            hit |= self._everything
-            hit |= self._whole.get(change.table, set())
-            columns = self._keys.get(change.table)
+            table = change.table
+            add(self._everything, table)
+            add(self._whole.get(table, _NONE), table)
+            columns = self._keys.get(table)
             if not columns:
                 continue
             sides = [side for side in (change.old, change.new) if side is not None]
-            if change.whole_table or not sides:
-                for by_value in columns.values():
-                    for subs in by_value.values():
-                        hit |= subs
-                continue
             for column, by_value in columns.items():
-                _hit_column(hit, column, by_value, sides)
+                if change.whole_table or not sides or any(column not in side for side in sides):
+                    for subs in by_value.values():
+                        add(subs, table)
+                    continue
+                for value in {routing_value(side[column]) for side in sides}:
+                    if subs := by_value.get(value):
+                        add(subs, f"{table}.{column}={value}")
         return hit
 
 
-def _hit_column(
-    hit: set[SubId], column: str, by_value: dict[str, set[SubId]], sides: list[Mapping[str, Any]]
-) -> None:
-    for side in sides:
-        if column not in side:
-            for subs in by_value.values():
-                hit |= subs
-            return
-        subs = by_value.get(routing_value(side[column]))
-        if subs:
-            hit |= subs
+_NONE: set[SubId] = set()  # never added to
 
 
 def _discard(index: dict[Any, set[SubId]], key: Any, sub_id: SubId) -> None:

@@ -82,6 +82,9 @@ class ClientSession:
     revoked: bool = False
     # bytes of values one transition message may carry (estimated by each value's size)
     transition_bytes: int = WINDOW_BYTES
+    # False when no query anywhere is stale (the engine's backlog is empty; set on attach):
+    # then take_transition need not look at every subscription
+    stale_anywhere: Callable[[], bool] = lambda: True
 
     def mark(self, sub_ids: set[str], version: str | None, bump: bool = False) -> None:
         """Some subscriptions (maybe none) are current at `version`; wake the writer."""
@@ -104,7 +107,7 @@ class ClientSession:
     def take_transition(self) -> dict[str, Any] | None:
         """The message that moves the client from what it holds to the current values (None:
         nothing to send, or a stale query holds the session back)."""
-        if any(q.stale and q.computed for q in self.subs.values()):
+        if self.stale_anywhere() and any(q.stale and q.computed for q in self.subs.values()):
             return None
         changes: list[dict[str, Any]] = []
         budget = self.transition_bytes
@@ -132,7 +135,7 @@ class ClientSession:
             if held is None:
                 changes.append(change | {"value": query.value, "hash": query.hash})
             else:
-                diff = make_diff(held.value, query.value)
+                diff = make_diff(held.value, query.value, query.size)
                 changes.append(change | {"diff": diff, "hash": query.hash})
             self.sent[sub_id] = Held(query.hash, query.value)
         self.resumed -= done

@@ -15,16 +15,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from backend.reactive.keys import routing_value
-from backend.reactive.listener import Change
-from backend.reactive.readset import ReadSet
-
 if TYPE_CHECKING:
     from backend.reactive.shared import SharedQuery
 
 TOP = 5  # sources listed per path
 MAX_SOURCES = 200  # distinct sources counted per path before the rarest are dropped
-MAX_PAIRS = 100_000  # (query, change) pairs examined per cycle for key-level sources
 
 
 @dataclass
@@ -87,18 +82,17 @@ class Stats:
         stats.results += 1
         stats.result_bytes += size
 
-    def invalidated(self, queries: Iterable[SharedQuery], changes: list[Change]) -> None:
-        """Count the invalidation of each query and the changes that can have caused it."""
-        queries = list(queries)
-        keyed = len(queries) * len(changes) <= MAX_PAIRS
+    def invalidated(self, queries: Iterable[SharedQuery]) -> None:
+        """Count the invalidation of each query."""
+        for query in queries:
+            self.path(query.fdef.path).invalidations += 1
+
+    def hit(self, source: str, queries: set[SharedQuery]) -> None:
+        """`source` ("table" or "table.column=value", from the invalidation index) can have
+        changed each of `queries`."""
         for query in queries:
             stats = self.path(query.fdef.path)
-            stats.invalidations += 1
-            readset = query.readset
-            if readset is None:
-                continue
-            for change in changes:
-                stats.sources.update(_sources(readset, change) if keyed else [change.table])
+            stats.sources[source] += 1
             if len(stats.sources) > MAX_SOURCES:
                 stats.sources = Counter(dict(stats.sources.most_common(MAX_SOURCES // 2)))
 
@@ -121,20 +115,3 @@ class Stats:
             "subscribers": sum(s.subscribers for s in self.paths.values()),
             "paths": {path: s.to_json(uptime) for path, s in sorted(self.paths.items())},
         }
-
-
-def _sources(readset: ReadSet, change: Change) -> list[str]:
-    """What of `change` hit `readset`: its keys (table.column=value), else its table."""
-    if readset.everything or change.table in readset.tables:
-        return [change.table]
-    keys = [key for key in readset.keys if key[0] == change.table]
-    if not keys:
-        return []
-    sides = [side for side in (change.old, change.new) if side]
-    hits = {
-        f"{table}.{column}={value}"
-        for table, column, value in keys
-        for side in sides
-        if column in side and routing_value(side[column]) == value
-    }
-    return sorted(hits) or [change.table]

@@ -101,3 +101,23 @@ def test_read_sets_from_sql_drive_the_index() -> None:
         index.add(bot, readsets.readset([(sql, (bot,))]))
     assert index.affected([upd("trades", {"id": 5, "bot_id": 1}, {"id": 5, "bot_id": 3})]) == {1, 3}
     assert index.affected([upd("bots", {"id": 2, "user_id": 1}, None)]) == {2}
+
+
+def test_each_hit_is_told_what_caused_it() -> None:
+    """The profiler's attribution (stats.Stats.hit): a key names table.column=value, a table-wide
+    change or a whole-table reader names the table; subscriptions not hit are never told."""
+    index = InvalidationIndex()
+    index.add("bot 7", keyed(("trades", "bot_id", 7)))
+    index.add("bot 8", keyed(("trades", "bot_id", 8)))
+    index.add("all trades", keyed(tables=("trades",)))
+    hits: list[tuple[str, frozenset]] = []
+    record = lambda source, subs: hits.append((source, frozenset(subs)))  # noqa: E731
+    moved = upd("trades", {"id": 1, "bot_id": 7}, {"id": 1, "bot_id": 9})
+    assert index.affected([moved], record) == {"bot 7", "all trades"}
+    assert sorted(hits) == [("trades", frozenset({"all trades"})),
+                            ("trades.bot_id=7", frozenset({"bot 7"}))]
+    hits.clear()
+    assert index.affected([Change("trades", "U", 2, whole_table=True)], record) == {
+        "bot 7", "bot 8", "all trades"}
+    assert {source for source, _ in hits} == {"trades"}
+    assert frozenset().union(*(subs for _, subs in hits)) == {"bot 7", "bot 8", "all trades"}
