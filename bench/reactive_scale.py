@@ -16,7 +16,17 @@ has the clients and the probe):
 - 1 vs 2 API processes (current code): the same 10,000 subscriptions, clients split over two
   server processes on the same database, at the sweep's rates.
 
-Run: .venv/bin/python bench/reactive_scale.py --baseline-ref 5cd253b [--quick]
+With `--ablations`, the current code again with one optimisation off at a time (a savepoint
+per re-run, a fence every cycle, one re-run connection, no gc.freeze), at `--ablation-rates`
+and in the stampede. Before all, the commit ceiling: how many notifying commits per second
+the writer alone gets from this PostgreSQL now (its connections, no API process) - the
+sweep cannot go faster, and on a busy disk it is far below the 6-7k measured quiet.
+
+The writers run in a process of their own and the stampede's note client in another, so the
+100 clients' work in this process never delays a write or that client's receipts; all
+processes read one clock (perf_counter, CLOCK_MONOTONIC).
+
+Run: .venv/bin/python bench/reactive_scale.py --baseline-ref 5cd253b [--ablations] [--quick]
 """
 
 from __future__ import annotations
@@ -24,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import multiprocessing
 import os
 import subprocess
@@ -48,6 +59,13 @@ from reactive import CLIENTS, Probe, client, stop, wait_until, with_database
 from reactive_functions import NOTE_PATH, Server, create_items, create_notes
 
 GOAL_P99_MS = 50.0
+# one optimisation of the current code off at a time (engine options): each one's gain
+ABLATIONS: dict[str, dict[str, object]] = {
+    "a savepoint per re-run": {"always_savepoint": True},
+    "a fence every cycle": {"fence_skip": False},
+    "one re-run connection": {"lanes": 1},
+    "no gc.freeze": {"gc_freeze": False},
+}
 NOTES = 100
 WRITERS = 16
 
@@ -69,11 +87,11 @@ class Window:
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
     def row(self) -> str:
-        return (f"  {self.label:<34} {self.rate:>7.0f} {self.pct(50):>8.1f} {self.pct(99):>8.1f}"
+        return (f"  {self.label:<50} {self.rate:>7.0f} {self.pct(50):>8.1f} {self.pct(99):>8.1f}"
                 f" {max(self.latencies, default=float('nan')):>8.1f} {self.missed:>6}  {self.note}")
 
 
-HEAD = f"  {'':<34} {'w/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'missed':>6}"
+HEAD = f"  {'':<50} {'w/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'missed':>6}"
 
 
 class Writer:
@@ -111,6 +129,17 @@ class Writer:
 
 _writer_loop: asyncio.AbstractEventLoop | None = None
 _writer_pool: asyncpg.Pool | None = None
+
+
+async def commit_ceiling(dsn: str, writes: int = 5_000) -> float:
+    """Notifying single-row commits per second this PostgreSQL takes right now from the
+    writer alone (no API process), as fast as its connections go: the ceiling of the sweep."""
+    writer = await Writer(dsn, "notes", "id").start()
+    try:
+        await writer._commit([(i, 1 + i % NOTES) for i in range(writes)], math.inf)
+        return writes / writer.elapsed
+    finally:
+        writer.close()
 
 
 def commit_on_schedule(dsn: str, sql: str, schedule: list[tuple[int, int]], rate: float,
@@ -346,18 +375,26 @@ async def bench(args: argparse.Namespace) -> None:
         await create_items(conn, max(args.memory + [args.subs]))
         await create_notes(conn, NOTES)
         await conn.close()
-        trees = [("current", None)]
+        variants: list[tuple[str, str | None, dict[str, object] | None, list[float]]] = [
+            ("current", None, None, args.rates)]
         if args.baseline_ref:
-            trees.insert(0, (f"baseline {args.baseline_ref}", extract(args.baseline_ref, scratch.name)))
+            variants.insert(0, (f"baseline {args.baseline_ref}",
+                                extract(args.baseline_ref, scratch.name), None, args.rates))
+        if args.ablations:
+            variants += [(f"current, {name}", None, options, args.ablation_rates)
+                         for name, options in ABLATIONS.items()]
         print(f"reactive scale bench: {os.cpu_count()} cores, {args.subs} subscriptions, "
-              f"{args.seconds:.0f} s per rate, load average {os.getloadavg()[0]:.1f} at start\n")
+              f"{args.seconds:.0f} s per rate, load average {os.getloadavg()[0]:.1f} at start")
+        ceiling = await commit_ceiling(dsn)
+        print(f"this PostgreSQL's ceiling now: {ceiling:.0f} notifying commits/s from the writer "
+              f"alone ({WRITERS} connections, no API process)\n")
         print(HEAD)
         summary = []
-        for name, tree in trees:
-            with Server(dsn, True, tree) as server:
-                windows, per_sub = await sweep(dsn, [server.url], args.subs, args.rates,
+        for name, tree, options, rates in variants:
+            with Server(dsn, True, tree, options) as server:
+                windows, per_sub = await sweep(dsn, [server.url], args.subs, rates,
                                                args.seconds, name, [server])
-            with Server(dsn, True, tree) as server:
+            with Server(dsn, True, tree, options) as server:
                 took, during = await stampede(dsn, server.url, args.subs, name,
                                               10**9 * (1 + len(summary)))
             print(during.row(), flush=True)
@@ -391,11 +428,15 @@ def main() -> None:
     parser.add_argument("--rates", default="200,1000,2000,3000", help="writes/s, comma-separated")
     parser.add_argument("--seconds", type=float, default=5.0, help="write window per rate")
     parser.add_argument("--memory", default="10000,100000", help="idle subscription counts")
+    parser.add_argument("--ablations", action="store_true",
+                        help="also the current code with each optimisation off, one at a time")
+    parser.add_argument("--ablation-rates", default="1000,2000", help="writes/s of those runs")
     parser.add_argument("--quick", action="store_true", help="3 s windows, memory at 10,000 only")
     parser.add_argument(
         "--dsn", default=os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args()
     args.rates = [float(r) for r in args.rates.split(",")]
+    args.ablation_rates = [float(r) for r in args.ablation_rates.split(",")]
     args.memory = [int(n) for n in args.memory.split(",") if n]
     if args.quick:
         args.seconds, args.memory = min(args.seconds, 3.0), [m for m in args.memory if m <= 10_000]

@@ -74,15 +74,18 @@ class Engine:
     `lanes`, `rerun_timeout`, `budget` and `parallel_from` are the re-run connections, the
     time limit of one re-run, how long a cycle waits for its re-runs and from how many re-runs
     a cycle uses several connections (reruns.py); `wave` caps the re-runs of one cycle
-    (backlog.py).
+    (backlog.py). `always_savepoint`, `fence_skip` and `gc_freeze` turn single optimisations
+    off, so bench/reactive_scale.py measures each one's gain in the same run.
     """
 
     def __init__(
         self, runtime: Runtime, dsn: str, targeted: bool = True, *, lanes: int = 3,
         rerun_timeout: float = 5.0, budget: float = 0.1, wave: int = 500,
-        parallel_from: int = PARALLEL_FROM,
+        parallel_from: int = PARALLEL_FROM, always_savepoint: bool = False,
+        fence_skip: bool = True, gc_freeze: bool = True,
     ) -> None:
         self.runtime = runtime
+        self.always_savepoint, self.fence_skip, self.gc_freeze = always_savepoint, fence_skip, gc_freeze
         self.targeted = targeted
         self.listener = Listener(dsn, self._on_changes, self._on_reset)
         self.lanes = Lanes(dsn, lanes, rerun_timeout, budget, parallel_from)
@@ -271,7 +274,7 @@ class Engine:
         (notices are queued in commit order, so every commit it includes was queued before).
         While writes flow, one such notice is due within moments: wait FENCE_GRACE_S for it
         before paying for a fence (a NOTIFY takes PostgreSQL's global notify lock)."""
-        if not self._later_commit_seen(snapshot) and self._writes_flowing():
+        if self.fence_skip and not self._later_commit_seen(snapshot) and self._writes_flowing():
             self._arrived.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._arrived.wait(), FENCE_GRACE_S)
@@ -279,7 +282,7 @@ class Engine:
                 self._arrived.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._arrived.wait(), FENCE_GRACE_S)
-        if self._later_commit_seen(snapshot):
+        if self.fence_skip and self._later_commit_seen(snapshot):
             self.stats.fences_skipped += 1
             return True
         started = time.perf_counter()
@@ -333,7 +336,7 @@ class Engine:
             to_run = self._select(snapshot, rerun_all)
             results = self.backlog.settle()
             batch = await cycle.run(to_run, self._run, self._timed_out,
-                                    lambda q: q.savepoint, self._on_late, self._unwaited)
+                                    lambda q: self.always_savepoint or q.savepoint, self._on_late, self._unwaited)
             for query in batch.late:
                 self.backlog.start_late(query)
         self.backlog.wait(batch.unstarted)
@@ -435,7 +438,7 @@ class Engine:
         """After a burst of subscriptions, move the long-lived objects out of the collected
         generations: a full collection over 10,000 queries took ~75 ms (bench/README.md)."""
         self._frozen_at = min(self._frozen_at, len(self.queries))
-        if len(self.queries) - self._frozen_at >= FREEZE_AFTER:
+        if self.gc_freeze and len(self.queries) - self._frozen_at >= FREEZE_AFTER:
             gc.freeze()
             self._frozen_at = len(self.queries)
             self.stats.gc_freezes += 1
