@@ -2,14 +2,15 @@
 browser on this machine sees it without a trader session; a trader's tab subscribes (the
 other trader's alerts page), the test commits reports of the trader's bot, and the row of
 `alerts:list` shows the invalidations and re-runs /api/stats counts, with the trader's key
-as the source that invalidated it most; rows are sorted by total re-run time. The gate of
-`frontend.api.operator_stats` is checked for a browser off this machine: without a token,
-with a wrong one, with the right one, and through an API that does not trust the
-dashboard's forwarded address. Screenshot: artifacts/dashboard/operator.png."""
+as the source that invalidated it most; rows are sorted by total re-run time. A browser off
+this machine (as the dashboard sees it) is refused without a token, and with a wrong one,
+and sees the profiler with the right one; `frontend.api.operator_stats` also refuses it
+through an API that does not trust the dashboard's forwarded address. Screenshots: artifacts/dashboard/operator*.png."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,16 @@ from tests.dashboard.test_dashboard import (
 
 PATH = "alerts:list"
 REMOTE = "203.0.113.7"  # a browser off this machine (TEST-NET-3)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _dashboard_behind_one_proxy() -> Iterator[None]:
+    """The dashboard believes one proxy's X-Forwarded-For (Reflex's trusted_proxy_hops), as
+    behind a reverse proxy: a browser sending that header is, to it, at that address. Set
+    before the module's stack starts (autouse fixtures come first)."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("REFLEX_TRUSTED_PROXY_HOPS", "1")
+        yield
 
 
 def _stats(stack: Stack) -> dict[str, Any]:
@@ -78,10 +89,36 @@ def test_the_profiler_shows_each_paths_numbers_for_an_operator(
     context.close()
 
 
-def test_a_browser_off_this_machine_needs_the_operator_token(
+def test_a_browser_off_this_machine_sees_nothing_without_the_operator_token(
+        stack: Stack, browser: Any, artifacts: Path, console_errors: list[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    token = "operator-token-for-the-test"
+    monkeypatch.setenv(api.OPERATOR_TOKEN_ENV, token)  # the API reads it per request
+    context = browser.new_context(viewport={"width": 1366, "height": 700},
+                                  extra_http_headers={"X-Forwarded-For": REMOTE})
+    page = context.new_page()
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    page.goto(f"{stack.dashboard}/operator")
+    page.wait_for_selector("#operator-refused", timeout=WAIT_MS)
+    assert page.inner_text("#operator-refused") == api.NOT_OPERATOR
+    assert page.locator("#paths-table").count() == 0 and "user_id" not in page.content()
+    _shot(page, artifacts, "operator-refused")
+    page.fill("#operator-token", "not-the-token")
+    page.click("#operator-unlock")
+    _eventually(lambda: page.inner_text("#operator-refused")
+                == "The operator token was not accepted.")
+    assert "user_id" not in page.content()
+    page.fill("#operator-token", token)
+    page.click("#operator-unlock")
+    page.wait_for_selector("#path-alerts-list", timeout=WAIT_MS)
+    assert token not in page.content()  # typed, never sent back
+    context.close()
+
+
+def test_the_dashboard_asks_for_a_remote_browser_only_with_a_token_the_api_checked(
         stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     token = "operator-token-for-the-test"
-    monkeypatch.setenv("PLUTARC_OPERATOR_TOKEN", token)  # the API reads it per request
+    monkeypatch.setenv(api.OPERATOR_TOKEN_ENV, token)
     monkeypatch.setenv(api.API_URL_ENV, stack.api)
 
     def refused(client_ip: str, offered: str | None) -> str:
