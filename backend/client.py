@@ -9,7 +9,8 @@
 
 Calls go over HTTP; subscriptions share one WebSocket (`/api/sync`) that reconnects with
 capped, jittered backoff and resumes every subscription (sending the hash of the value it
-holds, so the server answers "unchanged" or the difference). With `cache_dir`, the last
+holds, so the server answers "unchanged" or the difference, and the version it had reached,
+so a server process that is behind answers nothing older). With `cache_dir`, the last
 value of each subscription is kept on disk and served while the backend is unreachable;
 `Subscription.live` tells whether the latest value came from the server or the cache.
 """
@@ -197,7 +198,10 @@ class Client:
                 async with websockets.connect(self._ws_url(), ssl=self.ssl_context,
                                               max_size=None,
                                               additional_headers=self.headers) as ws:
-                    await ws.send(frames.encode(frames.Connect(type="connect", token=self.token)))
+                    # the version reached: another process answers nothing older (4.7)
+                    version = str(self.version) if self.version else None
+                    await ws.send(frames.encode(frames.Connect(type="connect", token=self.token,
+                                                               version=version)))
                     reply = json.loads(await ws.recv())
                     if reply.get("type") == "error":
                         raise ClientError(401, reply["error"])

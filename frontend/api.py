@@ -5,10 +5,16 @@ it with the secret `plutarc up` gives it, PLUTARC_PROXY_SECRET, in `X-Plutarc-Pr
 
 Every failure becomes a `DashboardError` whose message a trader can read; `expired` says the
 session is no longer valid (the page then returns to the login page).
+
+The operator's `/api/stats` (`operator_stats`): the dashboard holds no operator power of its
+own. It asks only for a browser on this machine (loopback) or one whose user typed the
+operator token, forwards that browser's address and token, and lets the API decide
+(backend/http/operator.py); a remote browser's answer must say it got in by its token.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from typing import Any, Literal
 
@@ -18,6 +24,7 @@ from backend.client import Client, ClientError
 
 API_URL_ENV = "PLUTARC_API_URL"
 PROXY_SECRET_ENV = "PLUTARC_PROXY_SECRET"
+OPERATOR_TOKEN_ENV = "PLUTARC_OPERATOR_TOKEN"  # the API's; never in the dashboard's environment
 DEFAULT_API_URL = "http://127.0.0.1:8000"
 Kind = Literal["query", "mutation", "action"]
 
@@ -25,11 +32,13 @@ Kind = Literal["query", "mutation", "action"]
 class DashboardError(Exception):
     """A readable reason something failed; `expired` when the session must be renewed."""
 
-    def __init__(self, message: str, expired: bool = False, field: str | None = None) -> None:
+    def __init__(self, message: str, expired: bool = False, field: str | None = None,
+                 forbidden: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.expired = expired
         self.field = field  # the argument the backend named, if any
+        self.forbidden = forbidden  # the caller may not see this (not an operator)
 
 
 def api_url() -> str:
@@ -78,3 +87,44 @@ async def call(kind: Kind, path: str, args: dict[str, Any] | None, token: str | 
             return await c.action(path, args)
     except Exception as exc:
         raise readable(exc, anonymous=not token) from None
+
+
+NOT_OPERATOR = ("This page is for operators: open it in a browser on the machine running "
+                "plutarc, or enter the operator token (PLUTARC_OPERATOR_TOKEN).")
+
+
+def _loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+async def operator_stats(client_ip: str, operator_token: str | None) -> dict[str, Any]:
+    """The API's `/api/stats` for the browser at `client_ip`, with the operator token its
+    user typed (None: none); DashboardError(forbidden=True) when it is not an operator."""
+    local = _loopback(client_ip)
+    if not client_ip or not (local or operator_token):
+        raise DashboardError(NOT_OPERATOR, forbidden=True)
+    headers = proxy_headers(client_ip)
+    if operator_token:
+        headers["Authorization"] = f"Bearer {operator_token}"
+    try:
+        async with httpx.AsyncClient(base_url=api_url(), timeout=10) as http:
+            reply = await http.get("/api/stats", headers=headers)
+    except httpx.HTTPError as exc:
+        raise readable(exc) from None
+    if reply.status_code == 403:
+        raise DashboardError("The operator token was not accepted." if operator_token
+                             else NOT_OPERATOR, forbidden=True)
+    if reply.status_code != 200:
+        raise DashboardError(f"/api/stats answered {reply.status_code}; retrying.")
+    stats = reply.json()
+    if not local and stats.get("operator") != "token":
+        # the API took the dashboard's own address for the caller: it does not believe this
+        # dashboard's X-Forwarded-For, so a wrong token would have passed too
+        raise DashboardError("The API does not trust this dashboard as its proxy (set "
+                             "PLUTARC_TRUSTED_PROXIES and PLUTARC_PROXY_SECRET, "
+                             "docs/security.md); only a browser on this machine may look.",
+                             forbidden=True)
+    return stats

@@ -13,12 +13,14 @@ from frontend.pages import (
     bots,
     keys,
     login,
+    operator,
     overview,
     regions,
     strategies,
 )
 
-PAGES = (overview, bots, bot_detail, account, strategies, keys, regions, billing, alerts)
+PAGES = (overview, bots, bot_detail, account, strategies, keys, regions, billing, alerts,
+         operator)
 
 app = rx.App(
     theme=rx.theme(appearance="dark", accent_color="iris", gray_color="slate", radius="medium"),

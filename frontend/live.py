@@ -10,7 +10,8 @@ Reflex cancels the task: its backend client closes and the backend drops the sub
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,17 +44,27 @@ def subscriber_tabs() -> int:
     return len(_running)
 
 
+@contextlib.contextmanager
+def _tab_task(tab: str) -> Iterator[None]:
+    """The current task is the tab's live task while the block runs (the previous one ends)."""
+    me = asyncio.current_task()
+    assert me is not None
+    stop(tab)
+    _running[tab] = me
+    try:
+        yield
+    finally:
+        if _running.get(tab) is me:
+            del _running[tab]
+
+
 async def follow(tab: str, token: str, client_ip: str, feed: Feed, apply: Apply,
                  fail: Fail) -> None:
     """Run until cancelled: every batch of new values goes to `apply` as {name: value}. An
     error of a polled action goes to `fail(name, error)` and polling goes on; an error of a
     live query (an expired session, a bot that is gone) goes to `fail` and ends the task."""
-    me = asyncio.current_task()
-    assert me is not None
-    stop(tab)
-    _running[tab] = me
     queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-    try:
+    with _tab_task(tab):
         async with api.client(token, client_ip) as client:
             pumps = [asyncio.create_task(_pump(name, client.subscribe(path, args), queue))
                      for name, (path, args) in feed.queries.items()]
@@ -65,9 +76,15 @@ async def follow(tab: str, token: str, client_ip: str, feed: Feed, apply: Apply,
                 for pump in pumps:
                     pump.cancel()
                 await asyncio.gather(*pumps, return_exceptions=True)
-    finally:
-        if _running.get(tab) is me:
-            del _running[tab]
+
+
+async def repeat(tab: str, step: Callable[[], Awaitable[None]], every: float) -> None:
+    """Run `step` every `every` seconds as the tab's live task, until cancelled (a page
+    that polls something other than a function, e.g. the operator's /api/stats)."""
+    with _tab_task(tab):
+        while True:
+            await step()
+            await asyncio.sleep(every)
 
 
 async def _deliver(queue: asyncio.Queue[tuple[str, Any]], apply: Apply, fail: Fail) -> None:

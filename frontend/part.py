@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from frontend.api import PROXY_SECRET_ENV
+from frontend.api import OPERATOR_TOKEN_ENV, PROXY_SECRET_ENV
 from frontend.serve import ROOT
 
 START_TIMEOUT_S = 600.0  # the first build installs bun and the app's npm packages
@@ -38,7 +38,8 @@ class DashboardPart:
         url = f"http://{up.host}:{port}"
         log_path = up.settings.data_dir / "dashboard.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ)
+        # the dashboard is no operator by itself: /operator forwards the token its user types
+        env = {k: v for k, v in os.environ.items() if k != OPERATOR_TOKEN_ENV}
         if up.facts.get("proxy_secret"):  # the API's secret for its trusted proxy
             env[PROXY_SECRET_ENV] = up.facts["proxy_secret"]
         with open(log_path, "ab") as log:

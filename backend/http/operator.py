@@ -19,21 +19,27 @@ from backend.http.calls import error_response
 from backend.runtime.errors import Forbidden
 
 
-def is_operator(request: Request) -> bool:
+def operator_by(request: Request) -> str | None:
+    """How the caller is an operator: "loopback", "token", or None (it is not one)."""
     host = request.client.host if request.client else ""
     try:
         if ipaddress.ip_address(host).is_loopback:
-            return True
+            return "loopback"
     except ValueError:
         pass
     token = os.environ.get("PLUTARC_OPERATOR_TOKEN")
     offered = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-    return bool(token) and hmac.compare_digest(offered.encode(), token.encode())
+    if token and hmac.compare_digest(offered.encode(), token.encode()):
+        return "token"
+    return None
 
 
 async def stats(request: Request) -> Response:
-    """The reactive engine's counters, for operators."""
-    if not is_operator(request):
+    """The reactive engine's counters, for operators; `operator` says how the caller was
+    recognised (the dashboard checks that a remote browser got in by its token, not by the
+    dashboard's own loopback address)."""
+    how = operator_by(request)
+    if how is None:
         return error_response(Forbidden(
             "/api/stats is for operators: call it from this machine or with the operator token"))
-    return JSONResponse(request.app.state.engine.stats.to_json())
+    return JSONResponse(request.app.state.engine.stats.to_json() | {"operator": how})

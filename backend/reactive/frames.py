@@ -9,7 +9,8 @@ BadRequest naming the bad field; the socket answers that with an `error` frame a
   `ID_CHARS` long; `null`, booleans and objects are refused, not turned into "None";
 - `wait` versions and `ack` sequence numbers are non-negative 64-bit integers (a decimal
   string is accepted for versions, which are xids);
-- `token` and `hash` are strings (or null).
+- `token` and `hash` are strings (or null); a `connect` version is a snapshot version's text
+  (`xmin:xmax:xip`, parsed by backend.reactive.version).
 Fields a frame does not define are ignored (receivers MUST ignore unknown fields).
 The Python client (backend/client.py) builds its frames from the same models.
 """
@@ -21,10 +22,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
 
 from backend.limits import INT64_MAX
+from backend.reactive.version import Snapshot
 from backend.runtime import jsonin
 from backend.runtime.errors import BadRequest
 
 ID_CHARS = 128
+VERSION_CHARS = 4096
 
 
 def _id_text(value: Any) -> Any:
@@ -62,9 +65,25 @@ class _Frame(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
+def _snapshot_text(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value  # null stays null; anything else fails as "not a string"
+    try:
+        if len(value) > VERSION_CHARS:
+            raise ValueError
+        snapshot = Snapshot.parse(value)
+        if snapshot.xmax > INT64_MAX:
+            raise ValueError
+    except ValueError:
+        raise ValueError("must be the version of a transition, 'xmin:xmax:xip'") from None
+    return str(snapshot)
+
+
 class Connect(_Frame):
     type: Literal["connect"]
     token: Annotated[str, Field(max_length=1024)] | None = None
+    # on reconnect: the version of the last transition the client applied (section 4.7)
+    version: Annotated[str | None, BeforeValidator(_snapshot_text)] = None
 
 
 class Subscribe(_Frame):

@@ -15,6 +15,12 @@ its id and its `epoch` (the number of the subscribe message that created it, cou
 on the connection), so a change of a replaced subscription can never be taken for one of the
 new subscription under the same id.
 
+Resume across processes: a client reconnecting (maybe to another server process) says the
+version it reached. While this process's version may be older, `resume_xid` holds the
+session back: the sync socket sets it to a transaction id assigned after the client's
+version was taken, and waits for it (`waiting`); a snapshot that includes that xid was taken
+later, so it covers the client's version, and the client never goes back in time.
+
 A session holding a stale query (one the engine has not brought to its version yet,
 backlog.py) is sent nothing until that query is current: the next transition then moves every
 subscription to one version.
@@ -71,6 +77,9 @@ class ClientSession:
     waiting: set[int] = field(default_factory=set)
     version: str | None = None
     bump: bool = False
+    # on resume: nothing is sent until the engine's version includes this xid (it is in
+    # `waiting` until then), so the first transition covers what the client had reached
+    resume_xid: int | None = None
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     # flow control: (seq, bytes) of transitions sent and not yet acknowledged
     window: int = WINDOW_BYTES
@@ -107,6 +116,10 @@ class ClientSession:
     def take_transition(self) -> dict[str, Any] | None:
         """The message that moves the client from what it holds to the current values (None:
         nothing to send, or a stale query holds the session back)."""
+        if self.resume_xid is not None:
+            if self.resume_xid in self.waiting:
+                return None
+            self.resume_xid = None
         if self.stale_anywhere() and any(q.stale and q.computed for q in self.subs.values()):
             return None
         changes: list[dict[str, Any]] = []

@@ -40,11 +40,13 @@ class PathStats:
         return {
             "subscribers": self.subscribers,
             "reruns": self.reruns,
+            "rerun_ms_total": 1000 * self.rerun_seconds,
             "rerun_ms_avg": 1000 * self.rerun_seconds / self.reruns if self.reruns else 0.0,
             "invalidations": self.invalidations,
             "invalidations_per_s": self.invalidations / uptime if uptime else 0.0,
             "timeouts": self.timeouts,
             "rows_avg": self.rows / self.reruns if self.reruns else 0.0,
+            "results": self.results,  # values installed (what result_bytes_avg averages)
             "result_bytes_avg": self.result_bytes / self.results if self.results else 0.0,
             "top_sources": [{"source": s, "count": n} for s, n in self.sources.most_common(TOP)],
         }

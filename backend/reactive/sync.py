@@ -1,6 +1,6 @@
 """The WebSocket sync protocol at `/api/sync` (docs/protocol.md is the reference).
 
-Client → server: connect (token), subscribe / unsubscribe, query / mutation / action calls
+Client → server: connect (token; on reconnect the version reached), subscribe / unsubscribe, query / mutation / action calls
 with a request id, wait (for a version), ping. Server → client: connected, transition
 (versioned; one message moves all the client's changed subscriptions), result, error, pong.
 
@@ -25,6 +25,7 @@ from backend.reactive import frames
 from backend.reactive.bounds import check_issued, check_subscription_room
 from backend.reactive.engine import Engine
 from backend.reactive.session import ClientSession
+from backend.reactive.version import Snapshot, current_xid
 from backend.runtime.errors import ApiError, BadRequest, TooManyRequests
 from backend.runtime.jsonvalue import dumps
 from backend.runtime.runner import CallMeta, Runtime
@@ -135,9 +136,23 @@ class SyncConnection:
         self.session = ClientSession(self.send_text, auth,
                                      transition_bytes=self.limits.transition_bytes)
         self.engine.attach(self.session)
+        if frame.version is not None:
+            await self._hold_until(Snapshot.parse(frame.version))
         await self.send({"type": "connected", "session": self.session.id,
                          "auth": auth.kind, "version": str(self.engine.version or "") or None})
         return True
+
+    async def _hold_until(self, reached: Snapshot) -> None:
+        """A resuming client reached `reached` (maybe on another process): send it nothing
+        older. Unless this process's version already covers it, wait for a transaction
+        started now - a snapshot including it was taken after `reached`, so covers it."""
+        assert self.session is not None
+        if self.engine.version is not None and self.engine.version.covers(reached):
+            return
+        async with self.runtime.pool.acquire() as conn:
+            xid = await current_xid(conn)  # its own transaction, committed at once
+        self.session.resume_xid = xid
+        self.engine.wait_for(self.session, xid)
 
     async def _handle(self, frame: frames.Frame) -> None:
         assert self.session is not None

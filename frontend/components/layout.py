@@ -1,5 +1,6 @@
 """The frame of every signed-in page: navigation, who is signed in, logout, the time zone
-note (times are UTC; the browser's offset is shown), and the page's loading/error line."""
+note (times are UTC; the browser's offset is shown), and the page's loading/error line. The
+operator's page has the frame without the trader's part (`trader=False`)."""
 
 from __future__ import annotations
 
@@ -18,26 +19,29 @@ def _nav_link(label: str, href: str) -> rx.Component:
                    high_contrast=True, id=f"nav-{label.lower()}")
 
 
-def header() -> rx.Component:
-    return rx.hstack(
-        rx.hstack(
-            rx.heading("plutarc", size="5", color_scheme="iris", high_contrast=True),
-            *[_nav_link(label, href) for label, href in NAV],
-            spacing="5", align="center",
-        ),
+def header(trader: bool = True) -> rx.Component:
+    brand = rx.heading("plutarc", size="5", color_scheme="iris", high_contrast=True)
+    offset = rx.text("Times in UTC · your offset: UTC",
+                     rx.moment(format="Z", interval=0, id="local-offset"),
+                     size="1", color_scheme="gray")
+    if not trader:
+        left = rx.hstack(brand, rx.badge("operator", color_scheme="amber"), align="center")
+        return _bar(left, rx.spacer(), offset)
+    return _bar(
+        rx.hstack(brand, *[_nav_link(label, href) for label, href in NAV],
+                  spacing="5", align="center"),
         rx.spacer(),
         bell(),
-        rx.text(
-            "Times in UTC · your offset: UTC",
-            rx.moment(format="Z", interval=0, id="local-offset"),
-            size="1", color_scheme="gray",
-        ),
+        offset,
         rx.text(AuthState.email, size="2", id="signed-in-as"),
         rx.button("Log out", on_click=AuthState.logout, variant="soft", size="1",
                   id="logout"),
-        align="center", spacing="4", width="100%", padding_y="0.75em", padding_x="1.5em",
-        border_bottom="1px solid var(--gray-a5)",
     )
+
+
+def _bar(*children: rx.Component) -> rx.Component:
+    return rx.hstack(*children, align="center", spacing="4", width="100%", padding_y="0.75em",
+                     padding_x="1.5em", border_bottom="1px solid var(--gray-a5)")
 
 
 def bell() -> rx.Component:
@@ -64,9 +68,9 @@ def status_line(loading: rx.Var, error: rx.Var) -> rx.Component:
 
 
 def page(title: str | rx.Var, *children: rx.Component, loading: rx.Var | bool = False,
-         error: rx.Var | str = "") -> rx.Component:
+         error: rx.Var | str = "", trader: bool = True) -> rx.Component:
     return rx.box(
-        header(),
+        header(trader),
         rx.vstack(
             rx.heading(title, size="6", id="page-title"),
             status_line(loading, error),

@@ -8,7 +8,6 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +17,7 @@ import httpx
 import pytest
 
 from backend.runtime import Ctx, mutation
-from tests.support.servers import free_port
+from tests.support.backend_process import backends
 
 JOBS = 40
 MARKERS_ENV = "PLUTARC_TEST_MARKERS"
@@ -73,29 +72,9 @@ def _wait(predicate, timeout: float, what: str) -> None:  # type: ignore[no-unty
 @pytest.fixture
 def two_backends(db_dsn: str, tmp_path: Path) -> Iterator[list[tuple[subprocess.Popen, str]]]:
     _sql(db_dsn, "CREATE TABLE effects (id bigserial PRIMARY KEY, n int NOT NULL, pid int)")
-    env = {**os.environ, MARKERS_ENV: str(tmp_path)}
-    procs = []
-    for _ in range(2):
-        port = free_port()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.support.backend_process", db_dsn, str(port),
-             "tests.backend.test_scheduler_processes"], env=env, cwd=Path(__file__).parents[2])
-        procs.append((proc, f"http://127.0.0.1:{port}"))
-    try:
-        for proc, url in procs:
-            def up(url: str = url, proc: subprocess.Popen = proc) -> bool:
-                assert proc.poll() is None, "a backend process exited"
-                try:
-                    return httpx.get(f"{url}/api/health", timeout=1).status_code == 200
-                except httpx.HTTPError:
-                    return False
-            _wait(up, 60, "the backend processes to start")
+    with backends(db_dsn, "tests.backend.test_scheduler_processes", 2,
+                  {MARKERS_ENV: str(tmp_path)}) as procs:
         yield procs
-    finally:
-        for proc, _ in procs:
-            if proc.poll() is None:
-                proc.terminate()
-                proc.wait(timeout=20)
 
 
 def test_scheduled_mutations_run_once_across_processes_and_survive_kill_9(

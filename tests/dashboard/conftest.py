@@ -48,3 +48,11 @@ def browser() -> Iterator[object]:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def console_errors() -> Iterator[list[str]]:
+    """The browser's console errors during a test (`_page` collects them): none allowed."""
+    errors: list[str] = []
+    yield errors
+    assert not errors, f"browser console errors: {errors}"

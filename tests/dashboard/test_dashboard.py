@@ -8,26 +8,18 @@ artifacts/dashboard/ and no page logs a console error."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from frontend.components.kpis import kpi_rows
 from frontend.pages.bot_detail import PAGE_SIZE
 from tests.dashboard.stack import Stack, Trader, market_now
 
 WAIT_MS = 30_000
-
-
-@pytest.fixture
-def console_errors() -> Iterator[list[str]]:
-    errors: list[str] = []
-    yield errors
-    assert not errors, f"browser console errors: {errors}"
 
 
 def _page(browser: Any, errors: list[str]) -> tuple[Any, Any]:

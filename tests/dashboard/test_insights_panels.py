@@ -18,10 +18,7 @@ from tests.dashboard.test_dashboard import (
     _login,
     _page,
     _shot,
-    console_errors,
 )
-
-__all__ = ["console_errors"]  # the fixture, shared
 
 
 def _analytics_shown(page: Any, panel: str) -> dict[str, Any]:

@@ -29,16 +29,28 @@ class Wire:
         self.ignored = 0
         self.changed = asyncio.Condition()
         self.transitions: list[dict[str, Any]] = []
+        self.connected: dict[str, Any] | None = None  # the server's `connected` message
         self._reader: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, url: str) -> Wire:
+        """A connected, anonymous connection."""
+        wire = await cls.socket(url)
+        await wire.connect()
+        await wire.until(lambda w: w.connected is not None)
+        return wire
+
+    @classmethod
+    async def socket(cls, url: str) -> Wire:
+        """An open WebSocket that has not sent `connect` yet."""
         ws = await websockets.connect(url.replace("http", "ws", 1) + "/api/sync", max_size=None)
-        await ws.send(json.dumps({"type": "connect", "token": None}))
-        assert json.loads(await ws.recv())["type"] == "connected"
         wire = cls(ws)
         wire._reader = asyncio.create_task(wire._read())
         return wire
+
+    async def connect(self, version: str | None = None) -> None:
+        """Send `connect` (anonymous); `version`: what a resuming client had reached."""
+        await self.ws.send(json.dumps({"type": "connect", "token": None, "version": version}))
 
     async def close(self) -> None:
         if self._reader:
@@ -67,7 +79,9 @@ class Wire:
     async def _read(self) -> None:
         async for raw in self.ws:
             message = json.loads(raw)
-            if message["type"] == "transition":
+            if message["type"] == "connected":
+                self.connected = message
+            elif message["type"] == "transition":
                 self.transitions.append(message)
                 for change in message["changes"]:
                     self._apply(change)

@@ -111,7 +111,7 @@ def test_each_hit_is_told_what_caused_it() -> None:
     index.add("bot 8", keyed(("trades", "bot_id", 8)))
     index.add("all trades", keyed(tables=("trades",)))
     hits: list[tuple[str, frozenset]] = []
-    record = lambda source, subs: hits.append((source, frozenset(subs)))  # noqa: E731
+    record = lambda source, subs: hits.append((source, frozenset(subs)))
     moved = upd("trades", {"id": 1, "bot_id": 7}, {"id": 1, "bot_id": 9})
     assert index.affected([moved], record) == {"bot 7", "all trades"}
     assert sorted(hits) == [("trades", frozenset({"all trades"})),

@@ -202,6 +202,13 @@ async def test_malformed_frames_get_protocol_errors_and_the_socket_lives_on(
     assert json.loads(await ws.recv())["type"] == "error"
     await asyncio.wait_for(ws.wait_closed(), 5)
     assert ws.close_code == 4400
+    # a resume version that is no snapshot (xmin above xmax, not numbers, beyond 64 bits)
+    for version in ("12:10:", "x:y:z", f"1:{'9' * 30}:", 7):
+        ws = await websockets.connect(backend.ws)
+        await ws.send(json.dumps({"type": "connect", "token": None, "version": version}))
+        assert json.loads(await ws.recv())["error"]["field"] == "version", version
+        await asyncio.wait_for(ws.wait_closed(), 5)
+        assert ws.close_code == 4400
     assert backend.tracebacks() == before
 
 
