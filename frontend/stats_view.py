@@ -53,7 +53,7 @@ def merged_paths(samples: Samples) -> list[dict[str, Any]]:
         for path, p in sample["stats"]["paths"].items():
             m = merged.setdefault(path, {
                 "path": path, "subscribers": 0, "invalidations": 0, "invalidations_per_s": 0.0,
-                "reruns": 0, "rerun_ms_total": 0.0, "timeouts": 0, "rows": 0.0,
+                "reruns": 0, "rerun_ms_total": 0.0, "timeouts": 0, "errors": 0, "rows": 0.0,
                 "results": 0, "result_bytes": 0.0, "sources": Counter()})
             m["subscribers"] += p["subscribers"]
             m["invalidations"] += p["invalidations"]
@@ -61,6 +61,7 @@ def merged_paths(samples: Samples) -> list[dict[str, Any]]:
             m["reruns"] += p["reruns"]
             m["rerun_ms_total"] += p["rerun_ms_total"]
             m["timeouts"] += p["timeouts"]
+            m["errors"] += p.get("errors", 0)  # an older process does not count them
             m["rows"] += p["rows_avg"] * p["reruns"]
             m["results"] += p["results"]
             m["result_bytes"] += p["result_bytes_avg"] * p["results"]
@@ -87,6 +88,8 @@ def path_rows(samples: Samples) -> list[dict[str, str]]:
             "bytes_avg": size(m["result_bytes"] / results) if results else fmt.MISSING,
             "timeouts": count(m["timeouts"]),
             "timeouts_tone": "red" if m["timeouts"] else "gray",
+            "errors": count(m["errors"]),
+            "errors_tone": "red" if m["errors"] else "gray",
             "sources": " · ".join(f"{source} ×{n}" for source, n in m["sources"].most_common(TOP))
                        or fmt.MISSING,
         })

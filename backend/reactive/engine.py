@@ -368,7 +368,8 @@ class Engine:
             result = RunResult(error={"code": "internal", "message": "query failed", "field": None})
         if executor.failed:
             query.savepoint = True
-        self.stats.rerun(query.fdef.path, time.perf_counter() - started, result.value)
+        self.stats.rerun(query.fdef.path, time.perf_counter() - started, result.value,
+                         result.error is not None)
         # what it read before failing counts too: a row appearing may cure the error
         statements = [(s.sql, s.params) for s in executor.statements]
         memo = query.readset_memo

@@ -31,6 +31,7 @@ class PathStats:
     rerun_seconds: float = 0.0
     invalidations: int = 0
     timeouts: int = 0
+    errors: int = 0  # re-runs that ended in an error (timeouts are counted apart)
     rows: int = 0  # rows (list items) returned over all re-runs
     result_bytes: int = 0  # JSON size of installed values, summed
     results: int = 0
@@ -45,6 +46,7 @@ class PathStats:
             "invalidations": self.invalidations,
             "invalidations_per_s": self.invalidations / uptime if uptime else 0.0,
             "timeouts": self.timeouts,
+            "errors": self.errors,
             "rows_avg": self.rows / self.reruns if self.reruns else 0.0,
             "results": self.results,  # values installed (what result_bytes_avg averages)
             "result_bytes_avg": self.result_bytes / self.results if self.results else 0.0,
@@ -73,9 +75,12 @@ class Stats:
             stats = self.paths[path] = PathStats()
         return stats
 
-    def rerun(self, path: str, seconds: float, value: Any) -> None:
+    def rerun(self, path: str, seconds: float, value: Any, failed: bool = False) -> None:
+        """One re-run of `path` took `seconds`; `failed`: it ended in an error for its
+        subscribers (SQL error, the function raised)."""
         stats = self.path(path)
         stats.reruns += 1
+        stats.errors += failed
         stats.rerun_seconds += seconds
         stats.rows += len(value) if isinstance(value, list) else int(value is not None)
 

@@ -28,7 +28,7 @@ COLUMNS = [("path", "Query path"), ("subscribers", "Subscriptions"),
            ("reruns", "Re-runs"), ("rerun_total", "Re-run time (total)"),
            ("rerun_avg", "Re-run (avg)"), ("rows_avg", "Rows (avg)"),
            ("bytes_avg", "Result (avg)"), ("timeouts", "Timeouts"),
-           ("sources", "Invalidated most by")]
+           ("errors", "Errors"), ("sources", "Invalidated most by")]
 
 
 class OperatorState(rx.State):
@@ -100,7 +100,7 @@ def _profiler() -> rx.Component:
         layout.listing(
             "Query paths, by total re-run time",
             s.path_rows,
-            tables.table(COLUMNS, s.path_rows, "paths-table", toned=("timeouts",),
+            tables.table(COLUMNS, s.path_rows, "paths-table", toned=("timeouts", "errors"),
                          row_class="path-row", wrap=("sources",)),
             "No live query yet: each query path appears here once a client subscribes to it "
             "(open the dashboard's overview in another tab).",

@@ -71,13 +71,14 @@ def test_the_profiler_shows_each_paths_numbers_for_an_operator(
     def row_equals_the_api() -> bool:
         path = _stats(stack)["paths"][PATH]
         cells = page.locator("#path-alerts-list td").all_inner_texts()
-        return (len(cells) == 11  # the page may not show the path yet
+        return (len(cells) == 12  # the page may not show the path yet
                 and path["invalidations"] > before["invalidations"]
                 and path["reruns"] > before["reruns"]
                 and cells[0] == PATH
                 and cells[3] == f"{path['invalidations']:,}"
                 and cells[4] == f"{path['reruns']:,}"
-                and path["top_sources"][0]["source"] in cells[10])
+                and cells[10] == f"{path['errors']:,}"
+                and path["top_sources"][0]["source"] in cells[11])
 
     _eventually(row_equals_the_api)  # refreshed on its own: no reload
     assert f"notifications.user_id={user_id}" in page.inner_text("#path-alerts-list")

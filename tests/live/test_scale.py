@@ -160,6 +160,7 @@ async def test_a_failing_query_errors_its_subscribers_while_others_update(
             await wire.until(lambda w, r=round_: "bad" in w.errors and all(
                 w.values[f"i{i}"]["v"] == r + 1 for i in ids[1:]))
             assert wire.errors["bad"]["code"] == "internal"
+            assert _stats(scale_url)["paths"]["test_scale:fragile"]["errors"] >= round_
             await _write(db_dsn, ("UPDATE scale_items SET v = 4 WHERE id = 10", ()))
             await wire.until(lambda w: w.values.get("bad") == 25)
 
