@@ -28,6 +28,7 @@ from bisect import bisect_left
 from typing import Any
 
 Diff = dict[str, Any]
+SMALL = 64  # bytes of JSON under which make_diff(..., new_size) does not look for a diff
 
 
 def same(a: Any, b: Any) -> bool:
@@ -62,7 +63,11 @@ def _size(value: Any) -> int:
 
 def make_diff(old: Any, new: Any, new_size: int | None = None) -> Diff | None:
     """The smallest diff turning `old` into `new`, or None when they are equal. `new_size`:
-    the length of `new` as compact JSON when the caller knows it (saves encoding it again)."""
+    the length of `new` as compact JSON when the caller knows it (saves encoding it again;
+    a value of at most SMALL bytes is then sent whole: no diff of it is much smaller, and
+    finding one costs more than sending it)."""
+    if new_size is not None and new_size <= SMALL:
+        return None if same(old, new) else {"value": new}
     candidates: list[Diff] = []
     if _is_keyed(old) and _is_keyed(new):
         keyed = keyed_diff(old, new)

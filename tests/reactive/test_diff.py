@@ -135,3 +135,12 @@ def test_patch_pointers_escape_tilde_and_slash() -> None:
     ops = json_patch({"a/b": 1, "c~d": 2}, {"a/b": 3, "c~d": 2})
     assert ops == [{"op": "replace", "path": "/a~1b", "value": 3}]
     assert apply_patch({"a/b": 1, "c~d": 2}, ops) == {"a/b": 3, "c~d": 2}
+
+
+def test_a_small_value_of_known_size_is_sent_whole() -> None:
+    old, new = {"id": 1, "value": 1}, {"id": 1, "value": 2}
+    assert make_diff(old, new, new_size=len('{"id":1,"value":2}')) == {"value": new}
+    assert make_diff(old, dict(old), new_size=18) is None
+    big_old = {"id": 1, "rows": list(range(100))}
+    big_new = {"id": 1, "rows": [*range(99), 1000]}
+    assert "patch" in make_diff(big_old, big_new, new_size=400)  # type: ignore[operator]
