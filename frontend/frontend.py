@@ -16,9 +16,11 @@ from frontend.pages import (
     overview,
     regions,
     strategies,
+    strategy_optimize,
 )
 
-PAGES = (overview, bots, bot_detail, account, strategies, keys, regions, billing, alerts)
+PAGES = (overview, bots, bot_detail, account, strategies, strategy_optimize, keys, regions,
+         billing, alerts)
 
 app = rx.App(
     theme=rx.theme(appearance="dark", accent_color="iris", gray_color="slate", radius="medium"),
