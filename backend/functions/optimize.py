@@ -21,14 +21,14 @@ from __future__ import annotations
 import os
 import socket
 from datetime import datetime
-from decimal import Decimal
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, TypedDict, get_type_hints
 
 from pydantic import Field, StringConstraints
 
 from backend.functions import market
 from backend.optimize import child, follower
 from backend.runtime import BadRequest, Conflict, Ctx, Id, NotFound, action, mutation, query
+from strategy.kpis import Kpis
 from strategy.optimize import RANK_KPIS, SpecError, folds
 
 StrategyId = Id["strategies"]
@@ -46,22 +46,9 @@ SUMMARY = ("id, strategy_id, strategy_version, params, kind, samples, seed, kpi,
            "created_at, finished_at")
 
 
-class KpiSet(TypedDict):
-    """A backtest's KPIs (strategy/kpis.py), money as decimal strings."""
-
-    net_pnl: Decimal
-    return_pct: Decimal
-    win_rate: float | None
-    profit_factor: float | None
-    expectancy: Decimal | None
-    sharpe: float | None
-    sortino: float | None
-    max_drawdown: Decimal
-    max_drawdown_pct: float
-    avg_hold_ms: float | None
-    fees: Decimal
-    trade_count: int
-    exposure: float
+# A backtest's KPIs as the result types declare them: the fields of the engine's `Kpis`
+# (strategy/kpis.py), money as decimal strings.
+KpiSet = TypedDict("KpiSet", get_type_hints(Kpis))  # type: ignore[misc]
 
 
 class Ranked(TypedDict):

@@ -32,7 +32,7 @@ from strategy.indicators import Candles
 log = logging.getLogger(__name__)
 CallFn = Callable[[str, dict[str, Any] | None], Awaitable[Any]]
 POLL_S = 0.05
-REPORT_S = 0.5  # progress reaches the run (and a cancel reaches the search) this often
+REPORT_S = 0.25  # progress reaches the run (and a cancel reaches the search) this often
 
 _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload(["backend.optimize.child"])

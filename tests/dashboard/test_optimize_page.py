@@ -5,7 +5,6 @@ refused with the backend's words."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,33 +12,16 @@ from typing import Any
 import pytest
 
 from frontend.optimize_view import values_text
-from tests.dashboard.stack import Stack, start_stack, stop_stack
+from tests.dashboard.stack import Stack, own_stack
 from tests.dashboard.test_dashboard import WAIT_MS, _eventually, _page, _shot
-
-TEMPLATE: dict[str, Any] = {
-    "schema_version": 1, "name": "Fast MA cross", "symbol": "BTCUSDT", "timeframe": "1m",
-    "signals": [{"type": "ma_cross", "params": {"fast": 5, "slow": 30, "mode": "trend"}}],
-    "exits": [{"type": "opposite_signal"}],
-    "combination": {"mode": "weighted_sum", "threshold": 1.0},
-    "risk": {"sizing": {"mode": "fixed_quantity", "value": 0.01}},
-}
+from tests.domain.test_optimize_runs import TEMPLATE
 
 
 @pytest.fixture(scope="module")
 def stack(db_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """This module's stack, without demo bots."""
-    saved = os.environ.get("PLUTARC_MASTER_KEY_FILE")
-    data = tmp_path_factory.mktemp("optimize-page-data")
-    os.environ["PLUTARC_MASTER_KEY_FILE"] = str(data / "master.key")
-    s = start_stack(db_dsn, data, demo=False)
-    try:
+    with own_stack(db_dsn, tmp_path_factory.mktemp("optimize-page-data"), demo=False) as s:
         yield s
-    finally:
-        stop_stack(s)
-        if saved is None:
-            os.environ.pop("PLUTARC_MASTER_KEY_FILE", None)
-        else:
-            os.environ["PLUTARC_MASTER_KEY_FILE"] = saved
 
 
 @pytest.fixture

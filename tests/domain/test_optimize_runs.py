@@ -9,7 +9,6 @@ import asyncio
 import os
 import signal
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -22,8 +21,8 @@ from backend.optimize.service import optimize_service
 from exchange.config import ExchangeConfig
 from exchange.server import ExchangeServer
 from strategy.indicators import Candles
-from strategy.optimize import folds, grid, parse_specs, walk_forward
-from tests.domain.conftest import World, internal, sql
+from strategy.optimize import folds, parse_specs, sample, walk_forward
+from tests.domain.conftest import World, local_exchange, sql
 from tests.support.servers import ServerThread
 
 TEMPLATE: dict[str, Any] = {
@@ -35,25 +34,16 @@ TEMPLATE: dict[str, Any] = {
 }
 PARAMS = ["signals.0.fast=2:30:1", "signals.0.slow=35:120:5"]  # 29 x 18 = 522 points
 BIG = ["signals.0.fast=2:41:1", "signals.0.slow=45:185:1"]  # 40 x 141 = 5,640: refused, too many
-LIVE = {"params": PARAMS, "kpi": "return_pct", "top": 5, "candles": 500, "train": 200,
-        "test": 100}  # 3 folds: 1,566 backtests
+LIVE = {"params": BIG, "kind": "random", "samples": 1000, "seed": 7, "kpi": "return_pct",
+        "top": 5, "candles": 500, "train": 200, "test": 100}  # 3 folds: 3,000 backtests
 
 
 @pytest.fixture(scope="module")
 def exchange(world: World) -> Iterator[ExchangeServer]:
     """The local exchange (manual clock: its history stays put) as the `local` endpoint."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    config = ExchangeConfig(clock="manual", symbols=("BTCUSDT",), seed=5)
-    server = asyncio.run_coroutine_threadsafe(ExchangeServer(config).start(), loop).result(60)
-    internal(world.dsn, "apiKeys:setExchangeEndpoint", {
-        "exchange": "local", "rest_url": server.rest_url, "ws_public_url": server.ws_public_url,
-        "ws_private_url": server.ws_private_url, "ca_pem": server.ca_pem})
-    yield server
-    asyncio.run_coroutine_threadsafe(server.stop(), loop).result(30)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(timeout=10)
+    with local_exchange(world.dsn, ExchangeConfig(clock="manual", symbols=("BTCUSDT",),
+                                                  seed=5)) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +97,8 @@ def _direct(world: World, spec: dict[str, Any]) -> Any:
                            for k in ("open", "high", "low", "close", "volume")))
     specs = parse_specs(TEMPLATE, spec["params"])
     windows = folds(len(candles.close), spec["train"], spec["test"])
-    return walk_forward(TEMPLATE, specs, list(grid(specs)), candles, windows, kpi=spec["kpi"],
+    points = sample(specs, spec["samples"], spec["seed"])
+    return walk_forward(TEMPLATE, specs, points, candles, windows, kpi=spec["kpi"],
                         workers=1, top=spec["top"])
 
 
@@ -116,7 +107,7 @@ def test_progress_arrives_live_and_the_results_are_the_engines(
     started = _start(world, strategy_id, world.a.token, **LIVE)
     assert started.status_code == 200, started.text
     run = started.json()["value"]
-    assert (run["status"], run["total"], run["walk_forward"]["folds"]) == ("running", 1566, 3)
+    assert (run["status"], run["total"], run["walk_forward"]["folds"]) == ("running", 3000, 3)
     seen = asyncio.run(asyncio.wait_for(_watch(api_url, world.a.token, run["id"]), 180))
     done = [v["done"] for v in seen]
     assert seen[-1]["status"] == "done", seen[-1]
@@ -125,7 +116,7 @@ def test_progress_arrives_live_and_the_results_are_the_engines(
 
     wf = _direct(world, LIVE)
     final = seen[-1]
-    assert final["trials"] == wf.trials == 1566 and final["done"] == final["total"]
+    assert final["trials"] == wf.trials == 3000 and final["done"] == final["total"]
     last = wf.results[-1]
     assert [r["values"] for r in final["ranked"]] == [list(x.values) for x in last.leaders]
     assert len(final["ranked"]) == 5
