@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from backend.app import create_app
@@ -201,6 +202,28 @@ def test_another_user_sees_nothing_of_a_search(world: World, strategy_id: int) -
     assert world.api.q("optimize:runs", {"strategy_id": strategy_id}, world.b.token) == []
     assert world.api.call("query", "optimize:runs", {"strategy_id": strategy_id}).status_code \
         == 401
+
+
+def test_stopping_the_api_fails_the_searches_it_follows(world: World, db_dsn: str,
+                                                       exchange: ExchangeServer) -> None:
+    token = world.b.token
+    strategy = world.api.m("strategies:create", {"template": TEMPLATE}, token)["id"]
+    with ServerThread(create_app(db_dsn, services=[optimize_service()])) as url:
+        response = httpx.post(f"{url}/api/action", headers={"Authorization": f"Bearer {token}"},
+                              json={"path": "optimize:start", "args": {
+                                  "strategy_id": strategy, "params": BIG, "kind": "random",
+                                  "samples": 4000, "candles": 500}}, timeout=60)
+        assert response.status_code == 200, response.text
+        run_id = response.json()["value"]["id"]
+        pid, deadline = None, time.monotonic() + 30
+        while pid is None and time.monotonic() < deadline:
+            pid = sql(db_dsn, "SELECT worker_pid FROM optimization_runs WHERE id = $1",
+                      run_id)[0]["worker_pid"]
+            time.sleep(0.1)
+        assert pid is not None
+    run = world.api.q("optimize:run", {"run_id": run_id}, token)
+    assert run["status"] == "failed" and run["error"] == "the API stopped while the search ran"
+    assert _group_gone(pid)
 
 
 def test_runs_left_running_are_failed_when_the_api_starts(world: World, db_dsn: str) -> None:
