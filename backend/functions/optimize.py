@@ -217,7 +217,14 @@ async def start(
         "params": params, "kind": kind, "samples": None if samples is None else len(points),
         "seed": seed, "kpi": kpi, "top": top, "candles": len(rows), "walk_forward": windows,
         "total": total, "host": socket.gethostname(), "api_pid": os.getpid()})
-    follower.start(run_row["id"], template, spec, child.candles_of(rows), ctx.mutation)
+    try:
+        await follower.start(run_row["id"], template, spec, child.candles_of(rows),
+                             ctx.mutation)
+    except Exception as exc:  # no process: the run must not stay running
+        await ctx.mutation("optimize:finish", {
+            "run_id": run_row["id"], "status": "failed",
+            "error": f"the search process could not start: {type(exc).__name__}"})
+        raise
     return run_row
 
 

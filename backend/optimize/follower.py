@@ -35,19 +35,20 @@ POLL_S = 0.05
 REPORT_S = 0.25  # progress reaches the run (and a cancel reaches the search) this often
 
 _CONTEXT = multiprocessing.get_context("forkserver")
-_CONTEXT.set_forkserver_preload(["backend.optimize.child"])
+_CONTEXT.set_forkserver_preload(["backend.optimize.preload"])
 _tasks: set[asyncio.Task[None]] = set()  # followed searches (a task needs a reference)
 
 
-def start(run_id: int, template: dict[str, Any], spec: dict[str, Any], candles: Candles,
-          mutation: CallFn) -> None:
+async def start(run_id: int, template: dict[str, Any], spec: dict[str, Any],
+                candles: Candles, mutation: CallFn) -> None:
     """Start the search of run `run_id` and follow it in the background; `mutation` calls the
-    internal mutations (an action's `ctx.mutation`)."""
+    internal mutations (an action's `ctx.mutation`). The start runs in a thread: the first
+    one starts the fork server and waits for its preload (backend/optimize/preload.py)."""
     receive, send = _CONTEXT.Pipe(duplex=False)
     lifeline_r, lifeline_w = _CONTEXT.Pipe(duplex=False)
     process = _CONTEXT.Process(target=child.main, daemon=False,
                                args=(send, lifeline_r, template, spec, tuple(candles)))
-    process.start()
+    await asyncio.to_thread(process.start)
     send.close()
     lifeline_r.close()
     task = asyncio.create_task(_follow(run_id, process, receive, lifeline_w, mutation))
@@ -64,11 +65,11 @@ async def stop_all() -> None:
     await asyncio.gather(*mine, return_exceptions=True)
 
 
-def _exit(process: Any) -> str:
+def _died(process: Any) -> str:
     code = process.exitcode
-    if code is None:
-        return "no exit code"
-    return f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+    how = ("no exit code" if code is None else
+           f"killed by signal {-code}" if code < 0 else f"exit code {code}")
+    return f"the search process ended without a result ({how})"
 
 
 async def _follow(run_id: int, process: Any, receive: Connection, lifeline: Connection,
@@ -84,8 +85,7 @@ async def _follow(run_id: int, process: Any, receive: Connection, lifeline: Conn
                     kind, *value = await asyncio.to_thread(receive.recv)
                 except EOFError:
                     await asyncio.to_thread(process.join, 5)
-                    await finish("failed", error="the search process ended without a result "
-                                                 f"({_exit(process)})")
+                    await finish("failed", error=_died(process))
                     return
                 if kind == "progress":
                     done = value[0]
@@ -96,6 +96,11 @@ async def _follow(run_id: int, process: Any, receive: Connection, lifeline: Conn
                     await finish("failed", error=f"the search failed: {value[0]}")
                     return
                 continue
+            if not process.is_alive():  # its pool workers may still hold the pipe open
+                if receive.poll():
+                    continue  # its last words arrived meanwhile
+                await finish("failed", error=_died(process))
+                return
             if time.monotonic() >= next_report:
                 status = await mutation("optimize:report", {"run_id": run_id, "done": done,
                                                             "worker_pid": process.pid})
