@@ -233,7 +233,7 @@ def _results() -> rx.Component:
     return layout.section(
         "Run " + s.shown,
         rx.text(s.status_text, size="2", weight="medium", id="opt-status"),
-        rx.cond(s.status == "running", rx.progress(value=s.progress, max=100, width="100%",
+        rx.cond(s.status == "running", rx.progress(value=s.progress, max=100, width="100%", size="3",
                                                    id="opt-progress")),
         rx.cond(s.run_error != "", rx.callout(s.run_error, icon="triangle_alert",
                                               color_scheme="red", id="opt-run-error")),

@@ -1,7 +1,7 @@
 """The optimize page in a real browser against the real stack: a trader opens it from the
 strategies page, runs a small search over the local exchange's history, watches it end, and
 reads the ranked table (in- and out-of-sample) equal to `optimize:run`; a bad range is
-refused with the backend's words."""
+refused with the backend's words; a larger search shows its progress bar and is cancelled."""
 
 from __future__ import annotations
 
@@ -73,4 +73,13 @@ def test_a_small_search_from_the_page_shows_its_ranked_table(
     assert page.locator("#opt-folds tbody tr").count() == 1
     assert f"#{run['id']}" in page.inner_text("#opt-runs")
     _shot(page, artifacts, "optimize-done")
+
+    page.fill("#opt-params", "signals.0.fast=2:41:1\nsignals.0.slow=45:164:1")  # 4,800 points
+    page.click("#opt-start")
+    page.wait_for_selector("#opt-progress", timeout=WAIT_MS)  # the new run, live
+    _eventually(lambda: page.inner_text("#opt-status").startswith("Running: "))
+    _shot(page, artifacts, "optimize-running")
+    page.click("#opt-cancel")
+    _eventually(lambda: page.inner_text("#opt-status").startswith("Cancelled after"))
+    assert page.locator("#opt-progress").count() == 0
     context.close()
