@@ -29,6 +29,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ["PLUTARC_OPTIMIZE_WORKERS"] = "1"  # read by the child process
 
+import looplag
+
 from backend.optimize import child, follower
 from strategy.backtest.synthetic import random_walk
 
@@ -39,21 +41,11 @@ TEMPLATE = {
     "combination": {"mode": "weighted_sum", "threshold": 1.0},
     "risk": {"sizing": {"mode": "fixed_quantity", "value": 0.01}},
 }
-PROBE_S = 0.010
-
-
-async def _lag(stop: asyncio.Event) -> list[float]:
-    lags = []
-    while not stop.is_set():
-        started = time.perf_counter()
-        await asyncio.sleep(PROBE_S)
-        lags.append((time.perf_counter() - started - PROBE_S) * 1000)
-    return lags
 
 
 async def _probed(work: Any) -> tuple[float, list[float], Any]:
     stop = asyncio.Event()
-    probe = asyncio.create_task(_lag(stop))
+    probe = asyncio.create_task(looplag.lags(stop))
     started = time.perf_counter()
     result = await work
     took = time.perf_counter() - started
@@ -77,15 +69,10 @@ async def _followed(spec: dict[str, Any], candles: Any) -> dict[str, Any]:
     return await ended
 
 
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
-
-
 def _line(name: str, took: float | None, lags: list[float]) -> str:
     took_text = "" if took is None else f"{took:6.2f} s  "
     return (f"{name:<34} {took_text}loop lag p50 {statistics.median(lags):6.2f} ms  "
-            f"p99 {_pct(lags, 0.99):7.2f} ms  max {max(lags):7.2f} ms  ({len(lags)} probes)")
+            f"p99 {looplag.pct(lags, 0.99):7.2f} ms  max {max(lags):7.2f} ms  ({len(lags)} probes)")
 
 
 async def main() -> None:
@@ -114,8 +101,9 @@ async def main() -> None:
     print(_line("followed search (child process)", took_child, lags_child))
     print(_line("idle loop", None, lags_idle))
     print(f"first followed search (starts the fork server, warms its kernels): {took_cold:.2f} s")
+    p99_ratio = looplag.pct(lags_thread, 0.99) / max(looplag.pct(lags_child, 0.99), 1e-3)
     print(f"time ratio followed / direct: {took_child / took_direct:.2f}; loop p99 ratio "
-          f"thread / followed: {_pct(lags_thread, 0.99) / max(_pct(lags_child, 0.99), 1e-3):.1f}"
+          f"thread / followed: {p99_ratio:.1f}"
           f"; progress reports: {len(followed['reports'])} (last {followed['reports'][-1:]})")
 
 

@@ -112,7 +112,8 @@ class RunDetail(RunSummary):
 
 
 def _detail(row: dict[str, Any]) -> RunDetail:
-    return {**row, "ranked": row["ranked"] or [], "folds": row["folds"] or []}  # type: ignore[typeddict-item]
+    tables = {"ranked": row["ranked"] or [], "folds": row["folds"] or []}
+    return {**row, **tables}  # type: ignore[typeddict-item]
 
 
 @query

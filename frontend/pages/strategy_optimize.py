@@ -233,8 +233,8 @@ def _results() -> rx.Component:
     return layout.section(
         "Run " + s.shown,
         rx.text(s.status_text, size="2", weight="medium", id="opt-status"),
-        rx.cond(s.status == "running", rx.progress(value=s.progress, max=100, width="100%", size="3",
-                                                   id="opt-progress")),
+        rx.cond(s.status == "running", rx.progress(value=s.progress, max=100, width="100%",
+                                                   size="3", id="opt-progress")),
         rx.cond(s.run_error != "", rx.callout(s.run_error, icon="triangle_alert",
                                               color_scheme="red", id="opt-run-error")),
         rx.cond(s.warning != "", rx.callout(s.warning, icon="triangle_alert",
@@ -284,4 +284,5 @@ def page() -> rx.Component:
 
 ROUTE = "/strategies/[strategy_id]/optimize"
 TITLE = "Optimize"
-ON_LOAD = [OptimizeState.enter, OptimizeState.watch, AuthState.check_session]  # the live task starts first
+# the form is reset for another strategy first; the live task starts before the session check
+ON_LOAD = [OptimizeState.enter, OptimizeState.watch, AuthState.check_session]
