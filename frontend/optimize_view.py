@@ -76,6 +76,8 @@ def status_line(run: dict[str, Any]) -> str:
     wf = run["walk_forward"]
     where = (f"{run['candles']:,} candles, {wf['folds']} fold{'s' if wf['folds'] > 1 else ''} "
              f"(train {wf['train']:,} → test {wf['test']:,})")
+    if run["status"] == "queued":
+        return f"{status}: starting the search process · {where}"
     if run["status"] == "running":
         return (f"{status}: {run['done']:,} of {run['total']:,} trials "
                 f"({progress_pct(run)} %) · {where}")

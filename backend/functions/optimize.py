@@ -10,10 +10,11 @@ walk-forward settings there is one fold: the first 70 % of the candles in-sample
 out of sample. `ranked` holds the last fold's best points (the parameters to trade now),
 `folds` each fold's winner; the warning follows the collapse rule of docs/strategy.md.
 
-Invariants: a user has at most one run queued or running (`begin` refuses a second); a run
-leaves `running` exactly once, for done, failed or cancelled, with `finished_at`; a running
-run's `beat_at` is at most `BEAT_S` old while its API process follows it, so `reap` may fail
-any run older than `STALE_S`.
+Invariants: a user has at most one run queued or running (`begin` refuses a second); a run is
+`queued` until its process reports (`report`), then `running`; it leaves those exactly once,
+for done, failed or cancelled, with `finished_at`; an active run's `beat_at` is at most
+`BEAT_S` old while its API process follows it, so `reap` may fail any run older than
+`STALE_S`.
 """
 
 from __future__ import annotations
@@ -234,7 +235,7 @@ async def begin(ctx: Ctx, strategy_id: StrategyId, strategy_version: int, params
                 kind: str, samples: int | None, seed: int, kpi: str, top: int, candles: int,
                 walk_forward: dict[str, Any], total: int, host: str, api_pid: int
                 ) -> RunSummary:
-    """Record a run as running, unless the caller already has one running (409)."""
+    """Record a run as queued, unless the caller already has one queued or running (409)."""
     user_id = ctx.auth.require_user()
     busy = await ctx.db.fetchval(
         "SELECT id FROM optimization_runs WHERE user_id = $1 AND status = ANY($2::text[]) "
@@ -246,40 +247,42 @@ async def begin(ctx: Ctx, strategy_id: StrategyId, strategy_version: int, params
         "INSERT INTO optimization_runs (user_id, strategy_id, strategy_version, params, kind, "
         "samples, seed, kpi, top, candles, walk_forward, status, done, total, host, api_pid, "
         "created_at, beat_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
-        f"'running', 0, $12, $13, $14, now(), now()) RETURNING {SUMMARY}",
+        f"'queued', 0, $12, $13, $14, now(), now()) RETURNING {SUMMARY}",
         user_id, strategy_id, strategy_version, params, kind, samples, seed, kpi, top, candles,
         walk_forward, total, host, api_pid)
 
 
 @mutation(internal=True)
 async def report(ctx: Ctx, run_id: RunId, done: int, worker_pid: int) -> str:
-    """The follower's progress and heartbeat; the run's status (not `running`: stop)."""
+    """The follower's progress and heartbeat (the first moves the run from queued to running);
+    the run's status (not `running`: stop)."""
     row = await ctx.db.fetchrow(
         "SELECT status, done, worker_pid, now() - beat_at > make_interval(secs => $2) AS due "
         "FROM optimization_runs WHERE id = $1", run_id, BEAT_S)
     if row is None:
         return "gone"
-    if row["status"] == "running" and (
-            row["done"] != done or row["worker_pid"] != worker_pid or row["due"]):
+    if row["status"] in ACTIVE and (row["status"] == "queued" or row["done"] != done
+                                    or row["worker_pid"] != worker_pid or row["due"]):
         await ctx.db.execute(
-            "UPDATE optimization_runs SET done = $2, worker_pid = $3, beat_at = now() "
-            "WHERE id = $1", run_id, done, worker_pid)
+            "UPDATE optimization_runs SET status = 'running', done = $2, worker_pid = $3, "
+            "beat_at = now() WHERE id = $1", run_id, done, worker_pid)
+        return "running"
     return row["status"]
 
 
 @mutation(internal=True)
 async def finish(ctx: Ctx, run_id: RunId, status: Literal["done", "failed"],
                  result: dict[str, Any] | None = None, error: str | None = None) -> bool:
-    """End a running run with its result or the reason it failed; False if it had already
+    """End an active run with its result or the reason it failed; False if it had already
     ended (cancelled meanwhile)."""
     result = result or {}
     tag = await ctx.db.execute(
         "UPDATE optimization_runs SET status = $2::text, error = $3, trials = $4, ranked = $5, "
         "folds = $6, efficiency = $7, warning = $8, finished_at = now(), "
         "done = CASE WHEN $2::text = 'done' THEN total ELSE done END "
-        "WHERE id = $1 AND status = 'running'",
+        "WHERE id = $1 AND status = ANY($9::text[])",
         run_id, status, error, result.get("trials"), result.get("ranked"),
-        result.get("folds"), result.get("efficiency"), result.get("warning"))
+        result.get("folds"), result.get("efficiency"), result.get("warning"), list(ACTIVE))
     return tag.endswith(" 1")
 
 
@@ -297,7 +300,7 @@ async def cancel(ctx: Ctx, run_id: RunId) -> RunSummary:
         "SELECT status FROM optimization_runs WHERE id = $1 AND user_id = $2", run_id, user_id)
     if status is None:
         raise NotFound(f"no optimization run {run_id}", field="run_id")
-    raise Conflict(f"run {run_id} is {status}, not running", field="run_id")
+    raise Conflict(f"run {run_id} is {status}, not queued or running", field="run_id")
 
 
 def _alive(pid: int) -> bool:

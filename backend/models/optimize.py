@@ -8,8 +8,8 @@ from tortoise.models import Model
 class OptimizationRun(Model):
     """A user's parameter search over one strategy version.
 
-    `status` moves queued → running → done | failed | cancelled and never back; a row that is
-    not running has `finished_at`. `host`/`api_pid` name the API process that follows the
+    `status` moves queued (its process starting) → running → done | failed | cancelled and
+    never back; a row that has ended has `finished_at`. `host`/`api_pid` name the API process that follows the
     search (a restarted process fails the runs it left); `beat_at` is refreshed while it
     runs, so a run whose process died is failed by any process after `optimize.STALE_S`.
     """

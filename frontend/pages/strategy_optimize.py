@@ -43,6 +43,7 @@ class OptimizeState(LivePage):
     run_rows: list[dict[str, str]] = []
     shown: str = ""  # the run shown: its id
     status: str = ""
+    active: bool = False  # the run shown is queued or running
     status_text: str = ""
     progress: int = 0
     trials: str = ""
@@ -101,6 +102,7 @@ class OptimizeState(LivePage):
 
     def _show(self, run: dict[str, Any]) -> None:
         self.shown, self.status = str(run["id"]), run["status"]
+        self.active = run["status"] in ("queued", "running")
         self.status_text = view.status_line(run)
         self.progress = view.progress_pct(run)
         self.trials = "" if run["trials"] is None else (
@@ -217,8 +219,8 @@ def _form() -> rx.Component:
                 "its window.", size="1", color_scheme="gray"),
         rx.hstack(
             rx.button("Start search", on_click=s.start, loading=s.starting, id="opt-start",
-                      disabled=s.status == "running"),
-            rx.cond(s.status == "running", rx.button("Cancel", on_click=s.cancel,
+                      disabled=s.active),
+            rx.cond(s.active, rx.button("Cancel", on_click=s.cancel,
                                                      color_scheme="red", variant="soft",
                                                      id="opt-cancel")),
             align="center", spacing="3"),
@@ -233,7 +235,7 @@ def _results() -> rx.Component:
     return layout.section(
         "Run " + s.shown,
         rx.text(s.status_text, size="2", weight="medium", id="opt-status"),
-        rx.cond(s.status == "running", rx.progress(value=s.progress, max=100, width="100%",
+        rx.cond(s.active, rx.progress(value=s.progress, max=100, width="100%",
                                                    size="3", id="opt-progress")),
         rx.cond(s.run_error != "", rx.callout(s.run_error, icon="triangle_alert",
                                               color_scheme="red", id="opt-run-error")),
