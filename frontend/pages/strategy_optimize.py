@@ -150,7 +150,7 @@ class OptimizeState(LivePage):
         except ValueError as exc:
             self.form_error = str(exc)
             return
-        self.starting = True
+        self.starting, self._pinned = True, False  # the page follows the newest run again
         yield
         try:
             await self._run("action", "optimize:start", args)
@@ -161,7 +161,7 @@ class OptimizeState(LivePage):
                 return
             self.form_error = exc.message
             return
-        self.starting, self._pinned = False, False  # the new run arrives through optimize:runs
+        self.starting = False  # the new run arrives through optimize:runs
 
     @rx.event
     async def cancel(self):
