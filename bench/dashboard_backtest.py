@@ -21,27 +21,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import looplag
+
 from frontend import backtest_job
 from strategy.backtest import run_backtest
 from strategy.backtest.synthetic import random_walk
 from strategy.template import validate_template
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "examples" / "templates" / "ma_cross.json"
-PROBE_S = 0.010
-
-
-async def _lag(stop: asyncio.Event) -> list[float]:
-    lags = []
-    while not stop.is_set():
-        started = time.perf_counter()
-        await asyncio.sleep(PROBE_S)
-        lags.append((time.perf_counter() - started - PROBE_S) * 1000)
-    return lags
 
 
 async def _job(template: dict, candles) -> tuple[float, list[float]]:
     stop = asyncio.Event()
-    probe = asyncio.create_task(_lag(stop))
+    probe = asyncio.create_task(looplag.lags(stop))
     started = time.perf_counter()
     await backtest_job.Job().run(template, candles)
     took = time.perf_counter() - started
@@ -51,15 +43,10 @@ async def _job(template: dict, candles) -> tuple[float, list[float]]:
 
 async def _idle(seconds: float) -> list[float]:
     stop = asyncio.Event()
-    probe = asyncio.create_task(_lag(stop))
+    probe = asyncio.create_task(looplag.lags(stop))
     await asyncio.sleep(seconds)
     stop.set()
     return await probe
-
-
-def _pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(q * len(values)))]
 
 
 def main() -> None:
@@ -84,9 +71,10 @@ def main() -> None:
     print(f"{args.candles:,} candles, {args.runs} runs (medians)")
     print(f"direct run_backtest (baseline): {d * 1000:8.1f} ms")
     print(f"dashboard job:                  {j * 1000:8.1f} ms   x{j / d:.2f}")
-    print(f"loop lag, idle (baseline):  p50 {_pct(idle, 0.5):6.2f} ms  p99 {_pct(idle, 0.99):6.2f} ms")
-    print(f"loop lag, during the job:   p50 {_pct(lags, 0.5):6.2f} ms  p99 {_pct(lags, 0.99):6.2f} ms"
-          f"   (p99 x{_pct(lags, 0.99) / max(_pct(idle, 0.99), 0.01):.1f})")
+    pct = looplag.pct
+    print(f"loop lag, idle (baseline):  p50 {pct(idle, 0.5):6.2f} ms  p99 {pct(idle, 0.99):6.2f} ms")
+    print(f"loop lag, during the job:   p50 {pct(lags, 0.5):6.2f} ms  p99 {pct(lags, 0.99):6.2f} ms"
+          f"   (p99 x{pct(lags, 0.99) / max(pct(idle, 0.99), 0.01):.1f})")
 
 
 if __name__ == "__main__":

@@ -17,10 +17,11 @@ from frontend.pages import (
     overview,
     regions,
     strategies,
+    strategy_optimize,
 )
 
-PAGES = (overview, bots, bot_detail, account, strategies, keys, regions, billing, alerts,
-         operator)
+PAGES = (overview, bots, bot_detail, account, strategies, strategy_optimize, keys, regions,
+         billing, alerts, operator)
 
 app = rx.App(
     theme=rx.theme(appearance="dark", accent_color="iris", gray_color="slate", radius="medium"),

@@ -72,8 +72,10 @@ async def serve_api(dsn: str, host: str, port: int, reuse_port: bool) -> None:
     from backend.app import create_app
     from backend.billing.config import from_env
     from backend.billing.service import billing_service
+    from backend.optimize.service import optimize_service
 
-    app = create_app(dsn, services=[billing_service(from_env(), record=False)])
+    app = create_app(dsn, services=[billing_service(from_env(), record=False),
+                                    optimize_service()])
     server: EmbeddedServer = make_server(app, host, port, log_level="info")
     sock = listening_socket(host, port, reuse_port)
     loop = asyncio.get_running_loop()

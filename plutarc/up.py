@@ -25,6 +25,7 @@ from backend.config import Settings
 from backend.db.dsn import resolve_dsn
 from backend.db.migrate import migrate
 from backend.demo import DEFAULT_DEMO_PASSWORD, DEMO_EMAIL, ensure_demo_user
+from backend.optimize.service import optimize_service
 from backend.runtime.scheduler import scheduler_service
 from plutarc.apiworkers import ApiWorkers, listening_socket
 from plutarc.server import EmbeddedServer, make_server
@@ -99,7 +100,8 @@ class ApiPart:
         os.environ.setdefault("PLUTARC_TRUSTED_PROXIES", "127.0.0.1,::1")
         os.environ.setdefault("PLUTARC_PROXY_SECRET", secrets.token_urlsafe(32))
         up.facts["proxy_secret"] = os.environ["PLUTARC_PROXY_SECRET"]  # for the dashboard
-        services = [scheduler_service(), billing_service(up.facts.get("billing"))]
+        services = [scheduler_service(), billing_service(up.facts.get("billing")),
+                    optimize_service()]
         if up.options.get("reload"):  # `plutarc dev`
             from backend.runtime.reload import reload_service
 

@@ -23,6 +23,7 @@ from backend.models.billing import (
 from backend.models.bots import Bot, BotConnection, BotEvent, Deployment
 from backend.models.fleet import BotClaim, LatencySample, RegionLatency
 from backend.models.journal import DecisionRecord
+from backend.models.optimize import OptimizationRun
 from backend.models.ratebudget import RateHeadroom
 from backend.models.strategies import Strategy, StrategyVersion
 from backend.models.trading import (
@@ -56,6 +57,7 @@ __all__ = [
     "LoginAddress",
     "LoginFailure",
     "Notification",
+    "OptimizationRun",
     "Position",
     "RateHeadroom",
     "RegionLatency",

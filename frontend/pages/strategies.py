@@ -353,7 +353,11 @@ def _editor() -> rx.Component:
         rx.cond(s.save_error != "", rx.callout(s.save_error, icon="triangle_alert",
                                                color_scheme="red", id="save-error")),
         strategy_backtest.panel(),
-        rx.cond(s.selected != "", strategy_deploy.dialog(s.selected)),
+        rx.cond(s.selected != "", rx.hstack(
+            strategy_deploy.dialog(s.selected),
+            rx.link(rx.button("Optimize parameters…", variant="soft"), id="optimize-open",
+                    href="/strategies/" + s.selected + "/optimize"),
+            spacing="3")),
         rx.cond(s.user_bots.length() > 0, layout.section("Bots running this strategy", rx.foreach(
             s.user_bots, lambda b: rx.hstack(
                 rx.link(b["name"], href="/bots/" + b["id"]),

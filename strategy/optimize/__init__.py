@@ -2,11 +2,12 @@
 
 from strategy.optimize.params import ParamSpec, SpecError, grid, parse_specs, sample
 from strategy.optimize.search import RANK_KPIS, SearchResult, Trial, search
-from strategy.optimize.walkforward import Fold, WalkForward, folds, walk_forward
+from strategy.optimize.walkforward import Fold, Leader, WalkForward, folds, walk_forward
 
 __all__ = [
     "RANK_KPIS",
     "Fold",
+    "Leader",
     "ParamSpec",
     "SearchResult",
     "SpecError",

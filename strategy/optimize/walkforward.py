@@ -63,12 +63,22 @@ def folds(candles: int, train: int, test: int, step: int | None = None,
 
 
 @dataclass(frozen=True)
+class Leader:
+    """One of a fold's best points: its KPIs on the training and on the test window."""
+
+    values: tuple
+    in_sample: Kpis | None
+    out_of_sample: Kpis | None
+
+
+@dataclass(frozen=True)
 class FoldResult:
     fold: Fold
     values: tuple | None  # the winning values on the training window (None: nothing valid)
     in_sample: Kpis | None
     out_of_sample: Kpis | None
     trials: int
+    leaders: tuple[Leader, ...] = ()  # the fold's `top` best, the winner first
 
 
 @dataclass(frozen=True)
@@ -144,8 +154,10 @@ def walk_forward(
     kpi: str = "net_pnl",
     workers: int | None = None,
     progress: FoldProgress | None = None,
+    top: int = 1,
 ) -> WalkForward:
-    """Search ``points`` on each training window, backtest the winner on its test window."""
+    """Search ``points`` on each training window, backtest the winner on its test window;
+    with ``top`` > 1, the fold's ``top`` best points too (``FoldResult.leaders``)."""
     config = config or BacktestConfig()
     results = []
     for number, fold in enumerate(windows):
@@ -155,12 +167,16 @@ def walk_forward(
 
         found = search(template, specs, points, _window(candles, *fold.train), config,
                        kpi=kpi, workers=workers, progress=step)
-        best = found.best
-        if best is None:
+        leaders = tuple(
+            Leader(trial.values, trial.kpis, run_backtest(
+                validate_template(with_values(template, specs, trial.values)),
+                _window(candles, *fold.test), config).kpis)
+            for trial in found.ranked[:max(1, top)] if trial.score(kpi) is not None)
+        if not leaders:
             results.append(FoldResult(fold, None, None, None, found.trials))
             continue
-        tpl = validate_template(with_values(template, specs, best.values))
-        tested = run_backtest(tpl, _window(candles, *fold.test), config)
-        results.append(FoldResult(fold, best.values, best.kpis, tested.kpis, found.trials))
+        best = leaders[0]
+        results.append(FoldResult(fold, best.values, best.in_sample, best.out_of_sample,
+                                  found.trials, leaders))
     return WalkForward(specs, kpi, results)
 

@@ -8,9 +8,12 @@ moment exactly.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -141,6 +144,23 @@ def start_stack(dsn: str, data_dir: Path, demo: bool = True, stripe: bool = Fals
     if demo:
         _add_other_trader(stack)
     return stack
+
+
+@contextlib.contextmanager
+def own_stack(dsn: str, data_dir: Path, **options: Any) -> Iterator[Stack]:
+    """`start_stack(dsn, data_dir, **options)` with its own master key file (in `data_dir`),
+    for a test module's fixture; stopped, and the environment restored, at the end."""
+    saved = os.environ.get("PLUTARC_MASTER_KEY_FILE")
+    os.environ["PLUTARC_MASTER_KEY_FILE"] = str(data_dir / "master.key")
+    stack = start_stack(dsn, data_dir, **options)
+    try:
+        yield stack
+    finally:
+        stop_stack(stack)
+        if saved is None:
+            os.environ.pop("PLUTARC_MASTER_KEY_FILE", None)
+        else:
+            os.environ["PLUTARC_MASTER_KEY_FILE"] = saved
 
 
 def _add_other_trader(stack: Stack) -> None:

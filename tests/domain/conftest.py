@@ -5,8 +5,10 @@ mutation calls through the real runtime, and a two-user/two-bot world per test m
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -170,6 +172,27 @@ def make_trader(api: Api, dsn: str, email: str, label: str) -> Trader:
     api.m("bot:heartbeat", {"report_id": "hb-0", "at": ts()}, deployment["token"])
     return Trader(label, token, user_id, key["id"], strategy["id"], bot["id"], deployment["token"],
                   deployment["deployment_id"])
+
+
+@contextlib.contextmanager
+def local_exchange(dsn: str, config: Any) -> Iterator[Any]:
+    """The local exchange of `config` (an ExchangeConfig) on its own loop, recorded as the
+    `local` endpoint of the database at `dsn`; stopped at the end."""
+    from exchange.server import ExchangeServer
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    server = asyncio.run_coroutine_threadsafe(ExchangeServer(config).start(), loop).result(60)
+    internal(dsn, "apiKeys:setExchangeEndpoint", {
+        "exchange": "local", "rest_url": server.rest_url, "ws_public_url": server.ws_public_url,
+        "ws_private_url": server.ws_private_url, "ca_pem": server.ca_pem})
+    try:
+        yield server
+    finally:
+        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
 
 
 @dataclass

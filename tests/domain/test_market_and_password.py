@@ -4,9 +4,7 @@ and ends the account's other sessions."""
 
 from __future__ import annotations
 
-import asyncio
 import ssl
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,27 +12,17 @@ import httpx
 import pytest
 
 from exchange.config import ExchangeConfig
-from exchange.server import ExchangeServer
-from tests.domain.conftest import World, internal
+from tests.domain.conftest import World, internal, local_exchange
 from tests.support.servers import free_port
 
 
 @pytest.fixture(scope="module")
 def exchange(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The local exchange (manual clock) on its own loop, recorded as the `local` endpoint."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
     config = ExchangeConfig(clock="manual", symbols=("BTCUSDT",), seed=3,
                             ca_file=tmp_path_factory.mktemp("ca") / "ca.pem")
-    server = asyncio.run_coroutine_threadsafe(ExchangeServer(config).start(), loop).result(60)
-    internal(world.dsn, "apiKeys:setExchangeEndpoint", {
-        "exchange": "local", "rest_url": server.rest_url, "ws_public_url": server.ws_public_url,
-        "ws_private_url": server.ws_private_url, "ca_pem": server.ca_pem})
-    yield server
-    asyncio.run_coroutine_threadsafe(server.stop(), loop).result(30)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(timeout=10)
+    with local_exchange(world.dsn, config) as server:
+        yield server
 
 
 def test_candles_are_the_exchanges_klines_of_the_bots_symbol_and_timeframe(

@@ -146,6 +146,23 @@ def test_walk_forward_tests_each_winner_on_its_test_window_only() -> None:
         assert r.values == best_by_search
 
 
+def test_walk_forward_top_tests_each_folds_best_points_out_of_sample() -> None:
+    specs = parse_specs(EXAMPLE, ["signals.0.fast=3:9:2"])
+    points = list(grid(specs))
+    windows = folds(len(CANDLES.close), 2500, 1500)
+    [r] = walk_forward(EXAMPLE, specs, points, CANDLES, windows, workers=1, top=3).results
+    train = Candles(*(c[:2500] for c in CANDLES))
+    test = Candles(*(c[2500:4000] for c in CANDLES))
+    ranked = search(EXAMPLE, specs, points, train, workers=1).ranked[:3]
+    assert [leader.values for leader in r.leaders] == [t.values for t in ranked]
+    assert (r.values, r.in_sample, r.out_of_sample) == (
+        r.leaders[0].values, r.leaders[0].in_sample, r.leaders[0].out_of_sample)
+    for leader, trial in zip(r.leaders, ranked, strict=True):
+        tpl = validate_template(with_values(EXAMPLE, specs, leader.values))
+        assert leader.in_sample == trial.kpis
+        assert leader.out_of_sample == run_backtest(tpl, test).kpis
+
+
 def _kpis(return_pct: str) -> Kpis:
     value = Decimal(return_pct)
     return Kpis(value * 100, value, None, None, None, None, None, Decimal(0), 0.0, None,
