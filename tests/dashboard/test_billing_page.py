@@ -7,7 +7,6 @@ shows the grace-period banner live, and paying with another card from it ends th
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.billing.support import CARD_DECLINES_CHARGES, Billing, renew
-from tests.dashboard.stack import Stack, start_stack, stop_stack
+from tests.dashboard.stack import Stack, running_stack
 from tests.dashboard.test_dashboard import WAIT_MS, _eventually, _page, _shot
 
 DECLINED = "4000000000000002"  # localstripe: declined at once
@@ -26,18 +25,9 @@ GOOD = "4242424242424242"
 @pytest.fixture(scope="module")
 def stack(db_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """This module's stack: billing on (localstripe), no demo bots."""
-    saved = os.environ.get("PLUTARC_MASTER_KEY_FILE")
-    data = tmp_path_factory.mktemp("billing-page-data")
-    os.environ["PLUTARC_MASTER_KEY_FILE"] = str(data / "master.key")
-    s = start_stack(db_dsn, data, demo=False, stripe=True)
-    try:
+    with running_stack(db_dsn, tmp_path_factory.mktemp("billing-page-data"), demo=False,
+                       stripe=True) as s:
         yield s
-    finally:
-        stop_stack(s)
-        if saved is None:
-            os.environ.pop("PLUTARC_MASTER_KEY_FILE", None)
-        else:
-            os.environ["PLUTARC_MASTER_KEY_FILE"] = saved
 
 
 # Stripe.js posts the declined card to Stripe (here localstripe), which answers 402; Chromium

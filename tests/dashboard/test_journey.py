@@ -12,7 +12,6 @@ and no page logs a console error. The journey's time is printed."""
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -25,7 +24,7 @@ from exchange.config import DEMO_API_KEY, DEMO_API_SECRET
 from frontend import backtest_job
 from strategy.backtest.synthetic import random_walk
 from strategy.candles_csv import write_candles
-from tests.dashboard.stack import CHROMIUM, Stack, start_stack, stop_stack
+from tests.dashboard.stack import Stack, running_stack
 
 WAIT_MS = 30_000
 JOURNEY_BUDGET_S = 600  # measured ~60-120 s on the shared 2-core machine; 5x margin
@@ -33,20 +32,8 @@ JOURNEY_BUDGET_S = 600  # measured ~60-120 s on the shared 2-core machine; 5x ma
 
 @pytest.fixture(scope="module")
 def deploy_stack(db_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium chromium-driver")
-    saved = os.environ.get("PLUTARC_MASTER_KEY_FILE")
-    data = tmp_path_factory.mktemp("journey-data")
-    os.environ["PLUTARC_MASTER_KEY_FILE"] = str(data / "master.key")
-    stack = start_stack(db_dsn, data, demo=False)
-    try:
-        yield stack
-    finally:
-        stop_stack(stack)
-        if saved is None:
-            os.environ.pop("PLUTARC_MASTER_KEY_FILE", None)
-        else:
-            os.environ["PLUTARC_MASTER_KEY_FILE"] = saved
+    with running_stack(db_dsn, tmp_path_factory.mktemp("journey-data"), demo=False) as s:
+        yield s
 
 
 class Watch:
