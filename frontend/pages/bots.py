@@ -135,7 +135,7 @@ def _bot_row(row: rx.Var) -> rx.Component:
 
 
 HEADERS = ("Bot", "Symbol", "Lifecycle", "Connection", "Uptime", "Provider/region", "Strategy",
-           "Net PnL", "")
+           "Net PnL (closed trades)", "")
 
 
 def page() -> rx.Component:
