@@ -15,7 +15,7 @@ from frontend import api, fmt, insights_view, live, rows
 from frontend.components import chart, insights, kpis, layout, tables
 from frontend.state.analytics import AnalyticsVars
 from frontend.state.auth import AuthState
-from frontend.state.live_page import LivePage
+from frontend.state.live_page import LivePage, LiveTask
 from strategy.template import TIMEFRAMES
 
 PAGE_SIZE = 20
@@ -35,7 +35,7 @@ SIGNAL_COLUMNS = [("component", "Component"), ("score", "Score"), ("weight", "We
                   ("values", "Values")]
 
 
-class BotState(AnalyticsVars, LivePage):
+class BotState(LiveTask, AnalyticsVars, LivePage):
     name: str = ""
     subtitle: str = ""
     lifecycle: str = ""
@@ -71,11 +71,6 @@ class BotState(AnalyticsVars, LivePage):
     # where each page shown so far starts (None: the newest); the last is the page shown
     _page_starts: list[str | None] = [None]
     _next_start: str | None = None  # where the page after the one shown starts
-
-    @rx.event(background=True)
-    async def watch(self):
-        async for event in self._follow():
-            yield event
 
     def _bot_id(self) -> int:
         last = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]  # /bots/<bot_id>

@@ -11,7 +11,7 @@ from frontend import live, rows
 from frontend.components import chart, insights, kpis, layout, tables
 from frontend.state.analytics import AnalyticsVars
 from frontend.state.auth import AuthState
-from frontend.state.live_page import LivePage
+from frontend.state.live_page import LivePage, LiveTask
 
 POSITION_COLUMNS = [("bot", "Bot"), ("symbol", "Symbol"), ("side", "Side"), ("size", "Size"),
                     ("entry_price", "Entry price"), ("unrealised_pnl", "Unrealised PnL"),
@@ -20,7 +20,7 @@ EVENT_COLUMNS = [("at", "Time"), ("bot", "Bot"), ("kind", "Event"), ("message", 
 FEED_SIZE = 30
 
 
-class OverviewState(AnalyticsVars, LivePage):
+class OverviewState(LiveTask, AnalyticsVars, LivePage):
     kpi_rows: list[dict[str, str]] = []
     bot_count: int = 0
     equity: list[dict[str, float]] = []
@@ -29,11 +29,6 @@ class OverviewState(AnalyticsVars, LivePage):
     event_rows: list[dict[str, str]] = []
     _names: dict[int, str] = {}  # backend-only (underscore) vars
     _raw: dict[str, Any] = {}
-
-    @rx.event(background=True)
-    async def watch(self):
-        async for event in self._follow():
-            yield event
 
     def _feed(self) -> live.Feed:
         return live.Feed({
