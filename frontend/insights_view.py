@@ -70,13 +70,15 @@ def _bucket_rows(prefix: str, buckets: list[dict[str, Any]], currency: str,
 
 
 def analytics_tables(a: dict[str, Any], currency: str = "USDT") -> dict[str, Any]:
-    """`insights:analytics` as the panel's tables; hours with no trade are left out."""
+    """`insights:analytics` as the panel's tables; hours and weekdays with no trade are left
+    out (the panel's titles say so)."""
     return {
         "trades": str(a.get("trades", 0)),
         "efficiency": fmt.percent(a.get("mean_efficiency")),
         "by_exit_reason": _bucket_rows("exit", a.get("by_exit_reason") or [], currency),
         "by_hour": _bucket_rows("hour", a.get("by_hour") or [], currency, skip_empty=True),
-        "by_weekday": _bucket_rows("weekday", a.get("by_weekday") or [], currency),
+        "by_weekday": _bucket_rows("weekday", a.get("by_weekday") or [], currency,
+                                   skip_empty=True),
         "attribution": [{
             "row_id": f"attr-{c['index']}", "component": f"{c['index']}: {c['type']}",
             "median": fmt.number(c["median_score"], 2, signed=True),

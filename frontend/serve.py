@@ -6,12 +6,18 @@ of frontend/toolchain/package.json, Reflex's caches stay inside the project (`.r
 no version check and no telemetry. The production build is one port (pages, assets and
 Reflex's event socket); it is redone only when the sources, Reflex's version
 or the port (compiled into the pages) changed — the stamp in `.web/plutarc-build` says which.
+
+The committed `reflex.lock/package.json` is left in one form after every build
+(`canonical_package_json`): Reflex renders it on one line, but bun rewrites it indented
+whenever it adds or removes a package, so each build after a package change used to flip the
+tracked file between the two and leave developers a dirty tree.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -26,6 +32,7 @@ TOOLCHAIN = ROOT / "frontend" / "toolchain"
 BUN = TOOLCHAIN / "node_modules" / ".bin" / "bun"
 WEB = ROOT / ".web"
 STAMP = WEB / "plutarc-build"
+LOCKED_PACKAGE_JSON = ROOT / "reflex.lock" / "package.json"
 NPM_REGISTRY = "https://registry.npmjs.org/"
 
 
@@ -76,11 +83,35 @@ def build(port: int, env: dict[str, str], force: bool = False) -> bool:
             and (WEB / "build" / "client" / "index.html").exists():
         return False
     STAMP.unlink(missing_ok=True)
-    subprocess.run([sys.executable, "-m", "reflex", "export", "--frontend-only", "--no-zip",
-                    "--env", "prod", "--loglevel", "warning"], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    try:
+        subprocess.run([sys.executable, "-m", "reflex", "export", "--frontend-only",
+                        "--no-zip", "--env", "prod", "--loglevel", "warning"], cwd=ROOT,
+                       env=env, check=True, stdout=subprocess.DEVNULL)
+    finally:
+        settle_package_json(LOCKED_PACKAGE_JSON)
     STAMP.write_text(wanted)
     return True
+
+
+def canonical_package_json(text: str) -> str:
+    """The one form of reflex.lock/package.json: one line as Reflex renders it, keys in the
+    order given, dependency sections sorted by name as bun sorts them."""
+    data = json.loads(text)
+    for section in ("dependencies", "devDependencies", "overrides"):
+        if isinstance(data.get(section), dict):
+            data[section] = dict(sorted(data[section].items()))
+    return json.dumps(data)
+
+
+def settle_package_json(path: Path) -> None:
+    """Rewrite `path` in the canonical form if the build left it in another (only then, so
+    an unchanged file keeps its timestamp)."""
+    if not path.exists():
+        return
+    text = path.read_text()
+    canonical = canonical_package_json(text)
+    if text != canonical:
+        path.write_text(canonical)
 
 
 def serve(host: str, port: int, env: dict[str, str]) -> None:

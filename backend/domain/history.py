@@ -30,23 +30,29 @@ POSITION_COLUMNS = (
 EVENT_COLUMNS = "id, bot_id, kind, level, message, data, at"
 
 
-class Trade(TypedDict):
-    """A closed trade; `pnl` is net of `fees`; money as exact decimals."""
+class TradeOutcome(TypedDict):
+    """What a closed trade did (side, size, prices, times, fees, net PnL, why it exited): the
+    part a comparison with a backtest reads; `pnl` is net of `fees`; money as exact decimals."""
 
-    id: int
-    bot_id: int
-    report_id: str
-    symbol: str
     side: str
     quantity: Decimal
     entry_price: Decimal
     exit_price: Decimal
     entry_at: datetime
     exit_at: datetime
-    hold_seconds: int
     fees: Decimal
     pnl: Decimal
     exit_reason: str
+
+
+class Trade(TradeOutcome):
+    """A closed trade as reported, with its ids, hold time, signal state and excursions."""
+
+    id: int
+    bot_id: int
+    report_id: str
+    symbol: str
+    hold_seconds: int
     signal_state: dict[str, Any] | None
     mfe: Decimal | None
     mae: Decimal | None

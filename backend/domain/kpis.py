@@ -17,7 +17,9 @@ Definitions (money in the account currency; a trade's `pnl` is net of its fees):
   both days), annualised with √365: sharpe = mean / sample stdev · √365, sortino = mean /
   √(mean(min(r, 0)²)) · √365; null with fewer than two returns or no dispersion/downside.
 - exposure: time with at least one position open (union of trade intervals) / time from the
-  first entry to the last exit (0..1).
+  first entry to the last exit (0..1). Both are measured on one grid of whole seconds (each
+  time floored to its second), so the ratio never exceeds 1: rounding each trade's part to
+  the nearest second while the span stayed exact once summed to 1.000029.
 
 Ratios are rounded to 6 decimal places.
 
@@ -31,13 +33,15 @@ part of its interval not covered by the trades overlapping it (an index range, n
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal, TypedDict
 
 from backend.runtime.executor import Executor
 
 Scope = Literal["bot_id", "user_id"]
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+SECOND = timedelta(seconds=1)
 
 _ENSURE = (
     "INSERT INTO kpi_totals (owner_key, user_id, bot_id, trade_count, wins, net_pnl, fees, "
@@ -95,14 +99,21 @@ def _ratio(numerator: Any, denominator: Any) -> Decimal | None:
     return round(Decimal(numerator) / Decimal(denominator), 6)
 
 
+def whole_s(at: datetime) -> int:
+    """`at` on exposure's grid: whole seconds since the epoch, floored (exact, no float)."""
+    return (at - EPOCH) // SECOND
+
+
 def covered_seconds(start: datetime, end: datetime,
-                    others: list[tuple[datetime, datetime]]) -> float:
-    """How much of [start, end] the union of the `others` intervals covers, in seconds."""
-    clipped = sorted((max(s, start), min(e, end)) for s, e in others if e > start and s < end)
-    total, reach = 0.0, start
+                    others: list[tuple[datetime, datetime]]) -> int:
+    """How much of [start, end] the union of the `others` intervals covers, in seconds on
+    exposure's grid (`whole_s`)."""
+    lo, hi = whole_s(start), whole_s(end)
+    clipped = sorted((max(whole_s(s), lo), min(whole_s(e), hi)) for s, e in others)
+    total, reach = 0, lo
     for s, e in clipped:
-        if e > reach:
-            total += (e - max(s, reach)).total_seconds()
+        if e > reach and e > s:
+            total += e - max(s, reach)
             reach = e
     return total
 
@@ -126,7 +137,7 @@ async def _add_trade(db: Executor, scope: Scope, owner_id: int, trade: dict[str,
     entry, exit_, pnl = trade["entry_at"], trade["exit_at"], trade["pnl"]
     overlaps = await db.fetch(_OVERLAPS.format(col=scope), owner_id, trade["id"], entry, exit_)
     others = [(o["entry_at"], o["exit_at"]) for o in overlaps]
-    exposure = round((exit_ - entry).total_seconds() - covered_seconds(entry, exit_, others))
+    exposure = whole_s(exit_) - whole_s(entry) - covered_seconds(entry, exit_, others)
     net = t["net_pnl"] + pnl
     if t["last_exit_at"] is None or exit_ >= t["last_exit_at"]:
         max_cum = max(t["max_cum_pnl"], net)
@@ -221,7 +232,7 @@ async def compute_kpis(db: Executor, scope: Scope, owner_id: int) -> Kpis:
     net = t.get("net_pnl", Decimal(0))
     initial = t.get("initial_equity")
     first, last = t.get("first_entry_at"), t.get("last_exit_at")
-    span = (last - first).total_seconds() if first and last else 0
+    span = whole_s(last) - whole_s(first) if first and last else 0
     frac = t.get("max_drawdown_frac")
     out: dict[str, Any] = {
         "trade_count": n,

@@ -10,7 +10,6 @@ latency (the bots' heartbeats, rolled up in `region_latency`) is the number to t
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import TypedDict
 
 EARTH_RADIUS_KM = 6371.0088  # the mean radius (IUGG)
@@ -28,9 +27,9 @@ class Estimate(TypedDict):
     rtt_ms_est: float | None
 
 
-@dataclass(frozen=True)
-class Region:
-    """A place a provider can run a bot. `zone` is the default zone (GCP's zonal resources)."""
+class Region(TypedDict):
+    """A place a provider can run a bot. `zone` is the default zone (GCP's zonal resources).
+    The catalogue's entries are these dicts as `regions:list` answers them (never mutated)."""
 
     provider: str
     code: str
@@ -38,11 +37,10 @@ class Region:
     country: str
     lat: float | None
     lon: float | None
-    zone: str | None = None
+    zone: str | None
 
 
-@dataclass(frozen=True)
-class MatchingEngine:
+class MatchingEngine(TypedDict):
     """Where an exchange matches orders, and the public source that says so."""
 
     exchange: str
@@ -53,10 +51,12 @@ class MatchingEngine:
 
 
 def _gcp(code: str, city: str, country: str, lat: float, lon: float, zone: str = "a") -> Region:
-    return Region("gcp", code, city, country, lat, lon, f"{code}-{zone}")
+    return {"provider": "gcp", "code": code, "city": city, "country": country, "lat": lat,
+            "lon": lon, "zone": f"{code}-{zone}"}
 
 
-LOCAL = Region("local", "local", "this machine", "", None, None)
+LOCAL: Region = {"provider": "local", "code": "local", "city": "this machine", "country": "",
+                 "lat": None, "lon": None, "zone": None}
 # Google Cloud regions and the city each is in (cloud.google.com/compute/docs/regions-zones);
 # coordinates are the city's. Default zone "-a" unless the region has none.
 GCP_REGIONS: tuple[Region, ...] = (
@@ -93,12 +93,12 @@ GCP_REGIONS: tuple[Region, ...] = (
 REGIONS: dict[str, tuple[Region, ...]] = {"local": (LOCAL,), "gcp": GCP_REGIONS}
 
 MATCHING_ENGINES: tuple[MatchingEngine, ...] = (
-    MatchingEngine(
-        "bybit", "AWS ap-southeast-1 (Singapore)", 1.29, 103.85,
-        "Bybit V5 API documentation, FAQ: https://bybit-exchange.github.io/docs/faq",
-    ),
-    MatchingEngine("local", "the machine running plutarc's local exchange", None, None,
-                   "plutarc (exchange/): the simulator runs next to the backend"),
+    {"exchange": "bybit", "location": "AWS ap-southeast-1 (Singapore)", "lat": 1.29,
+     "lon": 103.85,
+     "source": "Bybit V5 API documentation, FAQ: https://bybit-exchange.github.io/docs/faq"},
+    {"exchange": "local", "location": "the machine running plutarc's local exchange",
+     "lat": None, "lon": None,
+     "source": "plutarc (exchange/): the simulator runs next to the backend"},
 )
 
 # How much the region matters, by the strategy's timeframe (decisions happen at candle close).
@@ -114,14 +114,14 @@ GUIDANCE: dict[str, str] = {
 
 
 def region(provider: str, code: str) -> Region | None:
-    return next((r for r in REGIONS.get(provider, ()) if r.code == code), None)
+    return next((r for r in REGIONS.get(provider, ()) if r["code"] == code), None)
 
 
 def check_region(provider: str, code: str) -> str | None:
     """None if `provider` has region `code`; else an error naming the valid ones."""
     if region(provider, code) is not None:
         return None
-    valid = ", ".join(r.code for r in REGIONS.get(provider, ()))
+    valid = ", ".join(r["code"] for r in REGIONS.get(provider, ()))
     return f"provider {provider!r} has no region {code!r}; valid regions: {valid}"
 
 
@@ -141,7 +141,8 @@ def estimated_rtt_ms(distance_km: float) -> float:
 def estimate(place: Region, engine: MatchingEngine) -> Estimate:
     """Distance and estimated round trip from a region to a matching engine; None when one
     end has no coordinates (the local exchange is as far as this machine's loopback)."""
-    if None in (engine.lat, engine.lon, place.lat, place.lon):
+    a, b = (place["lat"], place["lon"]), (engine["lat"], engine["lon"])
+    if None in (*a, *b):
         return {"distance_km": None, "rtt_ms_est": None}
-    km = great_circle_km(place.lat, place.lon, engine.lat, engine.lon)  # type: ignore[arg-type]
+    km = great_circle_km(*a, *b)  # type: ignore[arg-type]
     return {"distance_km": round(km, 1), "rtt_ms_est": round(estimated_rtt_ms(km), 2)}

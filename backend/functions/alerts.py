@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 import time
 from datetime import datetime
-from typing import Annotated, TypedDict
+from typing import Annotated, Any, TypedDict
 
 import httpx
 from pydantic import AnyHttpUrl, Field
@@ -65,6 +65,16 @@ class Delivered(TypedDict):
     delivered: bool
 
 
+async def _callers(ctx: Ctx, sql: str) -> Any:
+    """One value of the calling user's alerts (`$1` in `sql` is the user's id)."""
+    return await ctx.db.fetchval(sql, ctx.auth.require_user())
+
+
+def _rows(tag: str) -> int:
+    """How many rows an UPDATE changed, from its command tag (`UPDATE 3`)."""
+    return int(tag.split()[-1])
+
+
 @query
 async def list_(ctx: Ctx, limit: Annotated[int, Field(ge=1, le=200)] = 50) -> list[Notification]:
     """The caller's notifications, newest first."""
@@ -77,10 +87,8 @@ async def list_(ctx: Ctx, limit: Annotated[int, Field(ge=1, le=200)] = 50) -> li
 @query
 async def unread(ctx: Ctx) -> Unread:
     """How many of the caller's notifications are unread."""
-    user_id = ctx.auth.require_user()
-    count = await ctx.db.fetchval(
-        "SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL", user_id)
-    return {"count": count}
+    return {"count": await _callers(
+        ctx, "SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL")}
 
 
 @mutation
@@ -92,16 +100,14 @@ async def markRead(
     tag = await ctx.db.execute(
         "UPDATE notifications SET read_at = now() WHERE user_id = $1 AND read_at IS NULL "
         "AND ($2::bigint[] IS NULL OR id = ANY($2))", user_id, ids)
-    return {"updated": int(tag.split()[-1])}
+    return {"updated": _rows(tag)}
 
 
 @query
 async def settings(ctx: Ctx) -> WebhookSettings:
     """The caller's webhook URL (its secret is never shown again)."""
-    user_id = ctx.auth.require_user()
-    url = await ctx.db.fetchval(
-        "SELECT webhook_url FROM alert_settings WHERE user_id = $1", user_id)
-    return {"webhook_url": url}
+    return {"webhook_url": await _callers(
+        ctx, "SELECT webhook_url FROM alert_settings WHERE user_id = $1")}
 
 
 @mutation
@@ -167,4 +173,4 @@ async def markDelivered(ctx: Ctx, notification_id: NotificationId) -> Updated:
     """The webhook took the notification (2xx)."""
     tag = await ctx.db.execute(
         "UPDATE notifications SET webhook_state = 'delivered' WHERE id = $1", notification_id)
-    return {"updated": int(tag.split()[-1])}
+    return {"updated": _rows(tag)}

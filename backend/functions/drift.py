@@ -18,6 +18,7 @@ from pydantic import AwareDatetime
 from backend.domain.botstate import owned_bot
 from backend.domain.drift import ORDER_EVENTS, DriftReport, compare, taker_fee_of
 from backend.domain.exchanges import endpoint
+from backend.domain.history import TradeOutcome
 from backend.domain.journal import MAX_RANGE
 from backend.runtime import BadRequest, Ctx, Id, action, query
 from strategy.backtest import BacktestConfig, run_backtest
@@ -30,18 +31,6 @@ BotId = Id["bots"]
 DEFAULT_TAKER_FEE = Decimal("0.00055")
 TRADE_COLUMNS = ("side, quantity, entry_price, exit_price, entry_at, exit_at, fees, pnl, "
                  "exit_reason")
-
-
-class LiveTrade(TypedDict):
-    side: str
-    quantity: Decimal
-    entry_price: Decimal
-    exit_price: Decimal
-    entry_at: datetime
-    exit_at: datetime
-    fees: Decimal
-    pnl: Decimal
-    exit_reason: str
 
 
 class Outcome(TypedDict):
@@ -63,7 +52,7 @@ class DriftInputs(TypedDict):
     template_version: int
     rest_url: str | None
     ca_pem: str | None
-    trades: list[LiveTrade]
+    trades: list[TradeOutcome]
     journal: list[Outcome]
     order_events: list[OrderEvent]
 

@@ -9,14 +9,13 @@ exchange) and forgets samples older than an hour.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, TypedDict
 
 from pydantic import Field
 
 from backend.domain import regions as catalogue
-from backend.domain.regions import Estimate
+from backend.domain.regions import Estimate, MatchingEngine, Region
 from backend.runtime import Ctx, Forbidden, cron, mutation, query
 
 SAMPLE_RETENTION_S = 3600
@@ -33,16 +32,9 @@ class Measured(TypedDict):
     updated_at: datetime
 
 
-class Place(TypedDict):
+class Place(Region):
     """One region of a provider, its estimates and measurements, by exchange."""
 
-    provider: str
-    code: str
-    city: str
-    country: str
-    lat: float | None
-    lon: float | None
-    zone: str | None
     estimates: dict[str, Estimate]
     measured: dict[str, Measured]
 
@@ -50,16 +42,6 @@ class Place(TypedDict):
 class ProviderRegions(TypedDict):
     provider: str
     regions: list[Place]
-
-
-class Engine(TypedDict):
-    """Where an exchange matches orders, and the public source that says so."""
-
-    exchange: str
-    location: str
-    lat: float | None
-    lon: float | None
-    source: str
 
 
 class Closest(TypedDict):
@@ -76,7 +58,7 @@ class Catalogue(TypedDict):
     """`regions:list`: providers' regions, exchanges, the closest region per exchange."""
 
     providers: list[ProviderRegions]
-    exchanges: list[Engine]
+    exchanges: list[MatchingEngine]
     closest: dict[str, Closest | None]
     estimate_note: str
     guidance: dict[str, str]
@@ -116,17 +98,17 @@ async def list_(ctx: Ctx) -> Catalogue:
         }
     providers: list[ProviderRegions] = [
         {"provider": name, "regions": [
-            {**asdict(place),
-             "estimates": {e.exchange: catalogue.estimate(place, e)
+            {**place,
+             "estimates": {e["exchange"]: catalogue.estimate(place, e)
                            for e in catalogue.MATCHING_ENGINES},
-             "measured": measured.get((name, place.code), {})}
+             "measured": measured.get((name, place["code"]), {})}
             for place in places]}
         for name, places in catalogue.REGIONS.items()
     ]
     return {
         "providers": providers,
-        "exchanges": [asdict(e) for e in catalogue.MATCHING_ENGINES],
-        "closest": {e.exchange: _closest(providers, e.exchange)
+        "exchanges": list(catalogue.MATCHING_ENGINES),
+        "closest": {e["exchange"]: _closest(providers, e["exchange"])
                     for e in catalogue.MATCHING_ENGINES},
         "estimate_note": catalogue.ESTIMATE_NOTE,
         "guidance": catalogue.GUIDANCE,

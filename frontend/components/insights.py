@@ -80,7 +80,7 @@ def analytics(t: dict[str, rx.Var], panel_id: str) -> rx.Component:
                                   rx.text.strong(t["efficiency"], id=f"{panel_id}-efficiency")),
                           spacing="5"),
                 rx.grid(bucket("PnL by exit reason", "by_exit_reason"),
-                        bucket("PnL by weekday (UTC, entry)", "by_weekday"),
+                        bucket("PnL by weekday (UTC, entry; days with trades)", "by_weekday"),
                         bucket("PnL by hour (UTC, entry; hours with trades)", "by_hour"),
                         columns=rx.breakpoints(initial="1", lg="3"), spacing="3",
                         width="100%"),

@@ -11,7 +11,7 @@ from frontend import fmt
 
 # (key in the KPI dict, label, how to write it)
 KPI_CARDS: tuple[tuple[str, str, str], ...] = (
-    ("net_pnl", "Net PnL", "money"),
+    ("net_pnl", "Net PnL (closed trades)", "money"),  # open positions: their unrealised PnL
     ("return_pct", "Return", "percent_value"),
     ("win_rate", "Win rate", "fraction"),
     ("profit_factor", "Profit factor", "ratio"),

@@ -11,7 +11,7 @@ import reflex as rx
 from frontend import api, fmt, live, rows
 from frontend.components import layout
 from frontend.state.auth import AuthState
-from frontend.state.live_page import LivePage
+from frontend.state.live_page import LivePage, LiveTask
 
 LEVEL_TONE = {"error": "red", "warning": "amber", "info": "gray"}
 
@@ -25,15 +25,10 @@ def alert_rows(items: list[dict[str, Any]], names: dict[int, str]) -> list[dict[
     } for a in items]
 
 
-class AlertsState(LivePage):
+class AlertsState(LiveTask, LivePage):
     alert_rows: list[dict[str, str]] = []
     notice: str = ""
     _raw: dict[str, Any] = {}
-
-    @rx.event(background=True)
-    async def watch(self):
-        async for event in self._follow():
-            yield event
 
     def _feed(self) -> live.Feed:
         return live.Feed({"alerts": ("alerts:list", {"limit": 100}), "bots": ("bots:list", {})})

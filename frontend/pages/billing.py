@@ -13,7 +13,7 @@ import reflex as rx
 from frontend import api, fmt, live
 from frontend.components import layout, tables
 from frontend.state.auth import AuthState
-from frontend.state.live_page import LivePage
+from frontend.state.live_page import LivePage, LiveTask
 
 USAGE_COLUMNS = [("limit", "Limit"), ("used", "In use"), ("allowed", "Your plan allows")]
 PAUSED_COLUMNS = [("bot", "Bot"), ("reason", "Why"), ("since", "Paused since")]
@@ -92,7 +92,7 @@ def plan_cards(plans: list[dict[str, Any]], current: str) -> list[dict[str, str]
     } for p in plans]
 
 
-class BillingState(LivePage):
+class BillingState(LiveTask, LivePage):
     enabled: bool = True
     plan_name: str = ""
     plan_key: str = "free"
@@ -114,11 +114,6 @@ class BillingState(LivePage):
     paying: bool = False
     _plans: list[dict[str, Any]] = []
     _client_secret: str = ""
-
-    @rx.event(background=True)
-    async def watch(self):
-        async for event in self._follow():
-            yield event
 
     def _feed(self) -> live.Feed:
         return live.Feed({"status": ("billing:status", {}), "plans": ("billing:plans", {})},

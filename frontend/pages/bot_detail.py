@@ -13,8 +13,9 @@ import reflex as rx
 
 from frontend import api, fmt, insights_view, live, rows
 from frontend.components import chart, insights, kpis, layout, tables
+from frontend.state.analytics import AnalyticsVars
 from frontend.state.auth import AuthState
-from frontend.state.live_page import LivePage
+from frontend.state.live_page import LivePage, LiveTask
 from strategy.template import TIMEFRAMES
 
 PAGE_SIZE = 20
@@ -34,7 +35,7 @@ SIGNAL_COLUMNS = [("component", "Component"), ("score", "Score"), ("weight", "We
                   ("values", "Values")]
 
 
-class BotState(LivePage):
+class BotState(LiveTask, AnalyticsVars, LivePage):
     name: str = ""
     subtitle: str = ""
     lifecycle: str = ""
@@ -57,12 +58,6 @@ class BotState(LivePage):
     decision_rows: list[dict[str, str]] = []
     decision_selected: str = ""
     reconciling: str = ""  # "" or the reconciling line (insights_view.reconciling_line)
-    an_trades: str = "0"
-    an_efficiency: str = ""
-    an_by_exit_reason: list[dict[str, str]] = []
-    an_by_hour: list[dict[str, str]] = []
-    an_by_weekday: list[dict[str, str]] = []
-    an_attribution: list[dict[str, str]] = []
     drift_summary: str = ""
     drift_rows: list[dict[str, str]] = []
     drift_running: bool = False
@@ -76,11 +71,6 @@ class BotState(LivePage):
     # where each page shown so far starts (None: the newest); the last is the page shown
     _page_starts: list[str | None] = [None]
     _next_start: str | None = None  # where the page after the one shown starts
-
-    @rx.event(background=True)
-    async def watch(self):
-        async for event in self._follow():
-            yield event
 
     def _bot_id(self) -> int:
         last = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]  # /bots/<bot_id>
@@ -136,9 +126,7 @@ class BotState(LivePage):
         if "reconciliation" in values:
             self.reconciling = insights_view.reconciling_line(values["reconciliation"])
         if "analytics" in values:
-            for key, value in insights_view.analytics_tables(
-                    values["analytics"], fmt.quote_currency(self._symbol)).items():
-                setattr(self, f"an_{key}", value)
+            self._show_analytics(values["analytics"], fmt.quote_currency(self._symbol))
         if "decisions" in values:
             self.decision_rows = insights_view.decision_rows(values["decisions"])
             self._journal_from = min((fmt.epoch_s(d["candle_at"]) for d in values["decisions"]),

@@ -11,12 +11,12 @@ import reflex as rx
 from frontend import api, live, rows
 from frontend.components import layout
 from frontend.state.auth import AuthState
-from frontend.state.live_page import LivePage
+from frontend.state.live_page import LivePage, LiveTask
 
 ACTION_WORDS = {"run": "resumed", "pause": "paused", "stop": "asked to stop"}
 
 
-class BotsState(LivePage):
+class BotsState(LiveTask, LivePage):
     bot_rows: list[dict[str, str]] = []
     result: str = ""
     result_error: str = ""
@@ -24,11 +24,6 @@ class BotsState(LivePage):
     _pnl: dict[int, Any] = {}
     _strategies: dict[int, str] = {}
     _followed: tuple[int, ...] = ()
-
-    @rx.event(background=True)
-    async def watch(self):
-        async for event in self._follow():
-            yield event
 
     def _feed(self) -> live.Feed:
         queries = {"bots": ("bots:list", {}), "strategies": ("strategies:list", {})}
@@ -135,7 +130,7 @@ def _bot_row(row: rx.Var) -> rx.Component:
 
 
 HEADERS = ("Bot", "Symbol", "Lifecycle", "Connection", "Uptime", "Provider/region", "Strategy",
-           "Net PnL", "")
+           "Net PnL (closed trades)", "")
 
 
 def page() -> rx.Component:

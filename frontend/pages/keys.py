@@ -13,12 +13,12 @@ import reflex as rx
 from frontend import api, fmt, insights_view, live
 from frontend.components import layout, tables
 from frontend.state.auth import AuthState
-from frontend.state.live_page import LivePage
+from frontend.state.live_page import LivePage, LiveTask
 
 EXCHANGES = ("local", "bybit")
 
 
-class KeysState(LivePage):
+class KeysState(LiveTask, LivePage):
     key_rows: list[dict[str, str]] = []
     form_error: str = ""
     added: str = ""
@@ -26,11 +26,6 @@ class KeysState(LivePage):
     tests: dict[str, dict[str, str]] = {}
     remove_error: str = ""
     headroom_rows: list[dict[str, str]] = []
-
-    @rx.event(background=True)
-    async def watch(self):
-        async for event in self._follow():
-            yield event
 
     def _feed(self) -> live.Feed:
         return live.Feed({"keys": ("apiKeys:list", {}),

@@ -7,10 +7,11 @@ from typing import Any
 
 import reflex as rx
 
-from frontend import insights_view, live, rows
+from frontend import live, rows
 from frontend.components import chart, insights, kpis, layout, tables
+from frontend.state.analytics import AnalyticsVars
 from frontend.state.auth import AuthState
-from frontend.state.live_page import LivePage
+from frontend.state.live_page import LivePage, LiveTask
 
 POSITION_COLUMNS = [("bot", "Bot"), ("symbol", "Symbol"), ("side", "Side"), ("size", "Size"),
                     ("entry_price", "Entry price"), ("unrealised_pnl", "Unrealised PnL"),
@@ -19,26 +20,15 @@ EVENT_COLUMNS = [("at", "Time"), ("bot", "Bot"), ("kind", "Event"), ("message", 
 FEED_SIZE = 30
 
 
-class OverviewState(LivePage):
+class OverviewState(LiveTask, AnalyticsVars, LivePage):
     kpi_rows: list[dict[str, str]] = []
     bot_count: int = 0
     equity: list[dict[str, float]] = []
     drawdown: list[dict[str, float]] = []
     position_rows: list[dict[str, str]] = []
     event_rows: list[dict[str, str]] = []
-    an_trades: str = "0"
-    an_efficiency: str = ""
-    an_by_exit_reason: list[dict[str, str]] = []
-    an_by_hour: list[dict[str, str]] = []
-    an_by_weekday: list[dict[str, str]] = []
-    an_attribution: list[dict[str, str]] = []
     _names: dict[int, str] = {}  # backend-only (underscore) vars
     _raw: dict[str, Any] = {}
-
-    @rx.event(background=True)
-    async def watch(self):
-        async for event in self._follow():
-            yield event
 
     def _feed(self) -> live.Feed:
         return live.Feed({
@@ -63,8 +53,7 @@ class OverviewState(LivePage):
         if "events" in raw:
             self.event_rows = rows.events(raw["events"]["items"], self._names)
         if "analytics" in values:
-            for key, value in insights_view.analytics_tables(values["analytics"]).items():
-                setattr(self, f"an_{key}", value)
+            self._show_analytics(values["analytics"])
         return False
 
 

@@ -12,7 +12,7 @@ import reflex as rx
 from frontend import live, regions_view
 from frontend.components import layout, tables
 from frontend.state.auth import AuthState
-from frontend.state.live_page import LivePage
+from frontend.state.live_page import LivePage, LiveTask
 
 REGION_COLUMNS = [("provider", "Provider"), ("code", "Region"), ("city", "City"),
                   ("distance", "Distance"), ("estimate", "Estimated round trip"),
@@ -21,7 +21,7 @@ ENGINE_COLUMNS = [("exchange", "Exchange"), ("location", "Matching engine"),
                   ("source", "Source")]
 
 
-class RegionsState(LivePage):
+class RegionsState(LiveTask, LivePage):
     exchange: str = "bybit"
     exchanges: list[str] = []
     region_rows: list[dict[str, str]] = []
@@ -29,11 +29,6 @@ class RegionsState(LivePage):
     guidance_rows: list[dict[str, str]] = []
     note: str = ""
     _listing: dict[str, Any] = {}
-
-    @rx.event(background=True)
-    async def watch(self):
-        async for event in self._follow():
-            yield event
 
     def _feed(self) -> live.Feed:
         return live.Feed({"regions": ("regions:list", {})})

@@ -19,12 +19,12 @@ from frontend import template_form as tf
 from frontend.components import layout
 from frontend.pages import strategy_backtest, strategy_deploy
 from frontend.state.auth import AuthState
-from frontend.state.live_page import LivePage
+from frontend.state.live_page import LivePage, LiveTask
 
 DIFF_COLUMNS = (("path", "Field"), ("old", "Before"), ("new", "After"))
 
 
-class StrategiesState(LivePage):
+class StrategiesState(LiveTask, LivePage):
     strategy_rows: list[dict[str, str]] = []
     selected: str = ""  # strategy id shown in the editor; "" = a new, unsaved strategy
     editing: bool = False
@@ -49,11 +49,6 @@ class StrategiesState(LivePage):
     _catalogue: dict[str, Any] = {}
     _schema: dict[str, Any] = {}
     _errors: dict[str, str] = {}
-
-    @rx.event(background=True)
-    async def watch(self):
-        async for event in self._follow():
-            yield event
 
     def _feed(self) -> live.Feed:
         return live.Feed({"strategies": ("strategies:list", {})})

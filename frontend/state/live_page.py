@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import reflex as rx
+
 from frontend import api, live
 from frontend.state.auth import AuthState
 
@@ -15,14 +17,8 @@ UNREAD = "_alerts_unread"  # the feed name of the bell's count
 
 
 class LivePage(AuthState):
-    """Subclasses define `_feed()`, `_take(values)` and their own background event (Reflex
-    binds an event to the class that defines it):
-
-        @rx.event(background=True)
-        async def watch(self):
-            async for event in self._follow():
-                yield event
-    """
+    """Subclasses define `_feed()`, `_take(values)`, and mix in `LiveTask` for the `watch`
+    event their ON_LOAD starts: `class OverviewState(LiveTask, LivePage)`."""
 
     loading: bool = True
     error: str = ""
@@ -78,6 +74,18 @@ class LivePage(AuthState):
             async with self:
                 redirect = self._end_session(ended[0].message)
             yield redirect
+
+
+class LiveTask(rx.State, mixin=True):
+    """The page's background task (`watch`, first in its ON_LOAD), following `_follow()`.
+    A mixin because Reflex binds an event to the class that defines it: one defined on
+    LivePage would run against LivePage's state, while a mixin's is bound to each page
+    state that mixes it in."""
+
+    @rx.event(background=True)
+    async def watch(self):
+        async for event in self._follow():  # type: ignore[attr-defined]
+            yield event
 
 
 class _Refeed(Exception):

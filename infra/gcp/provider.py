@@ -68,9 +68,9 @@ class GcpProvider(Provider):
         wheel, sha256 = await asyncio.to_thread(build_wheel, self.work_dir / "wheels")
         assert self.config.project is not None and self.config.api_url is not None
         place = region("gcp", launch.region)
-        if place is None or place.zone is None:
+        if place is None or place["zone"] is None:
             raise ProviderUnavailable(f"gcp has no region {launch.region!r}")
-        spec = BotSpec(launch.bot_id, self.config.project, launch.region, place.zone,
+        spec = BotSpec(launch.bot_id, self.config.project, launch.region, place["zone"],
                        self.config.machine_type, self.config.image, self.config.api_url,
                        launch.token, launch.data_key, str(wheel), sha256)
         stack = await asyncio.to_thread(self._stack, launch.bot_id, bot_program(spec))

@@ -3,35 +3,20 @@ Debian's /usr/bin/chromium, never a downloaded browser. Screenshots go to artifa
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.dashboard.stack import CHROMIUM, Stack, start_stack, stop_stack
+from tests.dashboard.stack import CHROMIUM, Stack, running_stack
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "dashboard"
 
 
 @pytest.fixture(scope="module")
 def stack(db_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium chromium-driver "
-                    "(.ci/run installs it)")
-    saved = {k: os.environ.get(k) for k in ("PLUTARC_MASTER_KEY_FILE",)}
-    data = tmp_path_factory.mktemp("dashboard-data")
-    os.environ["PLUTARC_MASTER_KEY_FILE"] = str(data / "master.key")
-    s = start_stack(db_dsn, data)
-    try:
+    with running_stack(db_dsn, tmp_path_factory.mktemp("dashboard-data")) as s:
         yield s
-    finally:
-        stop_stack(s)
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @pytest.fixture(scope="module")

@@ -8,18 +8,19 @@ moment exactly.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from backend.config import Settings
 from backend.demo import DEMO_EMAIL, ensure_demo_user
@@ -146,17 +147,23 @@ def start_stack(dsn: str, data_dir: Path, demo: bool = True, stripe: bool = Fals
     return stack
 
 
-@contextlib.contextmanager
-def own_stack(dsn: str, data_dir: Path, **options: Any) -> Iterator[Stack]:
-    """`start_stack(dsn, data_dir, **options)` with its own master key file (in `data_dir`),
-    for a test module's fixture; stopped, and the environment restored, at the end."""
+@contextmanager
+def running_stack(dsn: str, data_dir: Path, demo: bool = True,
+                  stripe: bool = False) -> Iterator[Stack]:
+    """A test module's stack (start_stack) with its own master key in `data_dir`, stopped
+    afterwards and PLUTARC_MASTER_KEY_FILE as it was; fails at once without Chromium."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium chromium-driver "
+                    "(.ci/run installs it)")
     saved = os.environ.get("PLUTARC_MASTER_KEY_FILE")
     os.environ["PLUTARC_MASTER_KEY_FILE"] = str(data_dir / "master.key")
-    stack = start_stack(dsn, data_dir, **options)
     try:
-        yield stack
+        stack = start_stack(dsn, data_dir, demo=demo, stripe=stripe)
+        try:
+            yield stack
+        finally:
+            stop_stack(stack)
     finally:
-        stop_stack(stack)
         if saved is None:
             os.environ.pop("PLUTARC_MASTER_KEY_FILE", None)
         else:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.billing.support import CARD_DECLINES_CHARGES, Billing, renew
-from tests.dashboard.stack import Stack, own_stack
+from tests.dashboard.stack import Stack, running_stack
 from tests.dashboard.test_dashboard import WAIT_MS, _eventually, _page, _shot
 
 DECLINED = "4000000000000002"  # localstripe: declined at once
@@ -25,8 +25,8 @@ GOOD = "4242424242424242"
 @pytest.fixture(scope="module")
 def stack(db_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """This module's stack: billing on (localstripe), no demo bots."""
-    with own_stack(db_dsn, tmp_path_factory.mktemp("billing-page-data"), demo=False,
-                   stripe=True) as s:
+    with running_stack(db_dsn, tmp_path_factory.mktemp("billing-page-data"), demo=False,
+                       stripe=True) as s:
         yield s
 
 

@@ -36,6 +36,9 @@ def _login(page: Any, stack: Stack, trader: Trader) -> None:
     page.fill("#password-input", trader.password)
     page.click("#login-submit")
     page.wait_for_url(f"{stack.dashboard}/", timeout=WAIT_MS)
+    # Signed in once the header names the trader (the page rendered and its on_load checked
+    # the session): only then is the page used, e.g. its navigation clicked.
+    page.wait_for_selector(f"#signed-in-as:has-text('{trader.email}')", timeout=WAIT_MS)
 
 
 def _eventually(check: Callable[[], Any], timeout: float = 30, every: float = 0.1) -> Any:
@@ -126,7 +129,8 @@ def test_pause_and_resume_from_the_bots_page(stack: Stack, browser: Any, artifac
     bot_id = stack.call("query", "bots:list", token=stack.demo.token)[0]["id"]
     context, page = _page(browser, console_errors)
     _login(page, stack, stack.demo)
-    page.click("#nav-bots")
+    page.click("#nav-bots", timeout=WAIT_MS)
+    page.wait_for_url(f"{stack.dashboard}/bots", timeout=WAIT_MS)
     badge = f"#lifecycle-{bot_id}"
     page.wait_for_selector(f"{badge}:has-text('online')", timeout=60_000)
     page.click(f"#pause-{bot_id}")

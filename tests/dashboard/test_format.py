@@ -40,10 +40,10 @@ def test_kpi_cards_cover_the_ten_kpis_with_drawdown_in_money_and_percent() -> No
                       "sortino": None, "max_drawdown": "2", "max_drawdown_pct": "0.02",
                       "exposure": "0.4", "fees_paid": "1.1"})
     by_key = {c["key"]: c for c in cards}
-    assert [c["label"] for c in cards] == ["Net PnL", "Return", "Win rate", "Profit factor",
+    assert [c["label"] for c in cards] == ["Net PnL (closed trades)", "Return", "Win rate", "Profit factor",
                                            "Expectancy", "Sharpe", "Sortino", "Max drawdown",
                                            "Exposure", "Fees"]
-    assert by_key["net_pnl"] == {"key": "net_pnl", "label": "Net PnL", "value": "−1.50 USDT",
+    assert by_key["net_pnl"] == {"key": "net_pnl", "label": "Net PnL (closed trades)", "value": "−1.50 USDT",
                                  "tone": "red"}
     assert by_key["win_rate"]["value"] == "50.00%"
     assert by_key["max_drawdown"]["value"] == "2.00 USDT (0.02%)"

@@ -29,13 +29,15 @@ def test_analytics_tables_and_reconciling_line() -> None:
         "trades": 2, "mean_efficiency": 0.5,
         "by_exit_reason": [{"key": "take_profit", **bucket}],
         "by_hour": [{"key": "13", **bucket}, {"key": "14", "trades": 0, "wins": 0, "pnl": "0"}],
-        "by_weekday": [{"key": "sun", **bucket}],
+        "by_weekday": [{"key": "sat", "trades": 0, "wins": 0, "pnl": "0"},
+                       {"key": "sun", **bucket}],
         "attribution": [{"index": 0, "type": "ma_cross", "median_score": 1.0,
                          "above": {"key": "above", "trades": 0, "wins": 0, "pnl": "0"},
                          "at_or_below": {"key": "below", **bucket}}],
     })
     assert t["efficiency"] == "50.00%"
     assert [r["key"] for r in t["by_hour"]] == ["13:00"]
+    assert [r["key"] for r in t["by_weekday"]] == ["sun"]  # a day without trades is left out
     assert t["by_exit_reason"][0]["win_rate"] == "50.00%"
     assert t["by_exit_reason"][0]["pnl"] == "+2.25 USDT"
     assert t["attribution"][0]["below"] == "2 trades · +2.25 USDT"

@@ -24,7 +24,7 @@ from exchange.config import DEMO_API_KEY, DEMO_API_SECRET
 from frontend import backtest_job
 from strategy.backtest.synthetic import random_walk
 from strategy.candles_csv import write_candles
-from tests.dashboard.stack import CHROMIUM, Stack, own_stack
+from tests.dashboard.stack import Stack, running_stack
 
 WAIT_MS = 30_000
 JOURNEY_BUDGET_S = 600  # measured ~60-120 s on the shared 2-core machine; 5x margin
@@ -32,10 +32,8 @@ JOURNEY_BUDGET_S = 600  # measured ~60-120 s on the shared 2-core machine; 5x ma
 
 @pytest.fixture(scope="module")
 def deploy_stack(db_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium chromium-driver")
-    with own_stack(db_dsn, tmp_path_factory.mktemp("journey-data"), demo=False) as stack:
-        yield stack
+    with running_stack(db_dsn, tmp_path_factory.mktemp("journey-data"), demo=False) as s:
+        yield s
 
 
 class Watch:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from frontend.optimize_view import values_text
-from tests.dashboard.stack import Stack, own_stack
+from tests.dashboard.stack import Stack, running_stack
 from tests.dashboard.test_dashboard import WAIT_MS, _eventually, _page, _shot
 from tests.domain.test_optimize_runs import TEMPLATE
 
@@ -20,7 +20,7 @@ from tests.domain.test_optimize_runs import TEMPLATE
 @pytest.fixture(scope="module")
 def stack(db_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """This module's stack, without demo bots."""
-    with own_stack(db_dsn, tmp_path_factory.mktemp("optimize-page-data"), demo=False) as s:
+    with running_stack(db_dsn, tmp_path_factory.mktemp("optimize-page-data"), demo=False) as s:
         yield s
 
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import math
 import statistics
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
 
 import pytest
 
 from backend.domain.kpis import covered_seconds
-from tests.domain.conftest import World, internal, sql, ts
+from tests.domain.conftest import World, internal, make_trader, sql, ts
 
 # (side, quantity, entry, exit, fee, hold hours); trade i enters at day 10 + 4h·i.
 # Net pnl = (exit − entry) · qty · (+1 long, −1 short) − fee.
@@ -111,6 +111,23 @@ def test_exposure_counts_overlapping_trades_once() -> None:
     assert covered_seconds(t[2], t[5], [(t[0], t[3]), (t[1], t[4]), (t[6], t[7])]) == 7200
     assert covered_seconds(t[2], t[5], [(t[3], t[4]), (t[0], t[1])]) == 3600
     assert covered_seconds(t[2], t[5], []) == 0
+
+
+def test_exposure_of_back_to_back_sub_second_trades_is_at_most_one(world: World) -> None:
+    """Each part of a trade used to be rounded to the nearest second against an exact span:
+    three 0.6 s trades back to back counted 3 s of 1.8 s (exposure 1.67)."""
+    carol = make_trader(world.api, world.dsn, "carol-exposure@example.com", "CARL")
+    start = datetime.fromisoformat(ts(30))
+    for i in range(3):
+        world.api.m("bot:reportTrade", {
+            "report_id": f"sub-{i}", "symbol": "BTCUSDT", "side": "long", "quantity": "1",
+            "entry_price": "1", "exit_price": "1", "fees": "0", "pnl": "0",
+            "entry_at": (start + timedelta(seconds=0.6 * i)).isoformat(),
+            "exit_at": (start + timedelta(seconds=0.6 * (i + 1))).isoformat()}, carol.bot_token)
+    kpis = world.api.q("bots:kpis", {"bot_id": carol.bot_id}, carol.token)
+    assert Decimal(kpis["exposure"]) == 1  # positions were open the whole time, never more
+    mine = world.api.q("dashboard:overview", {}, carol.token)["kpis"]
+    assert Decimal(mine["exposure"]) == 1
 
 
 def test_a_retried_report_is_applied_once_and_answers_the_same(reported: World) -> None:

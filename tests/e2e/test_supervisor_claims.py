@@ -20,7 +20,12 @@ from tests.e2e.harness import World, template, wait_async
 # exits cleanly on SIGTERM, as the bot does after flushing
 SLEEPER = [sys.executable, "-c", "import signal, sys, time; "
            "signal.signal(signal.SIGTERM, lambda *_: sys.exit(0)); time.sleep(600)"]
-QUICK_STOP = dataclasses.replace(TEST_OPTIONS, stop_timeout_s=1.0)
+# A lease far longer than a busy machine can stall this process's event loop: with the usual
+# 6 s, a supervisor starved of CPU for that long rightly loses its claims to the other one,
+# which is not what these tests are about (and made them fail under load).
+HELD = dataclasses.replace(TEST_OPTIONS, lease_s=60.0)
+QUICK_STOP = dataclasses.replace(HELD, stop_timeout_s=1.0)
+DEPLOY_ALL_S = 300  # 20 deployments take ~10 s here alone, ~60 s on a busy 2-core machine
 
 
 async def _bots(world: World, count: int) -> list[int]:
@@ -52,7 +57,7 @@ async def _all_deploying(world: World, ids: list[int]) -> None:
                                "AND lifecycle = 'deploying'", ids)
         return rows[0]["n"] == len(ids)
 
-    await wait_async(done, 60, "every bot deploying")
+    await wait_async(done, DEPLOY_ALL_S, "every bot deploying")
 
 
 async def test_two_supervisors_racing_over_20_bots_deploy_each_exactly_once(
@@ -61,7 +66,7 @@ async def test_two_supervisors_racing_over_20_bots_deploy_each_exactly_once(
     await world.set_desired("stop")
     ids = await _bots(world, 20)
     first, second = await asyncio.gather(
-        supervised.start("sup-a", SLEEPER), supervised.start("sup-b", SLEEPER))
+        supervised.start("sup-a", SLEEPER, HELD), supervised.start("sup-b", SLEEPER, HELD))
     await _all_deploying(world, ids)
     await asyncio.sleep(1.0)  # give a double deployment the time to show
     deployments = await _deployments(world, ids)
@@ -82,15 +87,19 @@ async def test_a_restarted_supervisor_adopts_running_bots_and_starts_no_second_i
 ) -> None:
     await world.set_desired("stop")
     ids = await _bots(world, 3)
-    first = await supervised.start("sup-r1", SLEEPER)
+    first = await supervised.start("sup-r1", SLEEPER, HELD)
     await _all_deploying(world, ids)
     before = await _deployments(world, ids)
     await supervised.stop(first, terminate=False)  # the bots keep running
-    other = await supervised.start("sup-r2", SLEEPER)  # another machine: the claims are live
+    other = await supervised.start("sup-r2", SLEEPER, HELD)  # another machine: claims are live
     again = await supervised.start("sup-r1", SLEEPER, QUICK_STOP)
-    await asyncio.sleep(2.0)
+
+    async def adopted() -> bool:
+        return set(ids) <= set(again.providers["local"].instances)  # type: ignore[attr-defined]
+
+    await wait_async(adopted, 60, "the restarted supervisor adopting its bots")
+    await asyncio.sleep(2 * HELD.sweep_s)  # the other's sweeps: time to (wrongly) take one
     assert await _deployments(world, ids) == before, "a second instance was started"
-    assert set(ids) <= set(again.providers["local"].instances)  # type: ignore[attr-defined]
     assert not set(ids) & set(other.providers["local"].instances)  # type: ignore[attr-defined]
 
     # stopped while adopted (not its child): the supervisor still ends it and cleans up
