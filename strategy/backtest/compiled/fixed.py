@@ -158,6 +158,14 @@ def wide_float(h: int, lo: int, s: int, e: int) -> tuple[float, bool]:
     return to_float((h * BASE + lo) // POW10I[s + e], e)
 
 
+@njit(cache=True)
+def wide_value(h: int, lo: int) -> float:
+    """The float of a Wide value, within 2 ulps (one rounding while it fits an int64)."""
+    if -9 <= h <= 8:
+        return float(h * BASE + lo)
+    return float(h) * 1e18 + float(lo)
+
+
 def to_int(h: int, lo: int) -> int:
     """The Python int of a Wide value (at the edge)."""
     return int(h) * BASE + int(lo)
