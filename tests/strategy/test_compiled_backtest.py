@@ -148,24 +148,16 @@ def test_the_hand_fixtures_match():
         (
             {"risk": {"sizing": {"mode": "percent_equity", "value": 10}}},
             {},
-            "sizing percent_equity",
-        ),
-        (
-            {"guards": [{"type": "max_drawdown", "params": {"max_pct": 10}}]},
-            {},
-            "guard max_drawdown",
+            "sizing percent_equity without a qty_step",
         ),
         (
             {
-                "risk": {
-                    "sizing": {"mode": "fixed_quantity", "value": 1},
-                    "daily_loss_limit": {"mode": "amount", "value": 5},
-                }
+                "exits": [{"type": "stop_loss", "params": {"pct": 1}}],
+                "risk": {"sizing": {"mode": "risk_per_trade", "value": 1}},
             },
-            {},
-            "daily_loss_limit",
+            {"qty_step": Decimal(0)},
+            "sizing risk_per_trade without a qty_step",
         ),
-        ({}, {"funding_rate": Decimal("0.0001")}, "funding"),
         ({}, {"taker_fee": Decimal(0)}, "taker_fee"),
         ({}, {"qty_step": Decimal(5)}, "rounds to zero"),
     ],

@@ -110,14 +110,28 @@ def _lots(acct, side, ref, atr, cfg, ints, floats):
         if distance == 0.0:
             return SIZE_ZERO, 0
         risk = equity * value / 100 / distance
-        if not _apart(risk, cap):
-            return ASK, 0
+        if not _apart(risk, cap):  # min() of two so close: fine if both give the same lots
+            k, k_cap = _whole_lots(risk, floats[pm.F_STEP]), _whole_lots(cap, floats[pm.F_STEP])
+            return _sized(k if k == k_cap else -1)
         qty = min(risk, cap)
-    lots = qty / floats[pm.F_STEP]
+    return _sized(_whole_lots(qty, floats[pm.F_STEP]))
+
+
+@njit(cache=True)
+def _whole_lots(qty, step):
+    """floor(qty / step) as Decimal's rounding gives it, or -1 when too close to call."""
+    lots = qty / step
     k = math.floor(lots)
     if lots >= _MAX_LOTS or lots - k <= MARGIN * lots or k + 1 - lots <= MARGIN * lots:
+        return -1
+    return int(k)
+
+
+@njit(cache=True)
+def _sized(lots):
+    if lots < 0:
         return ASK, 0
-    return (ENTER, int(k)) if k > 0 else (SIZE_ZERO, 0)
+    return (ENTER, lots) if lots > 0 else (SIZE_ZERO, 0)
 
 
 @njit(cache=True)
