@@ -207,9 +207,10 @@ def test_funding_across_a_funding_time(asked):
     assert_same(tpl, cs, funded)
     assert asked  # the compiled run asked Rules.entry for that quantity
     long, short = run_backtest(tpl, cs, funded).trades
-    plain_long = run_backtest(tpl, cs, base).trades[0]
+    plain_long, plain_short = run_backtest(tpl, cs, base).trades
     assert long.quantity == Decimal(10)
     assert long.fees == plain_long.fees + 10 * Decimal(103) * rate  # 103: the open at 00:00
+    assert short.fees == plain_short.fees  # opened after 00:00, closed before 08:00
 
 
 def test_a_drawdown_exactly_at_its_limit_is_decided_by_python(asked):

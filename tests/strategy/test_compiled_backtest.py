@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import struct
 from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -198,3 +199,21 @@ def test_decisions_from_a_later_candle_match():
     config = BacktestConfig(decide_from_ms=int(cs.open_time_ms[700]))
     assert_same(tpl, cs, config)
     assert run_backtest(tpl, cs, config).trades[0].entry_index > 700
+
+
+@given(
+    st.integers(min_value=-(10**28) + 1, max_value=10**28 - 1),
+    st.integers(min_value=0, max_value=40),
+)
+@settings(max_examples=3000, deadline=None)
+def test_wide_float_is_the_float_of_the_decimal_or_refused_at_a_tie(value, scale):
+    h, lo = divmod(value, fx.BASE)
+    f, ok = fx.wide_float(h, lo, scale, -scale)
+    exact = Fraction(value, 10**scale)
+    if ok:
+        assert f == float(Decimal(value).scaleb(-scale)) == float(exact)
+    else:  # only a value (all but) halfway between two floats is refused
+        nearest = float(exact)
+        other = math.nextafter(nearest, math.inf if exact > Fraction(nearest) else -math.inf)
+        midpoint = (Fraction(nearest) + Fraction(other)) / 2
+        assert abs(exact - midpoint) <= abs(Fraction(other) - Fraction(nearest)) * 1e-11

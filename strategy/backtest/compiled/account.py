@@ -53,10 +53,15 @@ def close(acct, h, lo, e, exit_ms):
     if fx.sign(d_h, d_l) > 0:  # max(peak, equity) keeps the peak on a tie
         acct[A_PEAK : A_PEAK + 3] = acct[A_EQUITY : A_EQUITY + 3]
     roll_day(acct, exit_ms)
-    ok = _add(acct, A_DAY_PNL, h, lo, e) and ok
+    return _add(acct, A_DAY_PNL, h, lo, e) and note_loss(acct, h, lo, exit_ms) and ok
+
+
+@njit(cache=True)
+def note_loss(acct, h, lo, exit_ms):
+    """The last losing exit (a PnL (h, lo) below zero); True."""
     if fx.sign(h, lo) < 0:
         acct[A_LOSS_MS] = exit_ms
-    return ok
+    return True
 
 
 @njit(cache=True)

@@ -97,6 +97,8 @@ def run(
     n = len(close)
     fee, fee_e, rate, rate_e = ints[pm.P_FEE], ints[pm.P_FEE_E], ints[pm.P_RATE], ints[pm.P_RATE_E]
     a_pow, price_scale = ints[pm.P_A_POW], ints[pm.P_PRICE_SCALE]
+    max_qty = min(fx.BASE // fee, fx.BASE // a_pow)  # qty x fee and qty x 10**a_scale fit
+    reads_equity = ints[pm.P_READS_EQUITY] != 0
     i, t = state[S_FREE], state[S_COUNT]
     stop = min(limit, n - 1)
     while i < stop:
@@ -105,7 +107,8 @@ def run(
             continue
         now = open_time[i] + tf
         side = 1 if long_entry[i] else -1
-        ac.roll_day(acct, now)
+        if reads_equity:
+            ac.roll_day(acct, now)
         if state[S_ANSWER] != NO_ANSWER:
             kind, a, q_e = state[S_ANSWER], state[S_ANSWER_A], state[S_ANSWER_B]
             state[S_ANSWER] = NO_ANSWER
@@ -129,7 +132,7 @@ def run(
             out_c, out_e, opposite = ints[pm.P_UP_C], ints[pm.P_UP_E], long_signal
         ep, ep_c, ep_e, ok = _fill_price(open_[i + 1], in_c, in_e, price_scale)
         ep_f, ok_f = fx.to_float(ep_c, ep_e)  # float(entry_price), as the kernel gets it
-        if not (ok and ok_f and qty < fx.BASE // fee and qty < fx.BASE // a_pow):
+        if not (ok and ok_f and qty < max_qty):
             state[S_OUTCOME] = INEXACT
             return
         qty_fee, qty10 = qty * fee, qty * a_pow
@@ -189,7 +192,10 @@ def run(
         _wide(rows, t, C_PNL, pnl_h, pnl_l, pnl_e)
         mfe_h, mfe_l, mfe_e = _excursion(qty10, side, bp, ep, q_e, bp_e, ep_e)
         mae_h, mae_l, mae_e = _excursion(qty10, side, ep, wp, q_e, ep_e, wp_e)
-        exact = ac.close(acct, pnl_h, pnl_l, pnl_e, exit_ms) or not ints[pm.P_READS_EQUITY]
+        if reads_equity:
+            exact = ac.close(acct, pnl_h, pnl_l, pnl_e, exit_ms)
+        else:  # only the cooldown's last losing exit is read
+            exact = ac.note_loss(acct, pnl_h, pnl_l, exit_ms)
         if not (fx.fits28(mfe_h) and fx.fits28(mae_h) and exact):
             state[S_OUTCOME] = INEXACT
             return
