@@ -14,7 +14,8 @@ with the same results — unless every amount of the backtest is exact in the lo
 * ``taker_fee`` > 0 (with a zero fee a Decimal PnL can be -0);
 * at least 2 candles, candle closes > 0 and every price in [1e-10, 1e11);
 * the loop itself gives up (``loop.INEXACT``) on a price finer than its price scale or an
-  amount at or beyond 10**28 (where Decimal's context would round); the Python loop reruns.
+  amount whose Decimal coefficient passes 28 digits (Decimal would round); the Python loop
+  reruns.
 
 :func:`unsupported` names the first rule a backtest breaks (tests and docs use it).
 """

@@ -38,22 +38,22 @@ def roll_day(acct, now_ms):
 
 
 @njit(cache=True)
-def _add(acct, at, h, lo, e):
+def _add(acct, at, h, lo, e, money_scale):
     """acct[at] += the amount (h, lo, exponent); False when the sum leaves 28 digits."""
     s_h, s_l = fx.add(acct[at], acct[at + 1], h, lo)
     acct[at], acct[at + 1], acct[at + 2] = s_h, s_l, min(acct[at + 2], e)
-    return fx.fits28(s_h)
+    return fx.fits(s_h, money_scale + acct[at + 2])
 
 
 @njit(cache=True)
-def close(acct, h, lo, e, exit_ms):
+def close(acct, h, lo, e, exit_ms, money_scale):
     """``Account.close`` of a trade with PnL (h, lo, exponent); False: not exact any more."""
-    ok = _add(acct, A_EQUITY, h, lo, e)
+    ok = _add(acct, A_EQUITY, h, lo, e, money_scale)
     d_h, d_l = fx.sub(acct[A_EQUITY], acct[A_EQUITY + 1], acct[A_PEAK], acct[A_PEAK + 1])
     if fx.sign(d_h, d_l) > 0:  # max(peak, equity) keeps the peak on a tie
         acct[A_PEAK : A_PEAK + 3] = acct[A_EQUITY : A_EQUITY + 3]
     roll_day(acct, exit_ms)
-    return _add(acct, A_DAY_PNL, h, lo, e) and note_loss(acct, h, lo, exit_ms) and ok
+    return _add(acct, A_DAY_PNL, h, lo, e, money_scale) and note_loss(acct, h, lo, exit_ms) and ok
 
 
 @njit(cache=True)

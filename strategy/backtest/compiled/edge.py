@@ -48,7 +48,7 @@ def wide_decimal(row: Sequence[int], col: int, scale: int) -> Decimal:
 
 
 @njit(cache=True)
-def _sum(rows, col, pick):
+def _sum(rows, col, pick, money_scale):
     """Decimal(0) + each amount whose sign is ``pick`` (0: every one), in order:
     (hi, lo, exponent, how many, ok)."""
     h, lo, e, count, ok = 0, 0, 0, 0, True
@@ -57,7 +57,7 @@ def _sum(rows, col, pick):
             h, lo = fx.add(h, lo, rows[t, col], rows[t, col + 1])
             e = min(e, rows[t, col + 2])
             count += 1
-            ok = ok and fx.fits28(h)
+            ok = ok and fx.fits(h, money_scale + e)
     return h, lo, e, count, ok
 
 
@@ -110,7 +110,7 @@ class Columns:
         """Exact KPI totals, or None when a running sum leaves the 28-digit range."""
         sums, counts = [], []
         for col, pick in ((C_PNL, 0), (C_PNL, 1), (C_PNL, -1), (C_FEES, 0)):
-            h, lo, e, count, ok = _sum(self.rows, col, pick)
+            h, lo, e, count, ok = _sum(self.rows, col, pick, self.money_scale)
             if not ok:
                 return None
             sums.append(decimal(fx.to_int(h, lo), self.money_scale, int(e)))

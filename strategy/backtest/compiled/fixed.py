@@ -9,7 +9,8 @@ gives the compiled loop the same numbers without leaving numba:
   rule Python's formatting uses;
 * ``Wide`` values — exact integers as two int64 limbs in base 10**18 (``value = hi * 10**18 +
   lo``, invariant ``0 <= lo < 10**18``), enough for money at a common scale: Decimal's
-  28-digit context never rounds a value under 10**28, which :func:`fits28` checks;
+  28-digit context never rounds an amount whose coefficient (value / 10**(scale + exponent))
+  is under 10**28, which :func:`fits` checks (values stay under 10**36);
 * :func:`to_float` — the correctly rounded float of a decimal, when a single float division
   gives it (coefficient < 2**53, |exponent| <= 22); callers fall back otherwise.
 
@@ -144,9 +145,12 @@ def sign(h: int, lo: int) -> int:
 
 
 @njit(cache=True)
-def fits28(h: int) -> bool:
-    """|value| < 10**28 (conservatively): Decimal's default context holds it unrounded."""
-    return -(10**10) < h < 10**10
+def fits(h: int, digits: int) -> bool:
+    """|value| < 10**(28 + digits), conservatively, and < 10**36: for an amount counting
+    10**-scale units with Decimal exponent e and ``digits = scale + e`` (>= 0), its
+    coefficient has at most 28 digits — Decimal's default context holds it unrounded."""
+    limit = POW10I[min(10 + digits, 18)]
+    return -limit < h < limit
 
 
 @njit(cache=True)

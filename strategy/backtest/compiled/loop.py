@@ -96,7 +96,7 @@ def run(
     account (``compiled.account``); ``ints``/``floats``: ``compiled.params``."""
     n = len(close)
     fee, fee_e, rate, rate_e = ints[pm.P_FEE], ints[pm.P_FEE_E], ints[pm.P_RATE], ints[pm.P_RATE_E]
-    a_pow, price_scale = ints[pm.P_A_POW], ints[pm.P_PRICE_SCALE]
+    a_pow, price_scale, ms = ints[pm.P_A_POW], ints[pm.P_PRICE_SCALE], ints[pm.P_MONEY_SCALE]
     max_qty = min(fx.BASE // fee, fx.BASE // a_pow)  # qty x fee and qty x 10**a_scale fit
     reads_equity = ints[pm.P_READS_EQUITY] != 0
     i, t = state[S_FREE], state[S_COUNT]
@@ -162,7 +162,7 @@ def run(
         if rate != 0:
             f_h, f_l, f_e, ok = funding.charge(
                 open_, open_time, open_time[i + 1], exit_ms, side, qty, q_e, rate, rate_e,
-                price_scale,
+                (price_scale, ms),
             )  # fmt: skip
             fe_h, fe_l = fx.add(fe_h, fe_l, f_h, f_l)
             fees_e = min(fees_e, f_e)
@@ -172,10 +172,13 @@ def run(
                 return
         g_h, g_l = fx.mul(side * qty10, xp - ep)
         pnl_h, pnl_l = fx.sub(g_h, g_l, fe_h, fe_l)
-        if not (fx.fits28(pnl_h) and fx.fits28(fe_h) and fx.fits28(g_h)):
+        g_e = q_e + min(xp_e, ep_e)
+        pnl_e = min(g_e, fees_e)
+        if not (
+            fx.fits(pnl_h, ms + pnl_e) and fx.fits(fe_h, ms + fees_e) and fx.fits(g_h, ms + g_e)
+        ):
             state[S_OUTCOME] = INEXACT
             return
-        pnl_e = min(q_e + min(xp_e, ep_e), fees_e)
         rows[t, C_ENTRY] = i + 1
         rows[t, C_EXIT] = e
         rows[t, C_SIDE] = side
@@ -193,10 +196,10 @@ def run(
         mfe_h, mfe_l, mfe_e = _excursion(qty10, side, bp, ep, q_e, bp_e, ep_e)
         mae_h, mae_l, mae_e = _excursion(qty10, side, ep, wp, q_e, ep_e, wp_e)
         if reads_equity:
-            exact = ac.close(acct, pnl_h, pnl_l, pnl_e, exit_ms)
+            exact = ac.close(acct, pnl_h, pnl_l, pnl_e, exit_ms, ms)
         else:  # only the cooldown's last losing exit is read
             exact = ac.note_loss(acct, pnl_h, pnl_l, exit_ms)
-        if not (fx.fits28(mfe_h) and fx.fits28(mae_h) and exact):
+        if not (fx.fits(mfe_h, ms + mfe_e) and fx.fits(mae_h, ms + mae_e) and exact):
             state[S_OUTCOME] = INEXACT
             return
         _wide(rows, t, C_MFE, mfe_h, mfe_l, mfe_e)

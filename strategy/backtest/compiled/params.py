@@ -128,7 +128,8 @@ def build(rules: Rules, config: BacktestConfig, low: float) -> Params | None:
     if limit is not None:
         ints[P_DAILY] = DAILY_FRACTION if limit["mode"] == "fraction" else DAILY_AMOUNT
     ints[P_READS_EQUITY] = reads_equity
-    if max(abs(v) for v in ints) >= fx.BASE or price_scale < 0 or abs(equity) >= 10**28:
+    too_big = abs(initial) >= 10**28 or abs(equity) >= 10**36  # see fixed.fits
+    if max(abs(v) for v in ints) >= fx.BASE or price_scale < 0 or too_big:
         return None
     floats = np.full(N_FLOATS, np.nan)
     floats[F_VALUE], floats[F_LEVERAGE] = float(rules.sizing_value), float(rules.leverage)
