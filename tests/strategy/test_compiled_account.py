@@ -44,7 +44,7 @@ def asked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 SIZING = st.sampled_from(
     [
-        {"mode": "fixed_quantity", "value": 1.5},
+        {"mode": "fixed_quantity", "value": 15},
         {"mode": "percent_equity", "value": 10},
         {"mode": "percent_equity", "value": 100},
         {"mode": "percent_equity", "value": 2.5},
@@ -121,7 +121,9 @@ def test_compiled_equals_python_with_the_account_read(
         initial_equity=Decimal(10_000),
         taker_fee=fee,
         slippage_bps=slippage,
-        qty_step=lot.scaleb(-int(math.log10(start_price))),  # lots worth ~0.001..1 quote units
+        # lots worth ~0.01..10 quote units: with slippage's 16-digit prices, finer lots would
+        # take the account past Decimal's 28 digits (test_a_rounding_account_...)
+        qty_step=lot.scaleb(1 - int(math.log10(start_price))),
         funding_rate=funding,
     )
     assert_same(tpl, cs, config)
@@ -237,3 +239,20 @@ def test_the_demo_template_runs_compiled():
     assert unsupported(Rules(tpl), config, cs) is None
     assert_same(tpl, cs, config)
     assert isinstance(run_backtest(tpl, cs, config).trades, TradeColumns)
+
+
+def test_a_rounding_account_leaves_the_backtest_to_python():
+    # 16-digit fills (2 bps slippage) x 0.00001 lots x a 5-decimal fee: amounts with 24
+    # decimals; an equity of 12 million has 30 digits then, and Decimal rounds it
+    tpl = template(exits=[STOP], risk={"sizing": {"mode": "percent_equity", "value": 10}})
+    cs = random_walk(600, seed=2, volatility=0.003)
+    config = BacktestConfig(
+        initial_equity=Decimal(12_345_678),
+        slippage_bps=Decimal(2),
+        qty_step=Decimal("0.00001"),
+    )
+    assert unsupported(Rules(tpl, config.qty_step), config, cs) is None  # allowed ...
+    result = run_backtest(tpl, cs, config)
+    assert isinstance(result.trades, list)  # ... but the loop found the account inexact
+    assert result.to_json() == run_backtest(tpl, cs, config, compiled=False).to_json()
+    assert len(str(result.trades[0].pnl).replace("-", "").replace(".", "")) > 20
