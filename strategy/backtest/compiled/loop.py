@@ -99,6 +99,7 @@ def run(
     a_pow, price_scale, ms = ints[pm.P_A_POW], ints[pm.P_PRICE_SCALE], ints[pm.P_MONEY_SCALE]
     max_qty = min(fx.BASE // fee, fx.BASE // a_pow)  # qty x fee and qty x 10**a_scale fit
     reads_equity = ints[pm.P_READS_EQUITY] != 0
+    fixed_only = not reads_equity and ints[pm.P_COOLDOWN] == 0
     i, t = state[S_FREE], state[S_COUNT]
     stop = min(limit, n - 1)
     while i < stop:
@@ -112,6 +113,8 @@ def run(
         if state[S_ANSWER] != NO_ANSWER:
             kind, a, q_e = state[S_ANSWER], state[S_ANSWER_A], state[S_ANSWER_B]
             state[S_ANSWER] = NO_ANSWER
+        elif fixed_only:  # nothing to decide: no guard, a fixed quantity
+            kind, a, q_e = entry.ENTER, ints[pm.P_QTY], ints[pm.P_QTY_E]
         else:
             kind, a, q_e = entry.decide(acct, now, tf, side, close[i], atr[i], cfg, ints, floats)
         if kind == entry.ASK:
