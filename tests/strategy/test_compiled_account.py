@@ -22,7 +22,7 @@ from strategy.kpis import DAY_MS
 from strategy.template import validate_template
 from tests.strategy.builders import MINUTE, START_MS, candles, template
 from tests.strategy.test_backtest_fixtures import FEES, ROWS
-from tests.strategy.test_compiled_backtest import assert_same
+from tests.strategy.test_compiled_backtest import EXIT_KINDS, assert_same
 
 QUARTER_HOUR = 15 * MINUTE
 STOP = {"type": "stop_loss", "params": {"pct": 1}}
@@ -72,15 +72,8 @@ DAILY = st.sampled_from(
         {"mode": "amount", "value": 150},
     ]
 )
-OTHER_EXITS = st.lists(
-    st.sampled_from(
-        [
-            {"type": "take_profit", "params": {"pct": 1.3}},
-            {"type": "trailing_stop", "params": {"distance_pct": 0.5, "activation_pct": 0.2}},
-            {"type": "time_exit", "params": {"max_bars": 40}},
-            {"type": "opposite_signal"},
-        ]
-    ),
+OTHER_EXITS = st.lists(  # the stop comes apart: risk_per_trade needs one
+    st.sampled_from([e for e in EXIT_KINDS if e["type"] not in ("stop_loss", "atr_stop")]),
     max_size=2,
     unique_by=lambda e: e["type"],
 )
@@ -156,41 +149,25 @@ def test_a_drawdown_guard_that_trips_stops_trading_for_good():
     assert trades[0].quantity == Decimal("49.504")  # 10,000 x 50% / 101, down to 0.001
 
 
-def test_a_daily_loss_limit_blocks_until_utc_midnight():
+@pytest.mark.parametrize(
+    "limit", [{"mode": "amount", "value": 100}, {"mode": "fraction", "value": 0.01}]
+)
+def test_a_daily_loss_limit_blocks_until_utc_midnight(limit):
     start = START_MS - 12 * MINUTE  # 4 cycles before midnight, 4 after
     rows = LOSER * 8
     tpl = template(
         exits=[STOP],
-        risk={
-            "sizing": {"mode": "fixed_quantity", "value": 50},
-            "daily_loss_limit": {"mode": "amount", "value": 100},
-        },
+        risk={"sizing": {"mode": "fixed_quantity", "value": 50}, "daily_loss_limit": limit},
     )
     config = BacktestConfig(initial_equity=Decimal(10_000), taker_fee=Decimal("0.001"))
     assert_same(tpl, candles(rows, start_ms=start), config)
     trades = run_backtest(tpl, candles(rows, start_ms=start), config).trades
     before = [t for t in trades if t.entry_time_ms < START_MS]
     after = [t for t in trades if t.entry_time_ms >= START_MS]
-    # ~ -60.6 a trade: the second loss of a day reaches 100, the third is refused
+    # ~ -60.5 a trade: the second loss of a day reaches 100 (1% of 10,000), the third is
+    # refused; at 00:00 the day's PnL starts again from 0
     assert len(before) == 2 and -before[0].pnl < 100 <= -(before[0].pnl + before[1].pnl)
     assert len(after) == 2 and after[0].entry_time_ms // DAY_MS == START_MS // DAY_MS
-
-
-def test_a_fraction_daily_limit_matches_too():
-    rows = LOSER * 8
-    tpl = template(
-        exits=[STOP],
-        risk={
-            "sizing": {"mode": "risk_per_trade", "value": 0.5},
-            "daily_loss_limit": {"mode": "fraction", "value": 0.01},
-        },
-    )
-    config = BacktestConfig(
-        initial_equity=Decimal(10_000), taker_fee=Decimal("0.00055"), qty_step=Decimal("0.01")
-    )
-    cs = candles(rows, start_ms=START_MS - 12 * MINUTE)
-    assert_same(tpl, cs, config)
-    assert 0 < len(run_backtest(tpl, cs, config).trades) < 8
 
 
 def test_funding_across_a_funding_time(asked):

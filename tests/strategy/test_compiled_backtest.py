@@ -73,22 +73,17 @@ def test_wide_integers_are_exact(a, b, c, d):
     assert fx.sign(*ab) == (a * b > 0) - (a * b < 0)
 
 
-EXITS = st.lists(
-    st.sampled_from(
-        [
-            {"type": "stop_loss", "params": {"pct": 0.7}},
-            {"type": "stop_loss", "params": {"pct": 2}},
-            {"type": "take_profit", "params": {"pct": 1.3}},
-            {"type": "trailing_stop", "params": {"distance_pct": 0.5, "activation_pct": 0.2}},
-            {"type": "atr_stop", "params": {"period": 7, "multiplier": 1.5}},
-            {"type": "break_even", "params": {"trigger_pct": 0.4, "offset_pct": 0.05}},
-            {"type": "time_exit", "params": {"max_bars": 40}},
-            {"type": "opposite_signal"},
-        ]
-    ),
-    max_size=4,
-    unique_by=lambda e: e["type"],
-)
+EXIT_KINDS = [
+    {"type": "stop_loss", "params": {"pct": 0.7}},
+    {"type": "stop_loss", "params": {"pct": 2}},
+    {"type": "take_profit", "params": {"pct": 1.3}},
+    {"type": "trailing_stop", "params": {"distance_pct": 0.5, "activation_pct": 0.2}},
+    {"type": "atr_stop", "params": {"period": 7, "multiplier": 1.5}},
+    {"type": "break_even", "params": {"trigger_pct": 0.4, "offset_pct": 0.05}},
+    {"type": "time_exit", "params": {"max_bars": 40}},
+    {"type": "opposite_signal"},
+]
+EXITS = st.lists(st.sampled_from(EXIT_KINDS), max_size=4, unique_by=lambda e: e["type"])
 
 
 @given(
