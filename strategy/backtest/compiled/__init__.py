@@ -55,9 +55,10 @@ def unsupported(rules: Rules, config: BacktestConfig, candles: Candles) -> str |
         return "the quantity rounds to zero"
     if len(candles.close) < 2:
         return "fewer than 2 candles"
-    if not (np.all(candles.close > 0) and np.all(candles.low >= 1e-10)):
+    # min/max: no boolean temporaries; a NaN fails every comparison, as with np.all
+    if not (candles.close.min() > 0 and candles.low.min() >= 1e-10):
         return "a candle price is below 1e-10 (or not positive)"
-    if not np.all(candles.high < 1e11):
+    if not candles.high.max() < 1e11:
         return "a candle price is 1e11 or more"
     return None
 
