@@ -65,9 +65,9 @@ def note_loss(acct, h, lo, exit_ms):
 
 
 @njit(cache=True)
-def real(acct, at, money_scale):
-    """The amount at ``acct[at]`` as a float of quote currency (a few ulps off)."""
-    return fx.wide_value(acct[at], acct[at + 1]) * 10.0**-money_scale
+def units(acct, at):
+    """The amount at ``acct[at]`` as a float count of 10**-money_scale units (2 ulps off)."""
+    return fx.wide_value(acct[at], acct[at + 1])
 
 
 def _decimal(acct: np.ndarray, at: int, money_scale: int) -> Decimal:

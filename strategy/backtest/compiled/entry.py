@@ -43,29 +43,28 @@ def _guards(acct, now, tf, ints, floats):
     loss_ms, bars = acct[ac.A_LOSS_MS], ints[pm.P_COOLDOWN]
     if bars > 0 and loss_ms >= 0 and now < loss_ms + bars * tf:
         blocked, until = True, loss_ms + bars * tf
-    ms = ints[pm.P_MONEY_SCALE]
     if ints[pm.P_DRAWDOWN]:
-        peak = ac.real(acct, ac.A_PEAK, ms)
+        peak = ac.units(acct, ac.A_PEAK)
         if peak <= 0:  # exact: a Wide's float has its sign
             return BLOCKED, FOREVER
         d_h, d_l = fx.sub(
             acct[ac.A_PEAK], acct[ac.A_PEAK + 1], acct[ac.A_EQUITY], acct[ac.A_EQUITY + 1]
         )
         if fx.sign(d_h, d_l) != 0:  # no drawdown passes (max_pct > 0)
-            pct = fx.wide_value(d_h, d_l) * 10.0**-ms / peak * 100
+            pct = fx.wide_value(d_h, d_l) / peak * 100
             if not _apart(pct, floats[pm.F_MAX_DD]):
                 return ASK, 0
             if pct > floats[pm.F_MAX_DD]:
                 return BLOCKED, FOREVER
     daily = ints[pm.P_DAILY]
     if daily != pm.DAILY_NONE:
-        day_pnl = ac.real(acct, ac.A_DAY_PNL, ms)
-        limit = floats[pm.F_DAILY]
+        day_pnl = ac.units(acct, ac.A_DAY_PNL)
+        limit = floats[pm.F_DAILY]  # units (amount) or a fraction
         if daily == pm.DAILY_FRACTION:
             s_h, s_l = fx.sub(
                 acct[ac.A_EQUITY], acct[ac.A_EQUITY + 1], acct[ac.A_DAY_PNL], acct[ac.A_DAY_PNL + 1]
             )
-            limit *= fx.wide_value(s_h, s_l) * 10.0**-ms  # x the equity at 00:00 UTC
+            limit *= fx.wide_value(s_h, s_l)  # x the equity at 00:00 UTC
         if not _apart(-day_pnl, limit):
             return ASK, 0
         if -day_pnl > limit:
@@ -83,13 +82,13 @@ def _distance(price_c, price_e, stop):
     if price_e - e > 6 or s_e - e > 6:
         return math.nan
     diff = abs(price_c * fx.POW10I[price_e - e] - s_c * fx.POW10I[s_e - e])
-    return float(diff) * 10.0**e
+    return float(diff) / fx.POW10F[-e] if e < 0 else float(diff) * fx.POW10F[e]
 
 
 @njit(cache=True)
 def _lots(acct, side, ref, atr, cfg, ints, floats):
     """``position_size`` / lot step for the equity modes: (ENTER | SIZE_ZERO | ASK, lots)."""
-    equity = ac.real(acct, ac.A_EQUITY, ints[pm.P_MONEY_SCALE])
+    equity = ac.units(acct, ac.A_EQUITY) * floats[pm.F_UNIT]
     if equity <= 0:
         return SIZE_ZERO, 0
     p_c, p_e, ok = fx.dec12(ref)

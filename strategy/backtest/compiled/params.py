@@ -48,7 +48,8 @@ from strategy.sizing import position_size
 ) = range(21)
 FIXED, PERCENT, RISK = 0, 1, 2
 DAILY_NONE, DAILY_FRACTION, DAILY_AMOUNT = 0, 1, 2
-F_VALUE, F_LEVERAGE, F_STEP, F_MAX_DD, F_DAILY, N_FLOATS = range(6)
+# F_UNIT: 10**-money_scale; F_DAILY: the daily limit's fraction, or its amount in those units
+F_VALUE, F_LEVERAGE, F_STEP, F_MAX_DD, F_DAILY, F_UNIT, N_FLOATS = range(7)
 MODES = {"fixed_quantity": FIXED, "percent_equity": PERCENT, "risk_per_trade": RISK}
 GUARDS = ("cooldown_after_loss", "max_drawdown")  # the guard types the loop decides
 
@@ -135,7 +136,10 @@ def build(rules: Rules, config: BacktestConfig, low: float) -> Params | None:
     floats[F_VALUE], floats[F_LEVERAGE] = float(rules.sizing_value), float(rules.leverage)
     floats[F_STEP] = float(config.qty_step or 0)
     floats[F_MAX_DD] = min(map(float, drawdowns), default=math.nan)  # the strictest decides
-    floats[F_DAILY] = math.nan if limit is None else float(Decimal(str(limit["value"])))
+    if limit is not None:
+        daily = Decimal(str(limit["value"]))
+        floats[F_DAILY] = float(daily if limit["mode"] == "fraction" else daily.scaleb(money_scale))
+    floats[F_UNIT] = 10.0**-money_scale
     hi, lo = divmod(equity, fx.BASE)
     return Params(
         np.array(ints, dtype=np.int64), floats, (hi, lo, init_e), q_scale, money_scale, price_scale
