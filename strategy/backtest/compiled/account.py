@@ -29,7 +29,7 @@ def new(initial: tuple[int, int, int]) -> np.ndarray:
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def roll_day(acct, now_ms):
     """A decision at ``now_ms``: a new UTC day starts today's PnL at Decimal(0)."""
     if now_ms // DAY_MS != acct[A_DAY]:
@@ -37,7 +37,7 @@ def roll_day(acct, now_ms):
         acct[A_DAY_PNL], acct[A_DAY_PNL + 1], acct[A_DAY_PNL + 2] = 0, 0, 0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _add(acct, at, h, lo, e, money_scale):
     """acct[at] += the amount (h, lo, exponent); False when the sum leaves 28 digits."""
     s_h, s_l = fx.add(acct[at], acct[at + 1], h, lo)
@@ -45,7 +45,7 @@ def _add(acct, at, h, lo, e, money_scale):
     return fx.fits(s_h, money_scale + acct[at + 2])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def close(acct, h, lo, e, exit_ms, money_scale):
     """``Account.close`` of a trade with PnL (h, lo, exponent); False: not exact any more."""
     ok = _add(acct, A_EQUITY, h, lo, e, money_scale)
@@ -56,7 +56,7 @@ def close(acct, h, lo, e, exit_ms, money_scale):
     return _add(acct, A_DAY_PNL, h, lo, e, money_scale) and note_loss(acct, h, lo, exit_ms) and ok
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def note_loss(acct, h, lo, exit_ms):
     """The last losing exit (a PnL (h, lo) below zero); True."""
     if fx.sign(h, lo) < 0:
@@ -64,7 +64,7 @@ def note_loss(acct, h, lo, exit_ms):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def units(acct, at):
     """The amount at ``acct[at]`` as a float count of 10**-money_scale units (2 ulps off)."""
     return fx.wide_value(acct[at], acct[at + 1])

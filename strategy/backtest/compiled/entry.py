@@ -30,13 +30,13 @@ MARGIN = 1e-12
 _MAX_LOTS = 1e15  # beyond, Decimal's quotient could have no fractional digit left
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _apart(a, b):
     """a and b are far enough apart for the exact values to compare the same way."""
     return abs(a - b) > MARGIN * (abs(a) + abs(b))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _guards(acct, now, tf, ints, floats):
     """(BLOCKED, until) when a guard refuses, (ENTER, 0) when all pass, (ASK, 0)."""
     blocked, until = False, 0
@@ -72,7 +72,7 @@ def _guards(acct, now, tf, ints, floats):
     return (BLOCKED, until) if blocked else (ENTER, 0)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _distance(price_c, price_e, stop):
     """|price - price(stop)| as a float (2 ulps), 0.0 when equal, NaN: not decidable here."""
     s_c, s_e, ok = fx.dec12(stop)
@@ -85,7 +85,7 @@ def _distance(price_c, price_e, stop):
     return float(diff) / fx.POW10F[-e] if e < 0 else float(diff) * fx.POW10F[e]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _lots(acct, side, ref, atr, cfg, ints, floats):
     """``position_size`` / lot step for the equity modes: (ENTER | SIZE_ZERO | ASK, lots)."""
     equity = ac.units(acct, ac.A_EQUITY) * floats[pm.F_UNIT]
@@ -116,7 +116,7 @@ def _lots(acct, side, ref, atr, cfg, ints, floats):
     return _sized(_whole_lots(qty, floats[pm.F_STEP]))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _whole_lots(qty, step):
     """floor(qty / step) as Decimal's rounding gives it, or -1 when too close to call."""
     lots = qty / step
@@ -126,14 +126,14 @@ def _whole_lots(qty, step):
     return int(k)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _sized(lots):
     if lots < 0:
         return ASK, 0
     return (ENTER, lots) if lots > 0 else (SIZE_ZERO, 0)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def decide(acct, now, tf, side, ref, atr, cfg, ints, floats):
     """The entry decision at a candle closing at ``now`` with close ``ref`` (see above)."""
     kind, until = _guards(acct, now, tf, ints, floats)
