@@ -1,10 +1,11 @@
 """The compiled trade loop: entries, the exit kernel, fills, fees, PnL, MFE/MAE in numba.
 
-It is ``engine._loop`` and ``engine._Fills.trade`` with no Python per trade: the same
-walk (from each exit to the next candle whose frame allows an entry), the same entry decision
-(guards and sizing on the account: ``compiled.entry``, ``compiled.account``), the same fill rules (``level_fills``: market fills with slippage against the trader, taker
-fee, level exits known at the close of their candle) and the same exit kernel
-(``kernel.scan_new``) and funding (``compiled.funding``).  Money is exact: prices are the 12-digit decimals of
+It is ``engine._loop`` and ``engine._Fills.trade`` with no Python per trade: the same walk
+(from each exit to the next candle whose frame allows an entry), the same entry decision
+(guards and sizing on the account: ``compiled.entry``, ``compiled.account``), the same fill
+rules (``level_fills``: market fills with slippage against the trader, taker fee, level exits
+known at the close of their candle), the same exit kernel (``kernel.scan_new``) and funding
+(``compiled.funding``).  Money is exact: prices are the 12-digit decimals of
 ``strategy.decision.price`` (``fixed.dec12``), amounts are Wide integers counting
 ``10**-scale`` units of the quote currency, and each amount's ``Decimal`` exponent is kept
 beside it so the edge rebuilds the very ``Decimal`` the Python path would have made.
