@@ -212,3 +212,13 @@ def test_wide_float_is_the_float_of_the_decimal_or_refused_at_a_tie(value, scale
         other = math.nextafter(nearest, math.inf if exact > Fraction(nearest) else -math.inf)
         midpoint = (Fraction(nearest) + Fraction(other)) / 2
         assert abs(exact - midpoint) <= abs(Fraction(other) - Fraction(nearest)) * 1e-11
+
+
+@given(st.integers(min_value=-9 * 10**36, max_value=9 * 10**36), st.integers(0, 12))
+@settings(deadline=None)
+def test_fits_holds_only_amounts_with_28_digit_coefficients(value, digits):
+    h, _ = divmod(value, fx.BASE)
+    if fx.fits(h, digits):  # the coefficient value / 10**digits has at most 28 digits
+        assert abs(value) < min(10 ** (28 + digits), 10**36)
+    if abs(value) < 10 ** (27 + min(digits, 8)):  # and nothing much smaller is refused
+        assert fx.fits(h, digits)
