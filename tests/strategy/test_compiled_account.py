@@ -185,6 +185,9 @@ def test_funding_across_a_funding_time(asked):
     funded = replace(base, funding_rate=rate)
     assert_same(tpl, cs, funded)
     assert asked  # the compiled run asked Rules.entry for that quantity
+    seen: list[float] = []  # asking inside progress slices changes nothing
+    sliced = run_backtest(tpl, cs, funded, progress=seen.append)
+    assert sliced.to_json() == run_backtest(tpl, cs, funded).to_json() and seen[-1] == 1.0
     long, short = run_backtest(tpl, cs, funded).trades
     plain_long, plain_short = run_backtest(tpl, cs, base).trades
     assert long.quantity == Decimal(10)
