@@ -1,9 +1,17 @@
 """Backtester benchmark: plutarc vs backtesting.py on the same 525,600 one-minute candles.
 
 Prints, in one run:
-1. a 3-signal template (ma_cross + rsi_reversal + macd_histogram, stop/target/opposite
-   exits) over 525,600 candles: candles per second (goal >= 10M) with the compiled trade
-   loop, and the same backtest on the Python loop (``compiled=False``) as the baseline;
+1. three templates over 525,600 candles, each with the compiled trade loop and on the Python
+   loop (``compiled=False``, the baseline) in the same run, with candles per second (goal
+   >= 10M on the compiled loop) and whether both give the same results:
+   * a 3-signal template (ma_cross + rsi_reversal + macd_histogram, stop/target/opposite
+     exits), fixed quantity;
+   * the same template reading the account: 10% of equity a trade, a max_drawdown guard
+     and a daily loss limit checked at every entry (neither trips over this year), funding
+     every 8 h;
+   * the demo template (examples/templates/ma_cross.json: percent_equity sizing,
+     max_drawdown guard, daily loss limit, trailing stop), with funding — its 25% drawdown
+     guard ends its trading early on this losing random walk (the line says where);
 2. the same SMA-cross strategy in plutarc and in backtesting.py (the latter given plutarc's
    SMA arrays so both see identical indicator values), their times, the speed ratio
    (goal >= 50x) and whether every entry/exit bar and price matches.
@@ -17,22 +25,28 @@ Run: .venv/bin/python bench/backtest.py [--candles N] [--seed S]
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import time
 import warnings
 from decimal import Decimal
+from pathlib import Path
 
 import pandas as pd
 from backtesting import Backtest, Strategy
 
 from strategy.backtest import BacktestConfig, run_backtest
+from strategy.backtest.compiled import unsupported
+from strategy.backtest.compiled.edge import TradeColumns
 from strategy.backtest.synthetic import random_walk
+from strategy.decision import Rules
 from strategy.indicators import INDICATORS, Candles
-from strategy.template import validate_template
+from strategy.template import Template, validate_template
 
 FEE = Decimal("0.00055")
 
 
-def _template(signals, exits, mode="weighted_sum", threshold=1.0):
+def _template(signals, exits, mode="weighted_sum", threshold=1.0, **extra):
     return validate_template(
         {
             "schema_version": 1,
@@ -45,11 +59,12 @@ def _template(signals, exits, mode="weighted_sum", threshold=1.0):
             "exits": exits,
             "combination": {"mode": mode, "threshold": threshold},
             "risk": {"sizing": {"mode": "fixed_quantity", "value": 1}},
+            **extra,
         }
     )
 
 
-THREE_SIGNALS = _template(
+THREE = (
     [
         {"type": "ma_cross", "params": {"fast": 10, "slow": 30, "mode": "trend"}},
         {"type": "rsi_reversal", "params": {"period": 14}},
@@ -60,8 +75,20 @@ THREE_SIGNALS = _template(
         {"type": "take_profit", "params": {"pct": 2}},
         {"type": "opposite_signal"},
     ],
+)
+THREE_SIGNALS = _template(*THREE, mode="weighted_average", threshold=0.6)
+THREE_SIGNALS_EQUITY = _template(
+    *THREE,
     mode="weighted_average",
     threshold=0.6,
+    guards=[{"type": "max_drawdown", "params": {"max_pct": 90}}],  # checked, never trips
+    risk={
+        "sizing": {"mode": "percent_equity", "value": 10},
+        "daily_loss_limit": {"mode": "fraction", "value": 0.05},
+    },
+)
+DEMO = validate_template(
+    json.loads((Path(__file__).parent.parent / "examples/templates/ma_cross.json").read_text())
 )
 
 
@@ -134,25 +161,51 @@ def main() -> None:
     args = parser.parse_args()
     candles = random_walk(args.candles, seed=args.seed, trend=0.05)
     config = BacktestConfig(initial_equity=Decimal(1_000_000), taker_fee=FEE)
-    run_backtest(THREE_SIGNALS, Candles(*(c[:2000] for c in candles)), config)  # JIT warm-up
-
-    w3, c3, r3 = timed(lambda: run_backtest(THREE_SIGNALS, candles, config), 5)
-    wp, cp, rp = timed(lambda: run_backtest(THREE_SIGNALS, candles, config, compiled=False))
-    wt, ct, _ = timed(lambda: list(run_backtest(THREE_SIGNALS, candles, config).trades))
-    n = args.candles
-    print(f"candles: {n:,} (1m random walk, seed {args.seed})")
-    print(f"{'':34}{'wall s':>8}{'CPU s':>8}{'trades':>9}")
-    print(f"{'3-signal template, compiled loop':34}{w3:8.3f}{c3:8.3f}{len(r3.trades):9,}")
-    print(f"{'3-signal template, Python loop':34}{wp:8.3f}{cp:8.3f}{len(rp.trades):9,}")
-    print(f"{'  + building every Trade object':34}{wt - w3:8.3f}{ct - c3:8.3f}")
-    rate = n / c3
-    print(
-        f"  {n / w3 / 1e6:.1f}M candles/s wall, {rate / 1e6:.1f}M CPU (goal >= 10M: "
-        f"{'met' if rate >= 10e6 else 'MISSED'}); {cp / c3:.1f}x the Python loop (CPU); "
-        f"same results: {r3.to_json() == rp.to_json()}"
+    # the account-reading runs: BTC's lot size, Bybit's base funding rate
+    account = BacktestConfig(
+        initial_equity=Decimal(1_000_000),
+        taker_fee=FEE,
+        qty_step=Decimal("0.001"),
+        funding_rate=Decimal("0.0001"),
     )
+    for tpl, cfg in ((THREE_SIGNALS, config), (THREE_SIGNALS_EQUITY, account), (DEMO, account)):
+        run_backtest(tpl, Candles(*(c[:2000] for c in candles)), cfg)  # JIT warm-up
+    n = args.candles
+    print(f"candles: {n:,} (1m random walk, seed {args.seed}); load average {_load()}")
+    print(f"{'':34}{'wall s':>8}{'CPU s':>8}{'trades':>9}")
+    w3, c3 = loops("3-signal template", THREE_SIGNALS, candles, config)
+    wt, ct, _ = timed(lambda: list(run_backtest(THREE_SIGNALS, candles, config).trades))
+    print(f"{'  + building every Trade object':34}{wt - w3:8.3f}{ct - c3:8.3f}")
+    loops("3-signal, % equity+guards+funding", THREE_SIGNALS_EQUITY, candles, account)
+    loops("demo template (ma_cross.json)", DEMO, candles, account)
     for fast, slow in ((10, 30), (50, 200)):
         compare(candles, config, fast, slow)
+
+
+def _load() -> str:
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def loops(
+    label: str, tpl: Template, candles: Candles, config: BacktestConfig
+) -> tuple[float, float]:
+    """Time ``tpl`` on the compiled and on the Python loop, print both; (wall, CPU) seconds
+    of the compiled run."""
+    why = unsupported(Rules(tpl, config.qty_step), config, candles)
+    wc, cc, rc = timed(lambda: run_backtest(tpl, candles, config), 5)
+    wp, cp, rp = timed(lambda: run_backtest(tpl, candles, config, compiled=False))
+    on = "compiled loop" if isinstance(rc.trades, TradeColumns) else f"NOT COMPILED: {why}"
+    last = rc.trades[-1].exit_index + 1 if len(rc.trades) else 0
+    print(f"{label:34}{wc:8.3f}{cc:8.3f}{len(rc.trades):9,}  {on}, trades until candle {last:,}")
+    print(f"{'  the same on the Python loop':34}{wp:8.3f}{cp:8.3f}{len(rp.trades):9,}")
+    n = len(candles.close)
+    rate = n / cc
+    print(
+        f"  {n / wc / 1e6:.1f}M candles/s wall, {rate / 1e6:.1f}M CPU (goal >= 10M: "
+        f"{'met' if rate >= 10e6 else 'MISSED'}); {cp / cc:.1f}x the Python loop (CPU); "
+        f"same results: {rc.to_json() == rp.to_json()}"
+    )
+    return wc, cc
 
 
 def compare(candles: Candles, config: BacktestConfig, fast: int, slow: int) -> None:

@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from strategy.backtest.engine import Account, first_decision, market
+from strategy.backtest.account import Account
+from strategy.backtest.engine import first_decision, market
 from strategy.backtest.level_fills import LEVEL_REASONS
 from strategy.backtest.result import BacktestConfig, BacktestResult
 from strategy.decision import ENTER_LONG, ENTER_SHORT, EXIT, HOLD, Rules

@@ -30,6 +30,7 @@ from decimal import Decimal
 
 import numpy as np
 
+from strategy.backtest.account import Account
 from strategy.backtest.compiled import run_compiled
 from strategy.backtest.compiled.loop import C_ENTRY, C_EXIT, C_SIDE
 from strategy.backtest.equity import equity_curve
@@ -37,50 +38,13 @@ from strategy.backtest.funding import funding_cost
 from strategy.backtest.level_fills import LEVEL_REASONS, market_fill
 from strategy.backtest.result import BacktestConfig, BacktestResult, Trade
 from strategy.components.frame import MarketFrame, signal_states
-from strategy.components.state import AccountState
 from strategy.decision import ENTER_LONG, ENTER_SHORT, SIDES, Decision, Rules, price
 from strategy.indicators import Candles
-from strategy.kpis import DAY_MS, kpis_from_totals, trade_totals
+from strategy.kpis import kpis_from_totals, trade_totals
 from strategy.template.model import Template
 
 Progress = Callable[[float], None]
 _ZERO = Decimal(0)
-
-
-class Account:
-    """Closed-trade bookkeeping the guards read (also rebuilt by ``strategy.journal``)."""
-
-    def __init__(self, initial: Decimal) -> None:
-        self.equity = initial
-        self.peak = initial
-        self.day = -1
-        self.day_pnl = Decimal(0)
-        self.last_loss_exit_ms: int | None = None
-        self._state: AccountState | None = None  # valid until a trade closes or a day starts
-
-    def state(self, now_ms: int) -> AccountState:
-        if now_ms // DAY_MS != self.day:
-            self.day, self.day_pnl, self._state = now_ms // DAY_MS, Decimal(0), None
-        if self._state is None:
-            self._state = AccountState(
-                equity=self.equity,
-                peak_equity=self.peak,
-                day_start_equity=self.equity - self.day_pnl,
-                day_realized_pnl=self.day_pnl,
-                open_positions=0,
-                last_loss_exit_ms=self.last_loss_exit_ms,
-            )
-        return self._state
-
-    def close(self, trade: Trade) -> None:
-        self._state = None
-        self.equity += trade.pnl
-        self.peak = max(self.peak, self.equity)
-        if trade.exit_time_ms // DAY_MS != self.day:
-            self.day, self.day_pnl = trade.exit_time_ms // DAY_MS, Decimal(0)
-        self.day_pnl += trade.pnl
-        if trade.pnl < 0:
-            self.last_loss_exit_ms = trade.exit_time_ms
 
 
 def run_backtest(
@@ -175,18 +139,20 @@ def _run(
         entry_i = np.array([t.entry_index for t in trades], dtype=np.int64)
         exit_i = np.array([t.exit_index for t in trades], dtype=np.int64)
         signed_qty = np.array([float(t.quantity) * (1 if t.side == "long" else -1) for t in trades])
-        money = np.array([[float(t.pnl), float(t.entry_fee), float(t.entry_price)] for t in trades])
+        money = np.array(
+            [[float(t.pnl), float(t.entry_fee), float(t.entry_price)] for t in trades]
+        ).reshape(-1, 3)
     else:
         trades, columns = compiled
         totals = columns.totals(candles.open_time_ms, start, end) or trade_totals(
             trades, start, end
         )
         entry_i, exit_i = columns.rows[:, C_ENTRY], columns.rows[:, C_EXIT]
-        signed_qty = float(columns.qty) * columns.rows[:, C_SIDE]
-        money = columns.floats()
+        floats = columns.floats()
+        signed_qty = floats[:, 3] * columns.rows[:, C_SIDE]
+        money = floats  # its 4th column (the quantity) the curve does not read
     if progress is not None:
         progress(1.0)
-    money = money.reshape(-1, 3)
     equity = equity_curve(
         candles.close, entry_i, exit_i, signed_qty, money, float(config.initial_equity)
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import struct
 from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -72,22 +73,17 @@ def test_wide_integers_are_exact(a, b, c, d):
     assert fx.sign(*ab) == (a * b > 0) - (a * b < 0)
 
 
-EXITS = st.lists(
-    st.sampled_from(
-        [
-            {"type": "stop_loss", "params": {"pct": 0.7}},
-            {"type": "stop_loss", "params": {"pct": 2}},
-            {"type": "take_profit", "params": {"pct": 1.3}},
-            {"type": "trailing_stop", "params": {"distance_pct": 0.5, "activation_pct": 0.2}},
-            {"type": "atr_stop", "params": {"period": 7, "multiplier": 1.5}},
-            {"type": "break_even", "params": {"trigger_pct": 0.4, "offset_pct": 0.05}},
-            {"type": "time_exit", "params": {"max_bars": 40}},
-            {"type": "opposite_signal"},
-        ]
-    ),
-    max_size=4,
-    unique_by=lambda e: e["type"],
-)
+EXIT_KINDS = [
+    {"type": "stop_loss", "params": {"pct": 0.7}},
+    {"type": "stop_loss", "params": {"pct": 2}},
+    {"type": "take_profit", "params": {"pct": 1.3}},
+    {"type": "trailing_stop", "params": {"distance_pct": 0.5, "activation_pct": 0.2}},
+    {"type": "atr_stop", "params": {"period": 7, "multiplier": 1.5}},
+    {"type": "break_even", "params": {"trigger_pct": 0.4, "offset_pct": 0.05}},
+    {"type": "time_exit", "params": {"max_bars": 40}},
+    {"type": "opposite_signal"},
+]
+EXITS = st.lists(st.sampled_from(EXIT_KINDS), max_size=4, unique_by=lambda e: e["type"])
 
 
 @given(
@@ -148,24 +144,16 @@ def test_the_hand_fixtures_match():
         (
             {"risk": {"sizing": {"mode": "percent_equity", "value": 10}}},
             {},
-            "sizing percent_equity",
-        ),
-        (
-            {"guards": [{"type": "max_drawdown", "params": {"max_pct": 10}}]},
-            {},
-            "guard max_drawdown",
+            "sizing percent_equity without a qty_step",
         ),
         (
             {
-                "risk": {
-                    "sizing": {"mode": "fixed_quantity", "value": 1},
-                    "daily_loss_limit": {"mode": "amount", "value": 5},
-                }
+                "exits": [{"type": "stop_loss", "params": {"pct": 1}}],
+                "risk": {"sizing": {"mode": "risk_per_trade", "value": 1}},
             },
-            {},
-            "daily_loss_limit",
+            {"qty_step": Decimal(0)},
+            "sizing risk_per_trade without a qty_step",
         ),
-        ({}, {"funding_rate": Decimal("0.0001")}, "funding"),
         ({}, {"taker_fee": Decimal(0)}, "taker_fee"),
         ({}, {"qty_step": Decimal(5)}, "rounds to zero"),
     ],
@@ -206,3 +194,31 @@ def test_decisions_from_a_later_candle_match():
     config = BacktestConfig(decide_from_ms=int(cs.open_time_ms[700]))
     assert_same(tpl, cs, config)
     assert run_backtest(tpl, cs, config).trades[0].entry_index > 700
+
+
+@given(
+    st.integers(min_value=-(10**28) + 1, max_value=10**28 - 1),
+    st.integers(min_value=0, max_value=40),
+)
+@settings(max_examples=3000, deadline=None)
+def test_wide_float_is_the_float_of_the_decimal_or_refused_at_a_tie(value, scale):
+    h, lo = divmod(value, fx.BASE)
+    f, ok = fx.wide_float(h, lo, scale, -scale)
+    exact = Fraction(value, 10**scale)
+    if ok:
+        assert f == float(Decimal(value).scaleb(-scale)) == float(exact)
+    else:  # only a value (all but) halfway between two floats is refused
+        nearest = float(exact)
+        other = math.nextafter(nearest, math.inf if exact > Fraction(nearest) else -math.inf)
+        midpoint = (Fraction(nearest) + Fraction(other)) / 2
+        assert abs(exact - midpoint) <= abs(Fraction(other) - Fraction(nearest)) * 1e-11
+
+
+@given(st.integers(min_value=-9 * 10**36, max_value=9 * 10**36), st.integers(0, 12))
+@settings(deadline=None)
+def test_fits_holds_only_amounts_with_28_digit_coefficients(value, digits):
+    h, _ = divmod(value, fx.BASE)
+    if fx.fits(h, digits):  # the coefficient value / 10**digits has at most 28 digits
+        assert abs(value) < min(10 ** (28 + digits), 10**36)
+    if abs(value) < 10 ** (27 + min(digits, 8)):  # and nothing much smaller is refused
+        assert fx.fits(h, digits)

@@ -26,6 +26,8 @@ from strategy.backtest.compiled.loop import (
     C_MAE,
     C_MFE,
     C_PNL,
+    C_QTY,
+    C_QTY_E,
     C_REASON,
     C_SIDE,
     C_XP,
@@ -46,7 +48,7 @@ def wide_decimal(row: Sequence[int], col: int, scale: int) -> Decimal:
 
 
 @njit(cache=True)
-def _sum(rows, col, pick):
+def _sum(rows, col, pick, money_scale):
     """Decimal(0) + each amount whose sign is ``pick`` (0: every one), in order:
     (hi, lo, exponent, how many, ok)."""
     h, lo, e, count, ok = 0, 0, 0, 0, True
@@ -55,7 +57,7 @@ def _sum(rows, col, pick):
             h, lo = fx.add(h, lo, rows[t, col], rows[t, col + 1])
             e = min(e, rows[t, col + 2])
             count += 1
-            ok = ok and fx.fits28(h)
+            ok = ok and fx.fits(h, money_scale + e)
     return h, lo, e, count, ok
 
 
@@ -74,11 +76,12 @@ def _time_totals(rows, open_time, start_ms, end_ms):
 
 
 @njit(cache=True)
-def _floats(rows, money_scale, price_scale):
-    """float(pnl), float(entry_fee), float(entry_price) per trade; ok False where a single
-    division would not round correctly (the caller converts those rows in Python)."""
+def _floats(rows, money_scale, price_scale, q_scale):
+    """float(pnl), float(entry_fee), float(entry_price), float(quantity) per trade; ok False
+    where a single division would not round correctly (the caller converts those rows in
+    Python)."""
     n = len(rows)
-    out = np.empty((n, 3))
+    out = np.empty((n, 4))
     ok = np.ones(n, dtype=np.bool_)
     for t in range(n):
         for j, col in enumerate((C_PNL, C_ENTRY_FEE)):
@@ -88,23 +91,26 @@ def _floats(rows, money_scale, price_scale):
         coefficient = rows[t, C_EP] // fx.POW10I[price_scale + rows[t, C_EP_E]]
         out[t, 2], good = fx.to_float(coefficient, rows[t, C_EP_E])
         ok[t] = ok[t] and good
+        coefficient = rows[t, C_QTY] // fx.POW10I[q_scale + rows[t, C_QTY_E]]
+        out[t, 3], good = fx.to_float(coefficient, rows[t, C_QTY_E])
+        ok[t] = ok[t] and good
     return out, ok
 
 
 class Columns:
     """The trade rows of one compiled run and the scales their integers count in."""
 
-    def __init__(self, rows: np.ndarray, money_scale: int, price_scale: int, qty: Decimal):
+    def __init__(self, rows: np.ndarray, money_scale: int, price_scale: int, q_scale: int):
         self.rows = rows  # loop.C_* columns, one row per trade
         self.money_scale = money_scale  # amounts count 10**-money_scale
         self.price_scale = price_scale  # prices count 10**-price_scale
-        self.qty = qty  # every trade's quantity
+        self.q_scale = q_scale  # quantities count 10**-q_scale
 
     def totals(self, open_time: np.ndarray, start_ms: int, end_ms: int) -> TradeTotals | None:
         """Exact KPI totals, or None when a running sum leaves the 28-digit range."""
         sums, counts = [], []
         for col, pick in ((C_PNL, 0), (C_PNL, 1), (C_PNL, -1), (C_FEES, 0)):
-            h, lo, e, count, ok = _sum(self.rows, col, pick)
+            h, lo, e, count, ok = _sum(self.rows, col, pick, self.money_scale)
             if not ok:
                 return None
             sums.append(decimal(fx.to_int(h, lo), self.money_scale, int(e)))
@@ -124,17 +130,22 @@ class Columns:
         )
 
     def floats(self) -> np.ndarray:
-        """[pnl, entry_fee, entry_price] as floats per trade, each exactly ``float(Decimal)``."""
-        out, ok = _floats(self.rows, self.money_scale, self.price_scale)
+        """[pnl, entry_fee, entry_price, quantity] as floats per trade, each exactly
+        ``float(Decimal)``."""
+        out, ok = _floats(self.rows, self.money_scale, self.price_scale, self.q_scale)
         for t in np.flatnonzero(~ok):
             row = self.rows[t].tolist()
             out[t, 0] = float(wide_decimal(row, C_PNL, self.money_scale))
             out[t, 1] = float(wide_decimal(row, C_ENTRY_FEE, self.money_scale))
             out[t, 2] = float(self.price(row, C_EP))
+            out[t, 3] = float(self.quantity(row))
         return out
 
     def price(self, row: Sequence[int], col: int) -> Decimal:
         return decimal(row[col], self.price_scale, row[col + 1])
+
+    def quantity(self, row: Sequence[int]) -> Decimal:
+        return decimal(row[C_QTY], self.q_scale, row[C_QTY_E])
 
 
 class TradeColumns(Sequence[Trade]):
@@ -186,7 +197,7 @@ class TradeColumns(Sequence[Trade]):
             trades.append(
                 Trade(
                     side="long" if row[C_SIDE] > 0 else "short",
-                    quantity=cols.qty,
+                    quantity=cols.quantity(row),
                     entry_index=entry,
                     entry_time_ms=open_time[entry],
                     entry_price=cols.price(row, C_EP),

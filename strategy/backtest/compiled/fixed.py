@@ -9,7 +9,8 @@ gives the compiled loop the same numbers without leaving numba:
   rule Python's formatting uses;
 * ``Wide`` values — exact integers as two int64 limbs in base 10**18 (``value = hi * 10**18 +
   lo``, invariant ``0 <= lo < 10**18``), enough for money at a common scale: Decimal's
-  28-digit context never rounds a value under 10**28, which :func:`fits28` checks;
+  28-digit context never rounds an amount whose coefficient (value / 10**(scale + exponent))
+  is under 10**28, which :func:`fits` checks (values stay under 10**36);
 * :func:`to_float` — the correctly rounded float of a decimal, when a single float division
   gives it (coefficient < 2**53, |exponent| <= 22); callers fall back otherwise.
 
@@ -144,18 +145,74 @@ def sign(h: int, lo: int) -> int:
 
 
 @njit(cache=True)
-def fits28(h: int) -> bool:
-    """|value| < 10**28 (conservatively): Decimal's default context holds it unrounded."""
-    return -(10**10) < h < 10**10
+def fits(h: int, digits: int) -> bool:
+    """|value| < 10**(28 + digits), conservatively, and < 10**36: for an amount counting
+    10**-scale units with Decimal exponent e and ``digits = scale + e`` (>= 0), its
+    coefficient has at most 28 digits — Decimal's default context holds it unrounded."""
+    limit = POW10I[min(10 + digits, 18)]
+    return -limit < h < limit
 
 
 @njit(cache=True)
 def wide_float(h: int, lo: int, s: int, e: int) -> tuple[float, bool]:
     """(float of the Decimal with exponent ``e`` worth value * 10**-s, ok): correctly rounded
-    when its coefficient fits a single float division (see ``to_float``)."""
-    if not (-9 <= h <= 8) or not (0 <= s + e <= 18):  # value fits an int64
+    — one float division when the coefficient allows (``to_float``), else a double-double
+    quotient, refused (ok False) only within ~1e-12 ulp of a rounding tie."""
+    if -9 <= h <= 8 and 0 <= s + e <= 18:  # the value fits an int64
+        v, ok = to_float((h * BASE + lo) // POW10I[s + e], e)
+        if ok:
+            return v, True
+    return _dd_float(h, lo, s)
+
+
+@njit(cache=True)
+def _two_sum(a: float, b: float) -> tuple[float, float]:
+    """(s, e) with s = fl(a + b) and s + e == a + b exactly (Knuth)."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+@njit(cache=True)
+def _dd_div(xh: float, xl: float, d: float) -> tuple[float, float]:
+    """(xh + xl) / d as a double-double (~2**-104 relative); d an exact power of ten."""
+    q1 = xh / d
+    p, pe = _two_prod(q1, d)
+    q2 = (((xh - p) - pe) + xl) / d  # xh - p is exact: p is within an ulp of xh
+    return _two_sum(q1, q2)
+
+
+@njit(cache=True)
+def _dd_float(h: int, lo: int, s: int) -> tuple[float, bool]:
+    """The correctly rounded float of (h * 10**18 + lo) / 10**s for |value| < 2**100."""
+    if abs(h) >= 2**53:
         return 0.0, False
-    return to_float((h * BASE + lo) // POW10I[s + e], e)
+    p, pe = _two_prod(float(h), 1e18)  # exact: h has at most 53 bits
+    lh = float(lo)
+    ll = float(lo - int(lh))  # exact: lo and its float differ by at most 64
+    xh, xl = _two_sum(p, lh)
+    xh, xl = _two_sum(xh, xl + (pe + ll))
+    while s > 22:
+        xh, xl = _dd_div(xh, xl, POW10F[22])
+        s -= 22
+    qh, ql = _dd_div(xh, xl, POW10F[s])
+    # qh is (qh + ql) rounded; the true quotient, ~1e-31 away, rounds the same unless
+    # ql is that close to half the gap to qh's neighbour on its side
+    if qh == 0.0:
+        return 0.0, ql == 0.0
+    m, ex = math.frexp(qh)
+    half_gap = math.ldexp(1.0, ex - 54)
+    if abs(m) == 0.5 and (ql < 0) == (qh > 0):  # towards zero from a power of two
+        half_gap /= 2
+    return qh, half_gap - abs(ql) > 1e-12 * half_gap
+
+
+@njit(cache=True)
+def wide_value(h: int, lo: int) -> float:
+    """The float of a Wide value, within 2 ulps (one rounding while it fits an int64)."""
+    if -9 <= h <= 8:
+        return float(h * BASE + lo)
+    return float(h) * 1e18 + float(lo)
 
 
 def to_int(h: int, lo: int) -> int:
