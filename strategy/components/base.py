@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numba import njit
 
 Params = Mapping[str, Any]
 Series = Mapping[str, np.ndarray]
@@ -137,6 +138,17 @@ class ComponentType:
 
     def with_defaults(self, params: Params) -> dict[str, Any]:
         return {p.name: params.get(p.name, p.default) for p in self.params}
+
+
+@njit(cache=True)
+def sign_score(values: np.ndarray) -> np.ndarray:
+    """+1 / -1 / 0 by the sign of `values` (1-D), 0 while they warm up (NaN): the values of
+    ``np.nan_to_num(np.sign(values))`` in one pass instead of five."""
+    out = np.empty(values.shape[0])
+    for i in range(values.shape[0]):
+        v = values[i]
+        out[i] = (v > 0) * 1.0 - (v < 0) * 1.0  # no branch (NaN: false both ways)
+    return out
 
 
 def prev(a: np.ndarray) -> np.ndarray:

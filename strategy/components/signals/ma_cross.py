@@ -8,7 +8,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from strategy.components.base import ComponentType, Need, Param, Params, Problems, Series, prev
+from strategy.components.base import (
+    ComponentType,
+    Need,
+    Param,
+    Params,
+    Problems,
+    Series,
+    prev,
+    sign_score,
+)
 
 
 def _needs(p: Params) -> list[Need]:
@@ -22,9 +31,9 @@ def _check(p: Params) -> Problems:
 
 
 def _score(x: Series, p: Params) -> np.ndarray:
-    above = np.sign(x["fast"] - x["slow"])
     if p["mode"] == "trend":
-        return np.nan_to_num(above)
+        return sign_score(x["fast"] - x["slow"])
+    above = np.sign(x["fast"] - x["slow"])
     was = np.sign(prev(x["fast"]) - prev(x["slow"]))
     up = (above > 0) & (was <= 0)
     down = (above < 0) & (was >= 0)

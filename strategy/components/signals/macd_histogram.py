@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from strategy.components.base import ComponentType, Need, Param, Params, Problems, Series
+from strategy.components.base import (
+    ComponentType,
+    Need,
+    Param,
+    Params,
+    Problems,
+    Series,
+    sign_score,
+)
 
 
 def _check(p: Params) -> Problems:
@@ -14,7 +22,7 @@ def _check(p: Params) -> Problems:
 
 
 def _score(x: Series, p: Params) -> np.ndarray:
-    return np.nan_to_num(np.sign(x["hist"]))
+    return sign_score(x["hist"])
 
 
 MACD_HISTOGRAM = ComponentType(

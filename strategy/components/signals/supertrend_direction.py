@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from strategy.components.base import ComponentType, Need, Param, Params, Series
+from strategy.components.base import ComponentType, Need, Param, Params, Series, sign_score
 
 
 def _score(x: Series, p: Params) -> np.ndarray:
-    return np.nan_to_num(np.sign(x["direction"]))
+    return sign_score(x["direction"])
 
 
 SUPERTREND_DIRECTION = ComponentType(
