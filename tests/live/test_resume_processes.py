@@ -15,13 +15,12 @@ import subprocess
 from collections.abc import Iterator
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 
-from backend.reactive.capture import install_capture
 from backend.reactive.version import Snapshot
 from backend.runtime import Ctx, mutation, query
+from backend.testing.databases import create_captured
 from tests.live.wire import Wire
 from tests.support.backend_process import backends
 
@@ -41,19 +40,15 @@ async def bump(ctx: Ctx, counter_id: int) -> int:
                                  counter_id)
 
 
-async def _setup(dsn: str) -> None:
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute("CREATE TABLE counters (id bigint PRIMARY KEY, n int NOT NULL)")
-        await conn.execute("INSERT INTO counters SELECT g, 0 FROM generate_series(1, 9) g")
-        await install_capture(conn, "counters")
-    finally:
-        await conn.close()
+SETUP = """
+CREATE TABLE counters (id bigint PRIMARY KEY, n int NOT NULL);
+INSERT INTO counters SELECT g, 0 FROM generate_series(1, 9) g;
+"""
 
 
 @pytest.fixture(scope="module")
 def two(db_dsn: str) -> Iterator[list[tuple[subprocess.Popen, str]]]:
-    asyncio.run(_setup(db_dsn))
+    asyncio.run(create_captured(db_dsn, SETUP, ["counters"]))
     with backends(db_dsn, f"tests.live.{MODULE}", 2) as procs:
         yield procs
 

@@ -11,15 +11,14 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 import websockets
 
 from backend.app import create_app
-from backend.reactive.capture import install_capture
 from backend.reactive.diff import apply_diff
 from backend.runtime import Ctx, Functions, mutation, query
+from backend.testing.databases import create_captured
 from tests.support.servers import ServerThread, app_and_module_functions
 
 BLOB = 500_000  # characters per value: a few changes overflow the socket buffers
@@ -44,19 +43,15 @@ async def bump(ctx: Ctx, blob_id: int) -> int:
         "WHERE id = $1 RETURNING version", blob_id, BLOB)
 
 
-async def _setup(dsn: str) -> None:
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute("CREATE TABLE blobs (id bigint PRIMARY KEY, version int NOT NULL, body text)")
-        await conn.execute("INSERT INTO blobs VALUES (1, 0, '')")
-        await install_capture(conn, "blobs")
-    finally:
-        await conn.close()
+SETUP = """
+CREATE TABLE blobs (id bigint PRIMARY KEY, version int NOT NULL, body text);
+INSERT INTO blobs VALUES (1, 0, '');
+"""
 
 
 @pytest.fixture(scope="module")
 def edge_url(db_dsn: str) -> Iterator[str]:
-    asyncio.run(_setup(db_dsn))
+    asyncio.run(create_captured(db_dsn, SETUP, ["blobs"]))
     with ServerThread(create_app(db_dsn, functions=module_functions())) as url:
         yield url
 
