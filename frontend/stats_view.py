@@ -61,7 +61,7 @@ def merged_paths(samples: Samples) -> list[dict[str, Any]]:
             m["reruns"] += p["reruns"]
             m["rerun_ms_total"] += p["rerun_ms_total"]
             m["timeouts"] += p["timeouts"]
-            m["errors"] += p.get("errors", 0)  # an older process does not count them
+            m["errors"] += p["errors"]
             m["rows"] += p["rows_avg"] * p["reruns"]
             m["results"] += p["results"]
             m["result_bytes"] += p["result_bytes_avg"] * p["results"]

@@ -148,7 +148,7 @@ class Engine:
     # sessions and subscriptions --------------------------------------------------------
 
     def attach(self, session: ClientSession) -> None:
-        session.stale_anywhere = self.backlog.__len__
+        session.stale_anywhere = lambda: bool(self.backlog)
         self.sessions.add(session)
 
     def detach(self, session: ClientSession) -> None:
@@ -373,12 +373,12 @@ class Engine:
         # what it read before failing counts too: a row appearing may cure the error
         statements = [(s.sql, s.params) for s in executor.statements]
         memo = query.readset_memo
-        if memo is not None and memo[0] == statements and not any(
-                self.readsets.shape(sql).lookups for sql, _ in statements):
+        if memo is not None and memo[0] == statements:
             result.readset = memo[1]  # the same statements, no joined rows: the same read set
         else:
             result.readset = await self.readsets.readset_in(executor, statements)
-            query.readset_memo = (statements, result.readset)
+            joins = any(self.readsets.shape(sql).lookups for sql, _ in statements)
+            query.readset_memo = None if joins else (statements, result.readset)
         return result
 
     def _timed_out(self, executor: Executor, query: SharedQuery) -> RunResult:

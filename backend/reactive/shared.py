@@ -43,8 +43,8 @@ class SharedQuery:
     size: int = 0  # bytes of `value` as JSON; never above the value_bytes limit
     error: dict[str, Any] | None = None
     readset: ReadSet | None = None
-    # the statements of its last run and their read set (reused while they repeat; a read
-    # set is a function of the statements unless they join: then it reads the joined rows)
+    # the statements of its last run and their read set, reused while they repeat; None when
+    # they join (such a read set depends on the joined rows it read, not on the statements)
     readset_memo: tuple[list[tuple[str, Any]], ReadSet] | None = None
     subscribers: set[tuple[ClientSession, str]] = field(default_factory=set)
     history: OrderedDict[str, Any] = field(default_factory=OrderedDict)

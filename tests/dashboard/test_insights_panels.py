@@ -6,6 +6,7 @@ page and the overview equals `insights:analytics`. Screenshots: artifacts/dashbo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -139,22 +140,20 @@ def test_analytics_on_the_bot_page_and_the_overview_equal_the_backend(
     _login(page, stack, other)
     page.wait_for_selector("#overview-analytics-trades", timeout=WAIT_MS)
 
-    def overview_equal() -> bool:
-        answer = stack.call("query", "insights:analytics", {}, other.token)
-        return _analytics_shown(page, "overview-analytics") == _analytics_expected(answer)
+    def panel_equal(panel: str, args: dict[str, Any]) -> Callable[[], bool]:
+        def equal() -> bool:
+            answer = stack.call("query", "insights:analytics", args, other.token)
+            return _analytics_shown(page, panel) == _analytics_expected(answer)
+        return equal
 
-    _eventually(overview_equal)
+    _eventually(panel_equal("overview-analytics", {}))
     page.locator("#overview-analytics").scroll_into_view_if_needed()
     _shot(page, artifacts, "insights-overview-analytics")
 
     page.goto(f"{stack.dashboard}/bots/{other.bot_id}")
     page.wait_for_selector("#bot-analytics-trades", timeout=WAIT_MS)
 
-    def bot_equal() -> bool:
-        answer = stack.call("query", "insights:analytics", {"bot_id": other.bot_id},
-                            other.token)
-        return _analytics_shown(page, "bot-analytics") == _analytics_expected(answer)
-
+    bot_equal = panel_equal("bot-analytics", {"bot_id": other.bot_id})
     _eventually(bot_equal)
     # live: one more trade reaches the panel without a reload
     stack.report_trade(now - timedelta(minutes=1), pnl="7")

@@ -11,10 +11,10 @@ from frontend import stats_view
 
 def _path(reruns: int, ms_total: float, invalidations: int, sources: dict[str, int],
           timeouts: int = 0, rows_avg: float = 1.0, results: int = 1,
-          bytes_avg: float = 100.0) -> dict[str, Any]:
+          bytes_avg: float = 100.0, errors: int = 0) -> dict[str, Any]:
     return {"subscribers": 1, "reruns": reruns, "rerun_ms_total": ms_total,
             "rerun_ms_avg": ms_total / reruns if reruns else 0.0, "invalidations": invalidations,
-            "invalidations_per_s": invalidations / 100, "timeouts": timeouts,
+            "invalidations_per_s": invalidations / 100, "timeouts": timeouts, "errors": errors,
             "rows_avg": rows_avg, "results": results, "result_bytes_avg": bytes_avg,
             "top_sources": [{"source": s, "count": n} for s, n in sources.items()]}
 
@@ -28,12 +28,13 @@ def _stats(pid: int, uptime: float, paths: dict[str, Any], **totals: int) -> dic
 
 def test_two_processes_are_summed_and_sorted_by_total_rerun_time() -> None:
     samples = stats_view.remember({}, _stats(11, 100, {
-        "bots:list": _path(10, 50.0, 9, {"bots.user_id=1": 9}, rows_avg=2.0, bytes_avg=300),
+        "bots:list": _path(10, 50.0, 9, {"bots.user_id=1": 9}, rows_avg=2.0, bytes_avg=300,
+                           errors=1),
         "alerts:unread": _path(4, 8.0, 3, {"notifications": 3}),
     }), now=0)
     samples = stats_view.remember(samples, _stats(22, 100, {
         "bots:list": _path(30, 250.0, 29, {"bots.user_id=1": 20, "bots.user_id=2": 9},
-                           rows_avg=4.0, results=3, bytes_avg=500),
+                           rows_avg=4.0, results=3, bytes_avg=500, errors=2),
         "trades:recent": _path(2, 120.0, 1, {"trades": 1}, timeouts=1),
     }), now=1)
     rows = stats_view.path_rows(samples)
@@ -46,6 +47,8 @@ def test_two_processes_are_summed_and_sorted_by_total_rerun_time() -> None:
     assert bots["sources"] == "bots.user_id=1 ×29 · bots.user_id=2 ×9"
     assert bots["subscribers"] == "2" and bots["invalidations"] == "38"
     assert rows[1]["timeouts"] == "1" and rows[1]["timeouts_tone"] == "red"
+    assert bots["errors"] == "3" and bots["errors_tone"] == "red"
+    assert rows[2]["errors"] == "0" and rows[2]["errors_tone"] == "gray"
     assert rows[0]["row_id"] == "path-bots-list"
     cards = {c["key"]: c["value"] for c in stats_view.summary_rows(samples)}
     assert cards["processes"] == "2 (pid 11, 22)"
